@@ -1,0 +1,161 @@
+//! `supervise DIR`: runs `DIR/run`, restarts it when it exits, obeys the
+//! letters written to `DIR/supervise/control` and reports in
+//! `DIR/supervise/status`. daemontools 0.76, except that the one-second
+//! spacing of starts is a timer (control letters act at once meanwhile) and
+//! SIGTERM means `svc -dx` instead of orphaning the service.
+//!
+//! One thread, one `poll` over the self-pipe and the control FIFO; no
+//! allocation once the loop runs.
+
+use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
+use daemontools::supervise::{Actions, Event, Machine, Now};
+use daemontools::sys::{self, Argv, AtomicStep, SelfPipe};
+use daemontools::{svdir, tai64, Errno};
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::time::Instant;
+
+const PROG: &str = "supervise";
+
+fn say(level: Level, parts: &[&[u8]]) {
+    let _ = std::io::stderr().write_all(&msg::line(PROG, level, parts));
+}
+
+fn die(code: i32, parts: &[&[u8]]) -> ! {
+    say(Level::Fatal, parts);
+    std::process::exit(code)
+}
+
+fn now() -> Now {
+    Now { mono: Instant::now(), tai: tai64::now() }
+}
+
+struct Supervise<'a> {
+    dir: &'a [u8],
+    machine: Machine,
+    run: Argv,
+    start_failed: Vec<u8>,
+}
+
+impl Supervise<'_> {
+    fn announce(&self) {
+        if let Err((step, e)) = sys::write_atomic(svdir::STATUS_NEW, svdir::STATUS, &self.machine.status().pack()) {
+            let what: &[u8] = match step {
+                AtomicStep::Open => b"unable to open ",
+                AtomicStep::Write => b"unable to write ",
+                AtomicStep::Rename => b"unable to rename ",
+            };
+            let path: &[u8] = match step {
+                AtomicStep::Rename => b"/supervise/status.new to status: ",
+                _ => b"/supervise/status.new: ",
+            };
+            say(Level::Warning, &[what, self.dir, path, errstr(e).as_bytes()]);
+        }
+    }
+
+    fn start(&mut self) {
+        match sys::spawn(&self.run, &self.start_failed, || Ok(())) {
+            Ok(pid) => self.machine.started(pid, now()),
+            Err(e) => {
+                say(Level::Warning, &[b"unable to fork for ", self.dir, b": ", errstr(e).as_bytes()]);
+                self.machine.start_failed(now());
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let a: Actions = self.machine.handle(event, now());
+        self.act(a);
+    }
+
+    fn act(&mut self, a: Actions) {
+        let pid = self.machine.pid();
+        for sig in a.signals.into_iter().flatten() {
+            let _ = sys::kill(pid, sig);
+        }
+        if a.start {
+            self.start();
+        }
+        if a.announce || a.start {
+            self.announce();
+        }
+        if a.exit {
+            std::process::exit(0);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let [dir] = &args[..] else {
+        let _ = std::io::stderr().write_all(b"supervise: usage: supervise dir\n");
+        std::process::exit(EXIT_USAGE);
+    };
+    let dir = dir.as_bytes();
+    let fail = |what: &[u8], e: Errno| -> ! { die(EXIT_TEMP, &[what, dir, b": ", errstr(e).as_bytes()]) };
+
+    let pipe = SelfPipe::new().unwrap_or_else(|e| fail(b"unable to create pipe for ", e));
+    for sig in [libc::SIGCHLD, libc::SIGTERM] {
+        pipe.catch(sig).unwrap_or_else(|e| fail(b"unable to catch signals for ", e));
+    }
+    svdir::enter(args[0].as_os_str()).unwrap_or_else(|e| fail(b"unable to chdir to ", e));
+
+    let _ = sys::mkdir(svdir::SUPERVISE, 0o700);
+    let _lock: OwnedFd = sys::open_append(svdir::LOCK)
+        .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
+        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to acquire ", dir, b"/supervise/lock: ", errstr(e).as_bytes()]));
+    let normally_up = svdir::normally_up()
+        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to stat ", dir, b"/down: ", errstr(e).as_bytes()]));
+
+    let _ = sys::mkfifo(svdir::CONTROL, 0o600);
+    let control = sys::open_read(svdir::CONTROL)
+        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to read ", dir, b"/supervise/control: ", errstr(e).as_bytes()]));
+    // Our own write end: the reader never sees end of file.
+    let _control_write = sys::open_write(svdir::CONTROL)
+        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to write ", dir, b"/supervise/control: ", errstr(e).as_bytes()]));
+
+    let mut sv = Supervise {
+        dir,
+        machine: Machine::new(normally_up, now()),
+        run: Argv::new(&["./run"]).expect("no NUL"),
+        start_failed: [b"supervise: warning: unable to start ", dir, b"/run: "].concat(),
+    };
+    // The status exists before `ok` does, so whoever finds `ok` finds a status.
+    sv.announce();
+    let _ = sys::mkfifo(svdir::OK, 0o600);
+    let _ok = sys::open_read(svdir::OK)
+        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to read ", dir, b"/supervise/ok: ", errstr(e).as_bytes()]));
+
+    let boot = sv.machine.boot(now());
+    sv.act(boot);
+
+    let mut buf = [0u8; 64];
+    loop {
+        let timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        let [_, control_ready] = sys::poll_read([pipe.fd(), control.as_fd()], timeout)
+            .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to poll in ", dir, b": ", errstr(e).as_bytes()]));
+
+        let signals = pipe.drain();
+        if signals.contains(libc::SIGCHLD) {
+            while let Some((pid, _status)) = sys::reap() {
+                if pid == sv.machine.pid() {
+                    sv.handle(Event::Exited);
+                }
+            }
+        }
+        if signals.contains(libc::SIGTERM) {
+            sv.handle(Event::Terminate);
+        }
+        if control_ready {
+            if let Ok(n) = nix::unistd::read(control.as_fd(), &mut buf) {
+                for &letter in &buf[..n] {
+                    sv.handle(Event::Letter(letter));
+                }
+            }
+        }
+        if sv.machine.deadline().is_some_and(|d| Instant::now() >= d) {
+            sv.handle(Event::Timer);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The control letters svc writes into `supervise/control`, and sending them.
+
+use crate::svdir;
+use crate::sys;
+use nix::errno::Errno;
+use std::os::fd::AsFd;
+
+/// One command to supervise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Letter {
+    /// `u`: want up; start it if it is down.
+    Up,
+    /// `d`: want down; TERM then CONT to the process.
+    Down,
+    /// `o`: start it if it is down, and do not restart it.
+    Once,
+    /// `p`: STOP.
+    Pause,
+    /// `c`: CONT.
+    Continue,
+    /// `h`: HUP.
+    Hangup,
+    /// `a`: ALRM.
+    Alarm,
+    /// `i`: INT.
+    Interrupt,
+    /// `t`: TERM.
+    Terminate,
+    /// `k`: KILL.
+    Kill,
+    /// `x`: supervise exits once the service is down.
+    Exit,
+}
+
+impl Letter {
+    /// Every letter, in svc's usage order.
+    pub const ALL: [Letter; 11] = [
+        Letter::Up,
+        Letter::Down,
+        Letter::Once,
+        Letter::Pause,
+        Letter::Continue,
+        Letter::Hangup,
+        Letter::Alarm,
+        Letter::Interrupt,
+        Letter::Terminate,
+        Letter::Kill,
+        Letter::Exit,
+    ];
+
+    pub fn byte(self) -> u8 {
+        match self {
+            Letter::Up => b'u',
+            Letter::Down => b'd',
+            Letter::Once => b'o',
+            Letter::Pause => b'p',
+            Letter::Continue => b'c',
+            Letter::Hangup => b'h',
+            Letter::Alarm => b'a',
+            Letter::Interrupt => b'i',
+            Letter::Terminate => b't',
+            Letter::Kill => b'k',
+            Letter::Exit => b'x',
+        }
+    }
+
+    /// `None` for any byte supervise ignores.
+    pub fn from_byte(b: u8) -> Option<Letter> {
+        Letter::ALL.into_iter().find(|l| l.byte() == b)
+    }
+}
+
+/// Why the letters did not reach a supervise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The control FIFO has no reader.
+    NotRunning,
+    Open(Errno),
+    Write(Errno),
+}
+
+/// Sends `letters` to the supervise of the service directory we are in, in
+/// one write to `supervise/control`, opened without blocking so that a
+/// missing supervise is an error rather than a hang.
+pub fn send(letters: &[u8]) -> Result<(), SendError> {
+    let fd = sys::open_write(svdir::CONTROL).map_err(|e| match e {
+        Errno::ENXIO => SendError::NotRunning,
+        e => SendError::Open(e),
+    })?;
+    sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
+    sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_round_trip_and_others_are_ignored() {
+        let bytes: Vec<u8> = Letter::ALL.iter().map(|l| l.byte()).collect();
+        assert_eq!(bytes, b"udopchaitkx");
+        for l in Letter::ALL {
+            assert_eq!(Letter::from_byte(l.byte()), Some(l));
+        }
+        for b in (0..=255u8).filter(|b| !bytes.contains(b)) {
+            assert_eq!(Letter::from_byte(b), None);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! daemontools-rs: the shared library behind every program of the suite.
+//!
+//! It never prints and never exits: functions return results, and each
+//! binary turns them into daemontools' messages and exit codes with [`msg`].
+
+pub mod control;
+pub mod getopt;
+pub mod msg;
+pub mod status;
+pub mod supervise;
+pub mod svdir;
+pub mod sys;
+pub mod tai64;
+
+pub use nix::errno::Errno;

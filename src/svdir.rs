@@ -1,0 +1,71 @@
+//! The service directory: the paths supervise, svc, svstat and svok share,
+//! and the reads they make of it.
+//!
+//! As in daemontools, the programs chdir into a service directory and use
+//! these relative paths, then come back with [`Origin::restore`]; the error
+//! messages (`unable to chdir to DIR`) depend on it.
+
+use crate::status::Status;
+use crate::sys;
+use nix::errno::Errno;
+use std::ffi::{CStr, OsStr};
+use std::os::fd::{AsFd, OwnedFd};
+
+pub const RUN: &CStr = c"./run";
+pub const DOWN: &CStr = c"down";
+pub const SUPERVISE: &CStr = c"supervise";
+pub const LOCK: &CStr = c"supervise/lock";
+pub const CONTROL: &CStr = c"supervise/control";
+pub const OK: &CStr = c"supervise/ok";
+pub const STATUS: &CStr = c"supervise/status";
+pub const STATUS_NEW: &CStr = c"supervise/status.new";
+
+/// The directory a program started in, to return to after each service.
+pub struct Origin(OwnedFd);
+
+impl Origin {
+    pub fn open() -> Result<Origin, Errno> {
+        sys::open_read(c".").map(Origin)
+    }
+
+    pub fn restore(&self) -> Result<(), Errno> {
+        nix::unistd::fchdir(self.0.as_fd())
+    }
+}
+
+/// Enters a service directory.
+pub fn enter(dir: &OsStr) -> Result<(), Errno> {
+    nix::unistd::chdir(dir)
+}
+
+/// Whether the service here is normally up: it is unless `down` exists.
+pub fn normally_up() -> Result<bool, Errno> {
+    match nix::sys::stat::stat(DOWN) {
+        Ok(_) => Ok(false),
+        Err(Errno::ENOENT) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks that a supervise holds `supervise/ok` open. ENXIO means none does;
+/// ENOENT that none ever ran here.
+pub fn probe_ok() -> Result<(), Errno> {
+    sys::open_write(OK).map(drop)
+}
+
+/// Why `supervise/status` could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusError {
+    Open(Errno),
+    Read(Errno),
+    /// Fewer than 18 bytes.
+    BadFormat,
+}
+
+/// Reads `supervise/status` here.
+pub fn read_status() -> Result<Status, StatusError> {
+    let fd = sys::open_read(STATUS).map_err(StatusError::Open)?;
+    let mut buf = [0u8; crate::status::LEN];
+    let n = sys::read_full(fd.as_fd(), &mut buf).map_err(StatusError::Read)?;
+    Status::unpack(&buf[..n]).ok_or(StatusError::BadFormat)
+}

@@ -1,0 +1,280 @@
+//! Thin, allocation-free wrappers over the system calls the suite shares:
+//! opening files the way daemontools does, flock, FIFOs, atomic
+//! write-then-rename, and the self-pipe that turns signals into readable bytes.
+//! Every descriptor made here is close-on-exec.
+
+use nix::errno::Errno;
+use std::ffi::CStr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+fn open(path: &CStr, flags: i32, mode: libc::mode_t) -> Result<OwnedFd, Errno> {
+    // SAFETY: path is a valid C string; the fd returned is ours alone.
+    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint) };
+    Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Opens for reading without blocking (daemontools' `open_read`).
+pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
+    open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)
+}
+
+/// Opens for writing without blocking: on a FIFO with no reader this fails
+/// with ENXIO, which is how svc, svok and svstat see that no supervise runs.
+pub fn open_write(path: &CStr) -> Result<OwnedFd, Errno> {
+    open(path, libc::O_WRONLY | libc::O_NONBLOCK, 0)
+}
+
+/// Opens for appending, creating the file with mode 0600.
+pub fn open_append(path: &CStr) -> Result<OwnedFd, Errno> {
+    open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK, 0o600)
+}
+
+/// Opens for writing, truncated or created with mode 0644.
+pub fn open_trunc(path: &CStr) -> Result<OwnedFd, Errno> {
+    open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK, 0o644)
+}
+
+/// Turns O_NONBLOCK off or on.
+pub fn set_nonblocking(fd: BorrowedFd, on: bool) -> Result<(), Errno> {
+    // SAFETY: fcntl on a descriptor we borrow.
+    let flags = Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+    let flags = if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
+    Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) }).map(drop)
+}
+
+/// Takes an exclusive flock; `wait` false fails at once with EAGAIN when it is held.
+/// flock, not fcntl locks: the two do not see each other, and daemontools uses flock.
+pub fn lock(fd: BorrowedFd, wait: bool) -> Result<(), Errno> {
+    let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+    loop {
+        // SAFETY: flock on a descriptor we borrow.
+        match Errno::result(unsafe { libc::flock(fd.as_raw_fd(), op) }) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// Makes a FIFO; one that exists already is fine.
+pub fn mkfifo(path: &CStr, mode: libc::mode_t) -> Result<(), Errno> {
+    // SAFETY: path is a valid C string.
+    match Errno::result(unsafe { libc::mkfifo(path.as_ptr(), mode) }) {
+        Err(Errno::EEXIST) => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+/// Makes a directory; one that exists already is fine.
+pub fn mkdir(path: &CStr, mode: libc::mode_t) -> Result<(), Errno> {
+    // SAFETY: path is a valid C string.
+    match Errno::result(unsafe { libc::mkdir(path.as_ptr(), mode) }) {
+        Err(Errno::EEXIST) => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+/// Writes all of `buf`, retrying on EINTR and short writes.
+pub fn write_all(fd: BorrowedFd, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match nix::unistd::write(fd, buf) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or end of file; returns how much was read.
+pub fn read_full(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut got = 0;
+    while got < buf.len() {
+        match nix::unistd::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// The step of an atomic write that failed, for the warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicStep {
+    Open,
+    Write,
+    Rename,
+}
+
+/// Writes `data` to `tmp`, then renames it over `path`: a reader sees the old
+/// file or the new one, never a torn one.
+pub fn write_atomic(tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicStep, Errno)> {
+    let fd = open_trunc(tmp).map_err(|e| (AtomicStep::Open, e))?;
+    write_all(fd.as_fd(), data).map_err(|e| (AtomicStep::Write, e))?;
+    drop(fd);
+    // SAFETY: both are valid C strings.
+    Errno::result(unsafe { libc::rename(tmp.as_ptr(), path.as_ptr()) }).map(drop).map_err(|e| (AtomicStep::Rename, e))
+}
+
+static SELFPIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    let saved = Errno::last_raw();
+    let byte = sig as u8;
+    // SAFETY: write(2) is async-signal-safe; the fd is the self-pipe's write end.
+    unsafe { libc::write(SELFPIPE_WRITE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1) };
+    Errno::set_raw(saved);
+}
+
+/// The self-pipe: a caught signal becomes one byte (its number) in a
+/// non-blocking pipe that the event loop polls. One per process.
+pub struct SelfPipe {
+    read: OwnedFd,
+    _write: OwnedFd,
+}
+
+/// A set of signal numbers, as a bit mask.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signals(u64);
+
+impl Signals {
+    pub fn contains(self, sig: libc::c_int) -> bool {
+        (0..64).contains(&sig) && self.0 & (1 << sig) != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl SelfPipe {
+    pub fn new() -> Result<SelfPipe, Errno> {
+        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)?;
+        SELFPIPE_WRITE.store(write.as_raw_fd(), Ordering::Relaxed);
+        Ok(SelfPipe { read, _write: write })
+    }
+
+    /// Catches `sig` into the pipe (SIGCHLD only for exits, not stops).
+    pub fn catch(&self, sig: libc::c_int) -> Result<(), Errno> {
+        // SAFETY: a zeroed sigaction is valid; the handler only writes to the pipe.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+            sa.sa_flags = libc::SA_RESTART | libc::SA_NOCLDSTOP;
+            libc::sigemptyset(&mut sa.sa_mask);
+            Errno::result(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+        }
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.read.as_fd()
+    }
+
+    /// Empties the pipe; returns the signals that arrived.
+    pub fn drain(&self) -> Signals {
+        let mut set = 0u64;
+        let mut buf = [0u8; 64];
+        while let Ok(n @ 1..) = nix::unistd::read(self.read.as_fd(), &mut buf) {
+            for &sig in &buf[..n] {
+                set |= 1 << (sig & 63);
+            }
+        }
+        Signals(set)
+    }
+}
+
+/// In a child between fork and exec: puts back what the Rust runtime and our
+/// handlers changed. Rust ignores SIGPIPE, and an ignored signal stays ignored
+/// across exec, so without this every service would run with SIGPIPE ignored.
+/// Caught signals go back to default by exec itself. Async-signal-safe.
+pub fn reset_signals_for_exec() {
+    // SAFETY: signal(2) and sigprocmask(2) are async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+/// A program and its arguments as C strings, built before fork so that the
+/// child allocates nothing.
+pub struct Argv {
+    _strings: Vec<std::ffi::CString>,
+    ptrs: Vec<*const libc::c_char>,
+}
+
+impl Argv {
+    /// `args[0]` is both the path executed and argv[0]. `None` when an
+    /// argument holds a NUL byte.
+    pub fn new<S: AsRef<[u8]>>(args: &[S]) -> Option<Argv> {
+        let strings = args.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
+        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        Some(Argv { _strings: strings, ptrs })
+    }
+}
+
+/// Forks; the child runs `in_child` (which must be async-signal-safe), then
+/// execs `argv` with the inherited environment. When that fails the child
+/// writes `fail` + daemontools' reason + newline to stderr and exits 111.
+/// Returns the child's pid.
+pub fn spawn(argv: &Argv, fail: &[u8], in_child: impl FnOnce() -> Result<(), Errno>) -> Result<u32, Errno> {
+    // SAFETY: the child calls only async-signal-safe functions (dup2, chdir,
+    // signal, sigprocmask, execv, write, _exit) and touches no allocator.
+    let pid = Errno::result(unsafe { libc::fork() })?;
+    if pid > 0 {
+        return Ok(pid as u32);
+    }
+    reset_signals_for_exec();
+    let err = match in_child() {
+        Err(e) => e,
+        Ok(()) => {
+            unsafe { libc::execv(argv.ptrs[0], argv.ptrs.as_ptr()) };
+            Errno::last()
+        }
+    };
+    let reason = crate::msg::errstr(err).as_bytes();
+    for part in [fail, reason, b"\n"] {
+        unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
+    }
+    unsafe { libc::_exit(111) }
+}
+
+/// Reaps one child that has exited, without waiting: its pid and wait status.
+pub fn reap() -> Option<(u32, libc::c_int)> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid with a valid status pointer.
+        match unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } {
+            -1 if Errno::last() == Errno::EINTR => continue,
+            pid if pid > 0 => return Some((pid as u32, status)),
+            _ => return None,
+        }
+    }
+}
+
+/// Sends `sig` to `pid`.
+pub fn kill(pid: u32, sig: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: kill(2) has no memory effects.
+    Errno::result(unsafe { libc::kill(pid as libc::pid_t, sig) }).map(drop)
+}
+
+/// Waits until one of `fds` is readable or `timeout` passes (`None`: no
+/// limit). Says which are readable; an interrupted wait reports none.
+pub fn poll_read<const N: usize>(
+    fds: [BorrowedFd; N],
+    timeout: Option<std::time::Duration>,
+) -> Result<[bool; N], Errno> {
+    let mut pfds = fds.map(|fd| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+    // Round up, so that a wait for a deadline never wakes just before it.
+    let ms = timeout.map_or(-1, |d| d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
+    // SAFETY: pfds is a valid array of N pollfds.
+    match Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, ms) }) {
+        Err(Errno::EINTR) => Ok([false; N]),
+        Err(e) => Err(e),
+        Ok(_) => Ok(pfds.map(|p| p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0)),
+    }
+}

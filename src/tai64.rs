@@ -1,0 +1,115 @@
+//! TAI64N labels as daemontools writes them, on the `tai64` crate's types.
+//!
+//! daemontools puts the Unix epoch at TAI64 2^62 + 10 and keeps no table of
+//! leap seconds. The `tai64` crate's `Tai64::from_unix` agrees, but its
+//! `Tai64N::now()` and `from_system_time` use 2^62 + 37 and would write labels
+//! 27 seconds away from every other daemontools tool: never call them; build
+//! labels with [`from_system_time`] here.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use ::tai64::{Tai64, Tai64N};
+
+/// Length of the `@` + 24 hex digits text form.
+pub const LABEL_LEN: usize = 25;
+
+/// The daemontools label of a moment.
+pub fn from_system_time(t: SystemTime) -> Tai64N {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => Tai64N(Tai64::from_unix(d.as_secs() as i64), d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            let (secs, nanos) = match d.subsec_nanos() {
+                0 => (-(d.as_secs() as i64), 0),
+                n => (-(d.as_secs() as i64) - 1, 1_000_000_000 - n),
+            };
+            Tai64N(Tai64::from_unix(secs), nanos)
+        }
+    }
+}
+
+/// The daemontools label of now.
+pub fn now() -> Tai64N {
+    from_system_time(SystemTime::now())
+}
+
+/// Seconds since the Unix epoch of a label (daemontools' epoch).
+pub fn unix_secs(t: Tai64N) -> i64 {
+    t.0.to_unix()
+}
+
+/// The 12 bytes of a label, big-endian seconds then nanoseconds.
+pub fn pack(t: Tai64N) -> [u8; 12] {
+    t.to_bytes()
+}
+
+/// Reads 12 bytes as a label. Unlike the crate's `from_slice`, this never
+/// fails: a nanosecond field out of range (which no daemontools program
+/// writes, and which svstat ignores) is clamped.
+pub fn unpack(b: &[u8; 12]) -> Tai64N {
+    let secs = u64::from_be_bytes(b[..8].try_into().unwrap());
+    let nanos = u32::from_be_bytes(b[8..].try_into().unwrap());
+    Tai64N(Tai64(secs), nanos.min(999_999_999))
+}
+
+/// The text form, `@` and 24 lowercase hex digits, as `tai64n` prints it.
+pub fn fmt_label(t: Tai64N) -> [u8; LABEL_LEN] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'@'; LABEL_LEN];
+    for (i, byte) in pack(t).iter().enumerate() {
+        out[1 + 2 * i] = HEX[(byte >> 4) as usize];
+        out[2 + 2 * i] = HEX[(byte & 15) as usize];
+    }
+    out
+}
+
+/// Parses the text form; `None` unless it is `@` and 24 hex digits.
+pub fn parse_label(s: &[u8]) -> Option<Tai64N> {
+    if s.len() < LABEL_LEN || s[0] != b'@' {
+        return None;
+    }
+    let mut b = [0u8; 12];
+    for (i, out) in b.iter_mut().enumerate() {
+        let hi = (s[1 + 2 * i] as char).to_digit(16)?;
+        let lo = (s[2 + 2 * i] as char).to_digit(16)?;
+        *out = (hi * 16 + lo) as u8;
+    }
+    Some(unpack(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn epoch_is_daemontools_not_tai() {
+        // daemontools' supervise wrote 400000006b01f839 at unix 1795291183.
+        let t = from_system_time(UNIX_EPOCH + Duration::new(1_795_291_183, 656_996_500));
+        assert_eq!(pack(t), [0x40, 0, 0, 0, 0x6b, 0x01, 0xf8, 0x39, 0x27, 0x28, 0xf8, 0x94]);
+        assert_eq!(unix_secs(t), 1_795_291_183);
+    }
+
+    #[test]
+    fn label_text_round_trips() {
+        let t = Tai64N(Tai64(0x4000_0000_3b4a_39c2), 0x3294_b13c);
+        assert_eq!(&fmt_label(t), b"@400000003b4a39c23294b13c");
+        assert_eq!(parse_label(b"@400000003b4a39c23294b13c rest"), Some(t));
+        assert_eq!(parse_label(b"@400000003b4a39c23294b13"), None);
+        assert_eq!(parse_label(b"@400000003b4a39c23294b1zz"), None);
+        assert_eq!(parse_label(b"400000003b4a39c23294b13cc"), None);
+    }
+
+    #[test]
+    fn before_the_epoch() {
+        let t = from_system_time(UNIX_EPOCH - Duration::new(1, 250_000_000));
+        assert_eq!(unix_secs(t), -2);
+        assert_eq!(t.1, 750_000_000);
+    }
+
+    #[test]
+    fn unpack_clamps_bad_nanoseconds() {
+        let t = unpack(&[0x40, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(t.1, 999_999_999);
+    }
+}
