@@ -1,0 +1,194 @@
+//! svc, svstat and svok against a stand-in supervise (the test holds the
+//! FIFOs itself and writes the status bytes it wants), compared byte for byte
+//! with the real daemontools programs on the very same directories.
+
+mod common;
+
+use common::*;
+use daemontools::status::{Status, Want};
+use daemontools::tai64::{self, Tai64, Tai64N};
+use std::fs::{self, File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Plays supervise: makes `supervise/ok` and `supervise/control` and holds
+/// them open for reading. Dropping it is supervise exiting.
+struct FakeSupervise {
+    _ok: File,
+    control: File,
+}
+
+fn fake_supervise(dir: &Path) -> FakeSupervise {
+    let sup = dir.join("supervise");
+    fs::create_dir_all(&sup).unwrap();
+    for fifo in ["ok", "control"] {
+        let c = std::ffi::CString::new(sup.join(fifo).to_str().unwrap()).unwrap();
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    }
+    let open = |name| OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(sup.join(name)).unwrap();
+    FakeSupervise { _ok: open("ok"), control: open("control") }
+}
+
+fn write_status(dir: &Path, s: &Status) {
+    fs::write(dir.join("supervise/status"), s.pack()).unwrap();
+}
+
+/// Runs ours and the real one on the same arguments: same stdout, stderr and exit code.
+fn same_as_real(sb: &Sandbox, prog: &str, args: &[&str]) -> std::process::Output {
+    // The seconds field may tick between the two runs: try again then.
+    for _ in 0..3 {
+        let ours = sb.run(bin(prog), args);
+        let theirs = sb.run(real(prog), args);
+        if (&ours.stdout, &ours.stderr, ours.status.code()) == (&theirs.stdout, &theirs.stderr, theirs.status.code()) {
+            return ours;
+        }
+        if stdout(&ours) == stdout(&theirs) || !stdout(&ours).contains(" seconds") {
+            assert_eq!(
+                (stdout(&ours), stderr(&ours), ours.status.code()),
+                (stdout(&theirs), stderr(&theirs), theirs.status.code()),
+                "{prog} {args:?}: ours, then daemontools'"
+            );
+        }
+    }
+    panic!("{prog} {args:?}: output differs from daemontools'");
+}
+
+#[test]
+fn svstat_prints_every_state_as_daemontools_does() {
+    let sb = Sandbox::new();
+    let dir = sb.join("s");
+    let _sup = fake_supervise(&dir);
+    let mut lines = Vec::new();
+    for pid in [0u32, 4321] {
+        for paused in [false, true] {
+            for want in [Want::Up, Want::Down, Want::Nothing] {
+                for down_file in [false, true] {
+                    if down_file {
+                        fs::write(dir.join("down"), "").unwrap();
+                    } else {
+                        let _ = fs::remove_file(dir.join("down"));
+                    }
+                    let stamp =
+                        tai64::from_system_time(std::time::SystemTime::now() - std::time::Duration::from_secs(75));
+                    write_status(&dir, &Status { stamp, pid, paused, want });
+                    lines.push(stdout(&same_as_real(&sb, "svstat", &["s"])));
+                }
+            }
+        }
+    }
+    // Every phrase of daemontools' svstat came up at least once.
+    let all = lines.concat();
+    for phrase in [
+        "s: up (pid 4321) 75 seconds\n",
+        ", normally down",
+        ", paused",
+        ", want down",
+        "s: down 75 seconds, normally up, want up\n",
+        "s: down 75 seconds\n",
+    ] {
+        assert!(all.contains(phrase), "{phrase:?} never printed:\n{all}");
+    }
+    assert!(all.contains("s: up (pid 4321) 75 seconds, normally down, paused, want down\n"));
+}
+
+#[test]
+fn svstat_errors_match_daemontools() {
+    let sb = Sandbox::new();
+    fs::write(sb.join("file"), "").unwrap();
+    fs::create_dir_all(sb.join("fresh")).unwrap();
+    // ok exists but nobody holds it: supervise not running.
+    let stale = sb.join("stale");
+    drop(fake_supervise(&stale));
+    write_status(&stale, &Status { stamp: tai64::now(), pid: 0, paused: false, want: Want::Up });
+    // supervise runs, but the status is short, missing, long, or in the future.
+    let short = sb.join("short");
+    let _a = fake_supervise(&short);
+    fs::write(short.join("supervise/status"), [0u8; 17]).unwrap();
+    let missing = sb.join("missing");
+    let _b = fake_supervise(&missing);
+    let long = sb.join("long");
+    let _c = fake_supervise(&long);
+    let mut bytes = Status { stamp: tai64::now(), pid: 99, paused: false, want: Want::Up }.pack().to_vec();
+    bytes.extend_from_slice(b"more than 18 bytes is fine");
+    fs::write(long.join("supervise/status"), &bytes).unwrap();
+    let future = sb.join("future");
+    let _d = fake_supervise(&future);
+    let later = Tai64N(Tai64(tai64::now().0 .0 + 1000), 0);
+    write_status(&future, &Status { stamp: later, pid: 0, paused: false, want: Want::Down });
+
+    let args = ["nope", "file", "fresh", "stale", "short", "missing", "long", "future"];
+    let out = stdout(&same_as_real(&sb, "svstat", &args));
+    assert_eq!(
+        out,
+        "nope: unable to chdir: file does not exist\n\
+         file: unable to chdir: not a directory\n\
+         fresh: unable to open supervise/ok: file does not exist\n\
+         stale: supervise not running\n\
+         short: unable to read supervise/status: bad format\n\
+         missing: unable to open supervise/status: file does not exist\n\
+         long: up (pid 99) 0 seconds\n\
+         future: down 0 seconds, normally up\n"
+    );
+    // No arguments: nothing, exit 0.
+    let o = same_as_real(&sb, "svstat", &[]);
+    assert_eq!((o.stdout.len(), o.status.code()), (0, Some(0)));
+}
+
+#[test]
+fn svc_sends_each_letter_once_in_one_write() {
+    let sb = Sandbox::new();
+    let mut sup = fake_supervise(&sb.join("s"));
+    for prog in [bin("svc"), real("svc")] {
+        let o = sb.run(&prog, &["-uddxu", "-k", "s"]);
+        assert_eq!((o.status.code(), o.stderr.len()), (Some(0), 0), "{}", stderr(&o));
+        let mut got = Vec::new();
+        let _ = sup.control.read_to_end(&mut got);
+        assert_eq!(got, b"udxk", "{}", prog.display());
+    }
+    // Every letter svc knows.
+    sb.run(bin("svc"), &["-udopchaitkx", "s"]);
+    let mut got = Vec::new();
+    let _ = sup.control.read_to_end(&mut got);
+    assert_eq!(got, b"udopchaitkx");
+}
+
+#[test]
+fn svc_warnings_and_exit_codes_match_daemontools() {
+    let sb = Sandbox::new();
+    fs::write(sb.join("file"), "").unwrap();
+    fs::create_dir_all(sb.join("fresh")).unwrap();
+    drop(fake_supervise(&sb.join("stale")));
+    let _running = fake_supervise(&sb.join("running"));
+    let o = same_as_real(&sb, "svc", &["-u", "nope", "file", "fresh", "stale", "running"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stderr(&o),
+        "svc: warning: unable to chdir to nope: file does not exist\n\
+         svc: warning: unable to chdir to file: not a directory\n\
+         svc: warning: unable to control fresh: file does not exist\n\
+         svc: warning: unable to control stale: supervise not running\n"
+    );
+    let o = same_as_real(&sb, "svc", &["-uz", "running"]);
+    assert_eq!(o.status.code(), Some(100));
+    assert!(stderr(&o).starts_with("svc: illegal option -- z\nsvc options: u up, d down,"), "{}", stderr(&o));
+    // No directory, or no letter: nothing to do, exit 0.
+    assert_eq!(same_as_real(&sb, "svc", &["-u"]).status.code(), Some(0));
+    assert_eq!(same_as_real(&sb, "svc", &["running"]).status.code(), Some(0));
+}
+
+#[test]
+fn svok_codes_match_daemontools() {
+    let sb = Sandbox::new();
+    fs::write(sb.join("file"), "").unwrap();
+    fs::create_dir_all(sb.join("fresh")).unwrap();
+    drop(fake_supervise(&sb.join("stale")));
+    let _running = fake_supervise(&sb.join("running"));
+    for (dir, code) in [("running", 0), ("stale", 100), ("fresh", 100), ("nope", 111), ("file", 111)] {
+        let o = same_as_real(&sb, "svok", &[dir]);
+        assert_eq!(o.status.code(), Some(code), "svok {dir}");
+    }
+    assert_eq!(stderr(&sb.run(bin("svok"), &["nope"])), "svok: fatal: unable to chdir to nope: file does not exist\n");
+    let o = same_as_real(&sb, "svok", &[]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(100), "svok: usage: svok dir\n".into()));
+}

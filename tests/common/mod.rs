@@ -1,0 +1,215 @@
+//! The harness every integration test uses: a fresh temp dir, the built
+//! binaries, a cleared environment, polling with a deadline, and a guard that
+//! SIGKILLs every process the test started (and anything still running inside
+//! its directory) when it drops, even when the test fails.
+#![allow(dead_code)]
+
+use daemontools::status::Status;
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One of our binaries, from the same target directory as this test.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is not built: run `cargo build --workspace` first", path.display());
+    path
+}
+
+/// A program of the real daemontools from Debian.
+pub fn real(name: &str) -> PathBuf {
+    let path = Path::new("/usr/bin").join(name);
+    assert!(path.exists(), "{} is missing: install daemontools (`apt-get install -y daemontools`)", path.display());
+    path
+}
+
+/// Polls `cond` every few milliseconds until it holds; panics after `ms`.
+pub fn wait_for(ms: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_millis(ms);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out after {ms} ms waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !matches!(stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()), Some("Z") | Some("X")),
+        Err(_) => false,
+    }
+}
+
+/// The one-letter state of a process from /proc (`S`, `R`, `T`, ...).
+pub fn proc_state(pid: u32) -> String {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()).unwrap_or("").to_string()
+}
+
+pub fn signal(pid: u32, sig: i32) {
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// A temp dir plus every process started in it.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    children: Mutex<Vec<Child>>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { dir: tempfile::Builder::new().prefix("dtrs-").tempdir().unwrap(), children: Mutex::new(Vec::new()) }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, p: impl AsRef<Path>) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// A service directory `name` whose `run` is `script` (a /bin/sh script body).
+    pub fn service(&self, name: &str, script: &str) -> PathBuf {
+        let dir = self.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        write_script(&dir.join("run"), script);
+        dir
+    }
+
+    /// A command with a cleared environment, run in the sandbox.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear().env("PATH", "/usr/bin:/bin").current_dir(self.path());
+        c
+    }
+
+    /// Starts a long-running process in its own process group, stdout and
+    /// stderr to `<log>.out` and `<log>.err` in the sandbox; the guard kills
+    /// it and its group. Returns its pid.
+    pub fn spawn(&self, mut cmd: Command, log: &str) -> u32 {
+        let out = fs::File::create(self.join(format!("{log}.out"))).unwrap();
+        let err = fs::File::create(self.join(format!("{log}.err"))).unwrap();
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        self.children.lock().unwrap().push(child);
+        pid
+    }
+
+    /// Starts `supervise DIR` (ours or the real one) on a service of the sandbox.
+    pub fn supervise(&self, program: &Path, service: &str) -> u32 {
+        let mut cmd = self.command(program);
+        cmd.arg(service);
+        let pid = self.spawn(cmd, &format!("supervise-{service}"));
+        let dir = self.join(service);
+        wait_for(5000, "supervise to come up", || {
+            Status::unpack(&fs::read(dir.join("supervise/status")).unwrap_or_default()).is_some()
+                && dir.join("supervise/ok").exists()
+        });
+        pid
+    }
+
+    /// What a spawned process wrote to stderr so far.
+    pub fn stderr_of(&self, log: &str) -> String {
+        fs::read_to_string(self.join(format!("{log}.err"))).unwrap_or_default()
+    }
+
+    /// Waits for a spawned process to exit; panics after `ms`.
+    pub fn wait_exit(&self, pid: u32, ms: u64) -> ExitStatus {
+        let mut result = None;
+        wait_for(ms, &format!("pid {pid} to exit"), || {
+            let mut children = self.children.lock().unwrap();
+            let child = children.iter_mut().find(|c| c.id() == pid).expect("not spawned here");
+            result = child.try_wait().unwrap();
+            result.is_some()
+        });
+        result.unwrap()
+    }
+
+    /// Runs a short command to completion in the sandbox (killed after 10 s).
+    pub fn run(&self, program: impl AsRef<OsStr>, args: &[&str]) -> Output {
+        let mut cmd = self.command(program);
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{:?} did not finish in 10 s", cmd);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// The decoded `supervise/status` of a service.
+    pub fn status(&self, service: &str) -> Status {
+        let bytes = fs::read(self.join(service).join("supervise/status")).unwrap();
+        Status::unpack(&bytes).expect("18 bytes")
+    }
+
+    /// Waits until the service runs a pid other than `not` and returns it.
+    pub fn wait_up(&self, service: &str, not: u32) -> u32 {
+        let mut pid = 0;
+        wait_for(5000, &format!("{service} to be up with a new pid"), || {
+            pid = self.status(service).pid;
+            pid != 0 && pid != not && alive(pid)
+        });
+        pid
+    }
+
+    /// Waits until the service is down.
+    pub fn wait_down(&self, service: &str) {
+        wait_for(5000, &format!("{service} to be down"), || self.status(service).pid == 0);
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let mut children = self.children.lock().unwrap();
+        for child in children.iter_mut() {
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Whatever left its process group but still runs inside the sandbox.
+        let root = self.dir.path().to_path_buf();
+        for _ in 0..3 {
+            let mut found = false;
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+                let cwd = fs::read_link(entry.path().join("cwd")).unwrap_or_default();
+                if cwd.starts_with(&root) && pid != std::process::id() as i32 {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    found = true;
+                }
+            }
+            if !found {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Writes an executable /bin/sh script.
+pub fn write_script(path: &Path, body: &str) {
+    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
