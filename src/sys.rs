@@ -202,19 +202,36 @@ pub fn reset_signals_for_exec() {
 /// A program and its arguments as C strings, built before fork so that the
 /// child allocates nothing.
 pub struct Argv {
+    path: std::ffi::CString,
     _strings: Vec<std::ffi::CString>,
     ptrs: Vec<*const libc::c_char>,
 }
 
 impl Argv {
-    /// `args[0]` is both the path executed and argv[0]. `None` when an
-    /// argument holds a NUL byte.
-    pub fn new<S: AsRef<[u8]>>(args: &[S]) -> Option<Argv> {
+    /// Executes `path` with arguments `args` (argv[0] included). `None` when
+    /// either holds a NUL byte.
+    pub fn new<S: AsRef<[u8]>>(path: impl AsRef<[u8]>, args: &[S]) -> Option<Argv> {
+        let path = std::ffi::CString::new(path.as_ref()).ok()?;
         let strings = args.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
         let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
         ptrs.push(std::ptr::null());
-        Some(Argv { _strings: strings, ptrs })
+        Some(Argv { path, _strings: strings, ptrs })
     }
+}
+
+/// Finds an executable file `name` in the directories of `$PATH`.
+pub fn which(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+/// Moves `from` onto descriptor `to` (for a child before exec; async-signal-safe).
+pub fn dup_onto(from: BorrowedFd, to: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: dup2 on a descriptor we borrow; the new fd is not close-on-exec.
+    Errno::result(unsafe { libc::dup2(from.as_raw_fd(), to) }).map(drop)
 }
 
 /// Forks; the child runs `in_child` (which must be async-signal-safe), then
@@ -232,7 +249,7 @@ pub fn spawn(argv: &Argv, fail: &[u8], in_child: impl FnOnce() -> Result<(), Err
     let err = match in_child() {
         Err(e) => e,
         Ok(()) => {
-            unsafe { libc::execv(argv.ptrs[0], argv.ptrs.as_ptr()) };
+            unsafe { libc::execv(argv.path.as_ptr(), argv.ptrs.as_ptr()) };
             Errno::last()
         }
     };

@@ -152,15 +152,19 @@ impl Sandbox {
 
     /// The decoded `supervise/status` of a service.
     pub fn status(&self, service: &str) -> Status {
-        let bytes = fs::read(self.join(service).join("supervise/status")).unwrap();
-        Status::unpack(&bytes).expect("18 bytes")
+        self.try_status(service).expect("an 18-byte supervise/status")
+    }
+
+    /// The status, or `None` while supervise has not written one yet.
+    pub fn try_status(&self, service: &str) -> Option<Status> {
+        Status::unpack(&fs::read(self.join(service).join("supervise/status")).ok()?)
     }
 
     /// Waits until the service runs a pid other than `not` and returns it.
     pub fn wait_up(&self, service: &str, not: u32) -> u32 {
         let mut pid = 0;
         wait_for(5000, &format!("{service} to be up with a new pid"), || {
-            pid = self.status(service).pid;
+            pid = self.try_status(service).map_or(0, |s| s.pid);
             pid != 0 && pid != not && alive(pid)
         });
         pid
@@ -168,7 +172,7 @@ impl Sandbox {
 
     /// Waits until the service is down.
     pub fn wait_down(&self, service: &str) {
-        wait_for(5000, &format!("{service} to be down"), || self.status(service).pid == 0);
+        wait_for(5000, &format!("{service} to be down"), || self.try_status(service).is_some_and(|s| s.pid == 0));
     }
 }
 

@@ -118,7 +118,7 @@ fn main() {
     let mut sv = Supervise {
         dir,
         machine: Machine::new(normally_up, now()),
-        run: Argv::new(&["./run"]).expect("no NUL"),
+        run: Argv::new("./run", &["./run"]).expect("no NUL"),
         start_failed: [b"supervise: warning: unable to start ", dir, b"/run: "].concat(),
     };
     // The status exists before `ok` does, so whoever finds `ok` finds a status.
