@@ -5,6 +5,7 @@
 
 pub mod control;
 pub mod getopt;
+pub mod logdir;
 pub mod msg;
 pub mod status;
 pub mod supervise;
