@@ -217,6 +217,7 @@ mod tests {
         let mut d = LogDir::open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
         d.write(b"next\n").unwrap();
         d.close().unwrap();
+        drop(d);
         let f = files(t.path());
         let u: Vec<_> = f.iter().filter(|(n, ..)| n.ends_with(".u")).collect();
         assert_eq!(u.len(), 1);
