@@ -110,11 +110,9 @@ impl Machine {
 
     /// When the next start is due, if one waits.
     pub fn deadline(&self) -> Option<Instant> {
-        match (self.start_pending, self.last_start) {
-            (true, Some(t)) => Some(t + RESTART_SPACING),
-            (true, None) => Some(Instant::now()),
-            _ => None,
-        }
+        // A start waits only after an earlier one: last_start is set with it.
+        let last = self.last_start?;
+        self.start_pending.then(|| last + RESTART_SPACING)
     }
 
     /// The binary started `./run` as `pid`.
