@@ -93,27 +93,27 @@ fn main() {
         std::process::exit(EXIT_USAGE);
     };
     let dir = dir.as_bytes();
-    let fail = |what: &[u8], e: Errno| -> ! { die(EXIT_TEMP, &[what, dir, b": ", errstr(e).as_bytes()]) };
+    // Every startup failure: `unable to WHAT DIR[PATH]: REASON`, exit 111.
+    let fail =
+        |what: &[u8], path: &[u8], e: Errno| -> ! { die(EXIT_TEMP, &[what, dir, path, b": ", errstr(e).as_bytes()]) };
 
-    let pipe = SelfPipe::new().unwrap_or_else(|e| fail(b"unable to create pipe for ", e));
+    let pipe = SelfPipe::new().unwrap_or_else(|e| fail(b"unable to create pipe for ", b"", e));
     for sig in [libc::SIGCHLD, libc::SIGTERM] {
-        pipe.catch(sig).unwrap_or_else(|e| fail(b"unable to catch signals for ", e));
+        pipe.catch(sig).unwrap_or_else(|e| fail(b"unable to catch signals for ", b"", e));
     }
-    svdir::enter(args[0].as_os_str()).unwrap_or_else(|e| fail(b"unable to chdir to ", e));
+    svdir::enter(args[0].as_os_str()).unwrap_or_else(|e| fail(b"unable to chdir to ", b"", e));
 
     let _ = sys::mkdir(svdir::SUPERVISE, 0o700);
     let _lock: OwnedFd = sys::open_append(svdir::LOCK)
         .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
-        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to acquire ", dir, b"/supervise/lock: ", errstr(e).as_bytes()]));
-    let normally_up = svdir::normally_up()
-        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to stat ", dir, b"/down: ", errstr(e).as_bytes()]));
+        .unwrap_or_else(|e| fail(b"unable to acquire ", b"/supervise/lock", e));
+    let normally_up = svdir::normally_up().unwrap_or_else(|e| fail(b"unable to stat ", b"/down", e));
 
     let _ = sys::mkfifo(svdir::CONTROL, 0o600);
-    let control = sys::open_read(svdir::CONTROL)
-        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to read ", dir, b"/supervise/control: ", errstr(e).as_bytes()]));
+    let control = sys::open_read(svdir::CONTROL).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/control", e));
     // Our own write end: the reader never sees end of file.
-    let _control_write = sys::open_write(svdir::CONTROL)
-        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to write ", dir, b"/supervise/control: ", errstr(e).as_bytes()]));
+    let _control_write =
+        sys::open_write(svdir::CONTROL).unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
 
     let mut sv = Supervise {
         dir,
@@ -124,8 +124,7 @@ fn main() {
     // The status exists before `ok` does, so whoever finds `ok` finds a status.
     sv.announce();
     let _ = sys::mkfifo(svdir::OK, 0o600);
-    let _ok = sys::open_read(svdir::OK)
-        .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to read ", dir, b"/supervise/ok: ", errstr(e).as_bytes()]));
+    let _ok = sys::open_read(svdir::OK).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
 
     let boot = sv.machine.boot(now());
     sv.act(boot);
@@ -134,7 +133,7 @@ fn main() {
     loop {
         let timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
         let [_, control_ready] = sys::poll_read([pipe.fd(), control.as_fd()], timeout)
-            .unwrap_or_else(|e| die(EXIT_TEMP, &[b"unable to poll in ", dir, b": ", errstr(e).as_bytes()]));
+            .unwrap_or_else(|e| fail(b"unable to poll in ", b"", e));
 
         let signals = pipe.drain();
         if signals.contains(libc::SIGCHLD) {
