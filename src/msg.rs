@@ -21,6 +21,8 @@ pub const EXIT_NOTFOUND: i32 = 127;
 pub enum Level {
     Fatal,
     Warning,
+    /// `PROG: usage: ...`, for a bad call (exit 100).
+    Usage,
 }
 
 /// One message line, newline included: `PROG: fatal: ` + parts.
@@ -28,6 +30,7 @@ pub fn line(prog: &str, level: Level, parts: &[&[u8]]) -> Vec<u8> {
     let tag: &[u8] = match level {
         Level::Fatal => b": fatal: ",
         Level::Warning => b": warning: ",
+        Level::Usage => b": usage: ",
     };
     let mut out = Vec::with_capacity(64 + parts.iter().map(|p| p.len()).sum::<usize>());
     out.extend_from_slice(prog.as_bytes());

@@ -217,6 +217,22 @@ impl Argv {
         ptrs.push(std::ptr::null());
         Some(Argv { path, _strings: strings, ptrs })
     }
+
+    /// How many arguments, argv[0] included.
+    pub fn len(&self) -> usize {
+        self.ptrs.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Replaces this process with `argv`, environment inherited; returns only on failure.
+pub fn exec(argv: &Argv) -> Errno {
+    // SAFETY: path and the NULL-terminated pointer array outlive the call.
+    unsafe { libc::execv(argv.path.as_ptr(), argv.ptrs.as_ptr()) };
+    Errno::last()
 }
 
 /// Finds an executable file `name` in the directories of `$PATH`.
@@ -248,10 +264,7 @@ pub fn spawn(argv: &Argv, fail: &[u8], in_child: impl FnOnce() -> Result<(), Err
     reset_signals_for_exec();
     let err = match in_child() {
         Err(e) => e,
-        Ok(()) => {
-            unsafe { libc::execv(argv.path.as_ptr(), argv.ptrs.as_ptr()) };
-            Errno::last()
-        }
+        Ok(()) => exec(argv),
     };
     let reason = crate::msg::errstr(err).as_bytes();
     for part in [fail, reason, b"\n"] {
@@ -294,4 +307,54 @@ pub fn poll_read<const N: usize>(
         Err(e) => Err(e),
         Ok(_) => Ok(pfds.map(|p| p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0)),
     }
+}
+
+/// Reaps one child, waiting for it: its pid, or `None` when no child is left.
+pub fn reap_wait() -> Option<u32> {
+    loop {
+        // SAFETY: waitpid with a null status pointer.
+        match unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) } {
+            -1 if Errno::last() == Errno::EINTR => continue,
+            pid if pid > 0 => return Some(pid as u32),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether this process has any child left, exited or not.
+pub fn children_left() -> bool {
+    // SAFETY: waitid with WNOWAIT only looks; a zeroed siginfo is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    loop {
+        match unsafe { libc::waitid(libc::P_ALL, 0, &mut info, flags) } {
+            -1 if Errno::last() == Errno::EINTR => continue,
+            r => return r == 0,
+        }
+    }
+}
+
+/// Raises the soft limit on open files as far as this process may (to the
+/// kernel's `nr_open` as root, else to the hard limit). Returns the limits
+/// found, for [`set_nofile`] to give back to children.
+pub fn raise_nofile() -> Option<libc::rlimit> {
+    // SAFETY: getrlimit/setrlimit with valid pointers.
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } != 0 {
+        return None;
+    }
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse().ok());
+    let top = nr_open.unwrap_or(old.rlim_max).max(old.rlim_max);
+    for lim in [libc::rlimit { rlim_cur: top, rlim_max: top }, libc::rlimit { rlim_cur: old.rlim_max, ..old }] {
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0 {
+            break;
+        }
+    }
+    Some(old)
+}
+
+/// Sets the limits on open files (async-signal-safe: for a child before exec).
+pub fn set_nofile(lim: &libc::rlimit) {
+    // SAFETY: setrlimit with a valid pointer.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, lim) };
 }

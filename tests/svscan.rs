@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 
 fn lines(path: &std::path::Path) -> Vec<String> {
     fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
@@ -80,4 +81,209 @@ fn a_broken_symlink_warns_and_a_missing_dir_is_fatal() {
     let o = sb.run(bin("svscan"), &["nope"]);
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(stderr(&o), "svscan: fatal: unable to chdir to nope: file does not exist\n");
+}
+
+/// svscan on `services` in the sandbox, with `args` before the directory.
+fn svscan(sb: &Sandbox, args: &[&str]) -> u32 {
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.args(args).arg("services");
+    sb.spawn(cmd, "svscan")
+}
+
+/// The children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let list = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    list.split_whitespace().map(|p| p.parse().unwrap()).collect()
+}
+
+/// A service writing numbered lines as fast as it can, with our multilog as
+/// its logger; on TERM it writes `last N` and exits.
+fn writer(sb: &Sandbox, dir: &str) {
+    let script = "exec 2>&1\ntrap 'echo last $i; exit 0' TERM\ni=0\nwhile :; do i=$((i+1)); echo $i; done";
+    sb.service(dir, script);
+    fs::create_dir(sb.join(dir).join("log")).unwrap();
+    write_script(&sb.join(dir).join("log/run"), &format!("exec {} ./main", bin("multilog").display()));
+}
+
+/// Every line of a multilog directory, oldest first: the rotated files, then `current`.
+fn log_lines(main: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<_> = fs::read_dir(main).unwrap().map(|e| e.unwrap().file_name()).collect();
+    files.retain(|f| f.to_string_lossy().starts_with('@'));
+    files.sort();
+    files.push("current".into());
+    files.iter().flat_map(|f| lines(&main.join(f))).collect()
+}
+
+/// Whether the writer's log has `n` lines yet (in `current` alone: cheap to poll).
+fn logged(sb: &Sandbox, dir: &str, n: usize) -> bool {
+    let main = sb.join(dir).join("log/main");
+    fs::read_dir(&main).is_ok_and(|d| d.count() > 3) || lines(&main.join("current")).len() >= n
+}
+
+/// The writer's log is 1..M with no gap, then `last N` with N = M (or M + 1
+/// when TERM cut the line N short): every line it wrote reached the log.
+fn check_complete(sb: &Sandbox, dir: &str) {
+    let got = log_lines(&sb.join(dir).join("log/main"));
+    let (last, numbered) = got.split_last().expect("a log");
+    let n: usize =
+        last.strip_prefix("last ").unwrap_or_else(|| panic!("log ends with {last:?}, not `last N`")).parse().unwrap();
+    for (i, line) in numbered.iter().enumerate() {
+        assert_eq!(line, &(i + 1).to_string(), "line {} lost", i + 1);
+    }
+    assert!(n == numbered.len() || n == numbered.len() + 1, "wrote up to {n}, logged {}", numbered.len());
+    assert!(n > 1000, "the writer wrote only {n} lines");
+}
+
+#[test]
+fn a_new_symlink_is_picked_up_at_once_and_a_new_directory_at_the_next_scan() {
+    let sb = Sandbox::new();
+    sb.service("services/first", "exec sleep 1000");
+    sb.service("store/linked", "exec sleep 1000");
+    let pid = svscan(&sb, &[]);
+    sb.wait_up("services/first", 0);
+
+    std::os::unix::fs::symlink(sb.join("store/linked"), sb.join("services/linked")).unwrap();
+    let t = std::time::Instant::now();
+    wait_for(5000, "the symlinked service", || sb.try_status("store/linked").is_some_and(|s| s.pid != 0));
+    // The scan is every 5 s: well under a second is inotify.
+    assert!(t.elapsed().as_millis() < 1000, "took {:?}", t.elapsed());
+
+    // A directory made in place may still be filling up: the next scan takes it.
+    sb.service("services/made", "exec sleep 1000");
+    wait_for(7000, "the directory made in place", || sb.try_status("services/made").is_some_and(|s| s.pid != 0));
+    assert_eq!(children(pid).len(), 3);
+    assert_eq!(sb.stderr_of("svscan"), "");
+}
+
+#[test]
+fn alrm_scans_now_and_hup_takes_down_removed_entries_service_first() {
+    let sb = Sandbox::new();
+    sb.service("services/keep", "exec sleep 1000");
+    writer(&sb, "store/gone");
+    std::os::unix::fs::symlink(sb.join("store/gone"), sb.join("services/gone")).unwrap();
+    let pid = svscan(&sb, &[]);
+    let keep = sb.wait_up("services/keep", 0);
+    let gone = sb.wait_up("store/gone", 0);
+    let gone_log = sb.wait_up("store/gone/log", 0);
+    wait_for(5000, "lines in the log", || logged(&sb, "store/gone", 2000));
+    let sups = children(pid);
+    assert_eq!(sups.len(), 3);
+
+    // ALRM: scan now. The removed entry is left running, as daemontools does.
+    fs::remove_file(sb.join("services/gone")).unwrap();
+    sb.service("services/late", "exec sleep 1000");
+    signal(pid, libc::SIGALRM);
+    let t = std::time::Instant::now();
+    wait_for(5000, "the new entry", || sb.try_status("services/late").is_some_and(|s| s.pid != 0));
+    assert!(t.elapsed().as_millis() < 1000, "ALRM did not scan at once: {:?}", t.elapsed());
+    assert!(alive(gone) && alive(gone_log));
+
+    // HUP: the removed entry goes down, its logger after it with every line.
+    signal(pid, libc::SIGHUP);
+    wait_for(5000, "the removed service and its logger to stop", || {
+        !alive(gone) && !alive(gone_log) && children(pid).len() == 3 - 2 + 1
+    });
+    check_complete(&sb, "store/gone");
+    assert!(alive(keep) && alive(pid));
+    assert_eq!(sb.stderr_of("svscan"), "");
+}
+
+#[test]
+fn term_takes_everything_down_loggers_last_and_kills_after_the_grace() {
+    let sb = Sandbox::new();
+    writer(&sb, "services/fast");
+    sb.service("services/stubborn", "trap '' TERM\nexec sleep 1000");
+    sb.service("services/plain", "exec sleep 1000");
+    let pid = svscan(&sb, &["-g", "1"]);
+    let mut procs = vec![
+        sb.wait_up("services/fast", 0),
+        sb.wait_up("services/fast/log", 0),
+        sb.wait_up("services/stubborn", 0),
+        sb.wait_up("services/plain", 0),
+    ];
+    wait_for(5000, "lines in the log", || logged(&sb, "services/fast", 2000));
+    procs.extend(children(pid));
+    assert_eq!(procs.len(), 8, "4 supervise and their children: {procs:?}");
+
+    let t = std::time::Instant::now();
+    signal(pid, libc::SIGTERM);
+    let status = sb.wait_exit(pid, 10_000);
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(0));
+    // The stubborn service holds on until KILL after the 1 s grace.
+    assert!(took.as_millis() >= 1000 && took.as_millis() < 3500, "took {took:?}");
+    for p in procs {
+        wait_for(1000, "every process to be gone", || !alive(p));
+    }
+    check_complete(&sb, "services/fast");
+    assert!(sb.join("services/fast/log/main/current").metadata().unwrap().permissions().mode() & 0o100 != 0);
+}
+
+#[test]
+fn int_shuts_down_too_and_bad_usage_exits_100() {
+    let sb = Sandbox::new();
+    sb.service("services/plain", "exec sleep 1000");
+    let pid = svscan(&sb, &[]);
+    let service = sb.wait_up("services/plain", 0);
+    signal(pid, libc::SIGINT);
+    assert_eq!(sb.wait_exit(pid, 5000).code(), Some(0));
+    assert!(!alive(service));
+    for args in [&["-g", "soon", "services"][..], &["-x"], &["a", "b"]] {
+        let o = sb.run(bin("svscan"), args);
+        assert_eq!(o.status.code(), Some(100), "{args:?}");
+        assert_eq!(stderr(&o), "svscan: usage: svscan [ -g grace ] [ dir ]\n");
+    }
+}
+
+#[test]
+fn ten_thousand_services_with_few_descriptors() {
+    let sb = Sandbox::new();
+    let total = 10_000;
+    for i in 0..total {
+        let dir = sb.join(format!("services/s{i}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("down"), "").unwrap();
+        fs::hard_link(sb.join("run"), dir.join("run"))
+            .or_else(|_| {
+                write_script(&sb.join("run"), "exec sleep 1000");
+                fs::hard_link(sb.join("run"), dir.join("run"))
+            })
+            .unwrap();
+        // 600 logged services need 1,200 pipe ends: more than a soft limit of 1,024.
+        if i < 600 {
+            fs::create_dir(dir.join("log")).unwrap();
+            fs::hard_link(sb.join("run"), dir.join("log/run")).unwrap();
+            fs::write(dir.join("log/down"), "").unwrap();
+        }
+    }
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.arg("services");
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            // The common default: a soft limit of 1,024 under a higher hard one.
+            let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            lim.rlim_cur = 1024;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+    let pid = sb.spawn(cmd, "svscan");
+    let dirs: Vec<_> = (0..total)
+        .map(|i| format!("services/s{i}"))
+        .chain((0..600).map(|i| format!("services/s{i}/log")))
+        .map(|d| sb.join(d).join("supervise/ok"))
+        .collect();
+    let mut ready = 0;
+    wait_for(120_000, "every supervise", || {
+        while ready < dirs.len() && dirs[ready].exists() {
+            ready += 1;
+        }
+        ready == dirs.len()
+    });
+    assert_eq!(children(pid).len(), total + 600);
+    assert_eq!(sb.stderr_of("svscan"), "");
+    signal(pid, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(pid, 60_000).code(), Some(0));
 }

@@ -1,88 +1,183 @@
-//! `svscan [DIR]`: starts one `supervise` for every service directory in DIR
-//! (default `.`), and one for its `log/` subdirectory joined to it by a pipe
-//! that svscan holds open for as long as it runs, so that neither a restarted
-//! service nor a restarted logger loses the pipe. Scans again every 5
-//! seconds and restarts any supervise that exited. daemontools 0.76's
-//! behaviour; `supervise` is looked for next to svscan's own executable
-//! first, then on PATH.
+//! `svscan [-g grace] [DIR]`: starts one `supervise` for every service
+//! directory in DIR (default `.`), and one for its `log/` subdirectory joined
+//! to it by a pipe that svscan holds open for as long as it runs, so that
+//! neither a restarted service nor a restarted logger loses the pipe. Scans
+//! again every 5 seconds and restarts any supervise that exited: daemontools
+//! 0.76's behaviour. `supervise` is looked for next to svscan's own
+//! executable first, then on PATH.
+//!
+//! Beyond daemontools: a symlink or directory moved into DIR is started at
+//! once (inotify; a directory made in place waits for the next scan, as it
+//! may still be being filled). SIGALRM scans now; SIGHUP scans now and takes
+//! down the services whose entry is gone. SIGTERM and SIGINT take every
+//! service down, then its logger once it has read its pipe to the end, and
+//! exit 0; what ignores that is killed after the grace period (default 5 s),
+//! and everything left 2 seconds later. As PID 1 it reaps every orphan, and
+//! at shutdown stops what is left in the namespace too.
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::getopt::{Getopt, Opt};
+use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
 use daemontools::sys::{self, Argv, SelfPipe};
 use daemontools::Errno;
-use std::ffi::{CString, OsStr};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, OsStr};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(5);
+const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// After the grace period services are killed; one step later loggers get
+/// TERM; one more step and every supervise left is killed.
+const STEP: Duration = Duration::from_secs(1);
+/// A control FIFO not open yet (its supervise just started) is tried again this soon.
+const RETRY: Duration = Duration::from_millis(50);
+const USAGE: &[u8] = b"svscan [ -g grace ] [ dir ]";
+
+fn say(level: Level, parts: &[&[u8]]) {
+    let _ = std::io::stderr().write_all(&msg::line("svscan", level, parts));
+}
 
 fn warn(parts: &[&[u8]]) {
-    let _ = std::io::stderr().write_all(&msg::line("svscan", Level::Warning, parts));
+    say(Level::Warning, parts);
+}
+
+fn die(parts: &[&[u8]]) -> ! {
+    say(Level::Fatal, parts);
+    std::process::exit(EXIT_TEMP)
+}
+
+fn usage() -> ! {
+    say(Level::Usage, &[USAGE]);
+    std::process::exit(EXIT_USAGE)
 }
 
 /// A service directory, known by device and inode as daemontools does.
+type Key = (u64, u64);
+
+/// What a stop has done so far, as bits.
+const ASKED: u8 = 1;
+const KILLED: u8 = 2;
+const LOG_ASKED: u8 = 4;
+const LOG_TERMED: u8 = 8;
+
+struct Stop {
+    since: Instant,
+    done: u8,
+}
+
 struct Service {
-    dev: u64,
-    ino: u64,
-    name: CString,
     /// Seen in the last scan.
     active: bool,
     pid: u32,
     pid_log: u32,
-    /// (read end, write end), held for svscan's whole life while the entry lives.
+    /// (read end, write end), held while the entry lives.
     log_pipe: Option<(OwnedFd, OwnedFd)>,
+    stop: Option<Stop>,
+}
+
+/// Writes control letters to the supervise running as `pid`, through its
+/// working directory, so that an entry already removed from DIR is reached.
+fn control(pid: u32, letters: &[u8]) -> bool {
+    let Ok(path) = CString::new(format!("/proc/{pid}/cwd/supervise/control")) else { return false };
+    sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
+}
+
+/// Takes one entry down: the service first (`svc -dx`); once its supervise
+/// has exited, our ends of the pipe are closed and the logger is told to
+/// exit (`svc -x`), so that it reads the pipe to its end first. Past the
+/// grace period the service gets KILL (`svc -k`), a step later the logger
+/// TERM (`svc -dx`), and a step after that each supervise left gets
+/// SIGKILL. Returns when to look again; `None` when the entry is down (or
+/// not stopping).
+fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
+    let stop = s.stop.as_mut()?;
+    let kill_service = stop.since + grace;
+    let term_log = kill_service + STEP;
+    let kill_all = term_log + STEP;
+    let (pid, first, later, deadline) = if s.pid != 0 {
+        (s.pid, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+    } else {
+        s.log_pipe = None;
+        if s.pid_log == 0 {
+            return None;
+        }
+        (s.pid_log, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
+    };
+    if now >= kill_all {
+        let _ = sys::kill(pid, libc::SIGKILL);
+        return Some(now + RETRY);
+    }
+    let mut wake = if now < deadline { deadline } else { kill_all };
+    for (flag, letters) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
+        if stop.done & flag == 0 {
+            if control(pid, letters) {
+                stop.done |= flag;
+            } else {
+                wake = wake.min(now + RETRY);
+            }
+        }
+    }
+    Some(wake)
 }
 
 struct Scanner {
     supervise: PathBuf,
-    services: Vec<Service>,
+    grace: Duration,
+    /// The limits on open files to give back to children.
+    nofile: Option<libc::rlimit>,
+    services: HashMap<Key, Service>,
+    /// Which entry a supervise pid belongs to, and whether it is the logger's.
+    pids: HashMap<u32, (Key, bool)>,
+    /// When the next stop deadline falls, while a stop is under way.
+    stop_wake: Option<Instant>,
 }
 
 impl Scanner {
-    fn reap(&mut self) {
+    /// Reaps every child that exited; a stop waiting on one moves on at once.
+    fn reap(&mut self, now: Instant) {
         while let Some((pid, _)) = sys::reap() {
-            if let Some(s) = self.services.iter_mut().find(|s| s.pid == pid || s.pid_log == pid) {
-                if s.pid == pid {
-                    s.pid = 0;
-                } else {
-                    s.pid_log = 0;
+            let Some((key, log)) = self.pids.remove(&pid) else { continue };
+            if let Some(s) = self.services.get_mut(&key) {
+                *(if log { &mut s.pid_log } else { &mut s.pid }) = 0;
+                if s.stop.is_some() {
+                    self.tend_one(key, now);
                 }
             }
         }
     }
 
     fn scan(&mut self) {
-        for s in &mut self.services {
+        for s in self.services.values_mut() {
             s.active = false;
         }
-        match std::fs::read_dir(".") {
-            Ok(entries) => {
-                for entry in entries {
+        match nix::dir::Dir::open(".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()) {
+            Ok(mut dir) => {
+                for entry in dir.iter() {
                     match entry {
-                        Ok(e) if !e.file_name().as_bytes().starts_with(b".") => self.start(&e.file_name()),
+                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => self.start(e.file_name()),
                         Ok(_) => {}
                         Err(e) => {
-                            let e = Errno::from_raw(e.raw_os_error().unwrap_or(0));
                             warn(&[b"unable to read directory: ", errstr(e).as_bytes()]);
                             break;
                         }
                     }
                 }
             }
-            Err(e) => {
-                let e = Errno::from_raw(e.raw_os_error().unwrap_or(0));
-                warn(&[b"unable to read directory: ", errstr(e).as_bytes()]);
-            }
+            Err(e) => warn(&[b"unable to read directory: ", errstr(e).as_bytes()]),
         }
         // Forget entries that are gone and whose supervisors have exited;
         // that closes their pipe.
-        self.services.retain(|s| s.active || s.pid != 0 || s.pid_log != 0);
+        self.services.retain(|_, s| s.active || s.pid != 0 || s.pid_log != 0 || s.stop.is_some());
     }
 
-    fn start(&mut self, name: &OsStr) {
-        let n = name.as_bytes();
+    /// Starts what is missing of the entry `name`: its supervise, and its
+    /// logger's with the pipe between them.
+    fn start(&mut self, name: &CStr) {
+        let n = name.to_bytes();
         let st = match nix::sys::stat::stat(name) {
             Ok(st) => st,
             Err(e) => return warn(&[b"unable to stat ", n, b": ", errstr(e).as_bytes()]),
@@ -90,45 +185,45 @@ impl Scanner {
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             return;
         }
-        let i = match self.services.iter().position(|s| s.dev == st.st_dev && s.ino == st.st_ino) {
-            Some(i) => i,
-            None => {
-                let log = [n, b"/log"].concat();
-                let has_log = match nix::sys::stat::stat(log.as_slice()) {
-                    Ok(st) => st.st_mode & libc::S_IFMT == libc::S_IFDIR,
-                    Err(Errno::ENOENT) => false,
-                    Err(e) => return warn(&[b"unable to stat ", n, b"/log: ", errstr(e).as_bytes()]),
-                };
-                let log_pipe = match has_log {
-                    false => None,
-                    true => match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-                        Ok(p) => Some(p),
-                        Err(e) => return warn(&[b"unable to create pipe for ", n, b": ", errstr(e).as_bytes()]),
-                    },
-                };
-                let Ok(name) = CString::new(n) else { return };
-                self.services.push(Service {
-                    dev: st.st_dev,
-                    ino: st.st_ino,
-                    name,
-                    active: false,
-                    pid: 0,
-                    pid_log: 0,
-                    log_pipe,
-                });
-                self.services.len() - 1
-            }
-        };
-        let s = &mut self.services[i];
+        let key = (st.st_dev, st.st_ino);
+        if !self.services.contains_key(&key) {
+            let log = [n, b"/log"].concat();
+            let has_log = match nix::sys::stat::stat(log.as_slice()) {
+                Ok(st) => st.st_mode & libc::S_IFMT == libc::S_IFDIR,
+                Err(Errno::ENOENT) => false,
+                Err(e) => return warn(&[b"unable to stat ", n, b"/log: ", errstr(e).as_bytes()]),
+            };
+            let log_pipe = match has_log {
+                false => None,
+                true => match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+                    Ok(p) => Some(p),
+                    Err(e) => return warn(&[b"unable to create pipe for ", n, b": ", errstr(e).as_bytes()]),
+                },
+            };
+            self.services.insert(key, Service { active: false, pid: 0, pid_log: 0, log_pipe, stop: None });
+        }
+        let s = self.services.get_mut(&key).expect("just inserted");
         s.active = true;
+        if s.stop.is_some() {
+            return;
+        }
         let path = self.supervise.as_os_str().as_bytes();
+        let nofile = self.nofile.as_ref();
+        let limits = || nofile.iter().for_each(|lim| sys::set_nofile(lim));
 
         if s.pid == 0 {
             let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
             let out = s.log_pipe.as_ref().map(|(_, w)| w.as_fd());
-            match sys::spawn(&argv, &fail, || out.map_or(Ok(()), |w| sys::dup_onto(w, 1))) {
-                Ok(pid) => s.pid = pid,
+            let setup = || {
+                limits();
+                out.map_or(Ok(()), |w| sys::dup_onto(w, 1))
+            };
+            match sys::spawn(&argv, &fail, setup) {
+                Ok(pid) => {
+                    s.pid = pid;
+                    self.pids.insert(pid, (key, false));
+                }
                 Err(e) => warn(&[b"unable to fork for ", n, b": ", errstr(e).as_bytes()]),
             }
         }
@@ -136,17 +231,55 @@ impl Scanner {
             if s.pid_log == 0 {
                 let argv = Argv::new(path, &["supervise", "log"]).expect("no NUL");
                 let fail = [b"svscan: warning: unable to start supervise ", n, b"/log: "].concat();
-                let dir = s.name.as_c_str();
                 let setup = || {
+                    limits();
                     sys::dup_onto(r.as_fd(), 0)?;
-                    nix::unistd::chdir(dir)
+                    nix::unistd::chdir(name)
                 };
                 match sys::spawn(&argv, &fail, setup) {
-                    Ok(pid) => s.pid_log = pid,
+                    Ok(pid) => {
+                        s.pid_log = pid;
+                        self.pids.insert(pid, (key, true));
+                    }
                     Err(e) => warn(&[b"unable to fork for ", n, b"/log: ", errstr(e).as_bytes()]),
                 }
             }
         }
+    }
+
+    /// Starts taking down every entry not seen in the last scan (`all`: every entry).
+    fn stop(&mut self, all: bool, now: Instant) {
+        for s in self.services.values_mut().filter(|s| all || !s.active) {
+            s.stop.get_or_insert(Stop { since: now, done: 0 });
+        }
+        self.stop_wake = Some(now);
+        self.tend(now);
+    }
+
+    /// Moves one stop along; forgets the entry once it is down.
+    fn tend_one(&mut self, key: Key, now: Instant) {
+        let Some(s) = self.services.get_mut(&key) else { return };
+        match tend(s, now, self.grace) {
+            Some(at) => self.stop_wake = Some(self.stop_wake.map_or(at, |w| w.min(at))),
+            None => {
+                self.services.remove(&key);
+            }
+        }
+    }
+
+    /// Moves every stop along once a stop deadline has come (walking the
+    /// whole table only then). Returns when to look again.
+    fn tend(&mut self, now: Instant) -> Option<Instant> {
+        if self.stop_wake.is_some_and(|w| w <= now) {
+            self.stop_wake = None;
+            for s in self.services.values_mut() {
+                if let Some(at) = tend(s, now, self.grace) {
+                    self.stop_wake = Some(self.stop_wake.map_or(at, |w| w.min(at)));
+                }
+            }
+            self.services.retain(|_, s| s.stop.is_none() || s.pid != 0 || s.pid_log != 0);
+        }
+        self.stop_wake
     }
 }
 
@@ -157,36 +290,132 @@ fn find_supervise() -> PathBuf {
     beside.filter(|p| p.is_file()).or_else(|| sys::which("supervise")).unwrap_or_else(|| "supervise".into())
 }
 
-fn main() {
-    if let Some(dir) = std::env::args_os().nth(1) {
-        if let Err(e) = nix::unistd::chdir(dir.as_os_str()) {
-            let line = msg::line(
-                "svscan",
-                Level::Fatal,
-                &[b"unable to chdir to ", dir.as_bytes(), b": ", errstr(e).as_bytes()],
-            );
-            let _ = std::io::stderr().write_all(&line);
-            std::process::exit(EXIT_TEMP);
-        }
+/// A grace period: seconds (`2`, `0.5`) or a duration with its unit (`300ms`).
+fn parse_grace(s: &OsStr) -> Option<Duration> {
+    let s = s.to_str()?;
+    match s.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).ok(),
+        Err(_) => humantime::parse_duration(s).ok(),
     }
-    let pipe = SelfPipe::new().and_then(|p| p.catch(libc::SIGCHLD).map(|()| p)).unwrap_or_else(|e| {
-        let _ = std::io::stderr().write_all(&msg::line(
-            "svscan",
-            Level::Fatal,
-            &[b"unable to create pipe: ", errstr(e).as_bytes()],
-        ));
-        std::process::exit(EXIT_TEMP)
-    });
-    let mut scanner = Scanner { supervise: find_supervise(), services: Vec::new() };
-    loop {
-        scanner.reap();
-        scanner.scan();
-        let next = Instant::now() + SCAN_INTERVAL;
-        while let Some(left) = next.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) {
-            let _ = sys::poll_read([pipe.fd()], Some(left));
-            if pipe.drain().contains(libc::SIGCHLD) {
-                scanner.reap();
+}
+
+/// The new entries inotify reports: created symlinks and anything moved in
+/// (and whether events were lost). A directory made in place is left to the
+/// next scan: whoever made it may still be filling it, and a `log/` made
+/// after its service started would never be joined to it.
+fn arrivals(inotify: &Inotify) -> (Vec<CString>, bool) {
+    let (mut names, mut overflow) = (Vec::new(), false);
+    while let Ok(events) = inotify.read_events() {
+        for ev in events {
+            overflow |= ev.mask.contains(AddWatchFlags::IN_Q_OVERFLOW);
+            let made_dir = ev.mask.contains(AddWatchFlags::IN_CREATE | AddWatchFlags::IN_ISDIR);
+            let Some(name) = ev.name.filter(|n| !n.as_bytes().starts_with(b".")) else { continue };
+            if !made_dir {
+                names.extend(CString::new(name.into_vec()).ok());
             }
         }
     }
+    (names, overflow)
+}
+
+fn main() {
+    let mut grace = DEFAULT_GRACE;
+    let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "g:");
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Arg(b'g', v) => grace = parse_grace(&v).unwrap_or_else(|| usage()),
+            _ => usage(),
+        }
+    }
+    match opts.operands().as_slice() {
+        [] => {}
+        [dir] => {
+            if let Err(e) = nix::unistd::chdir(dir.as_os_str()) {
+                die(&[b"unable to chdir to ", dir.as_bytes(), b": ", errstr(e).as_bytes()]);
+            }
+        }
+        _ => usage(),
+    }
+    let pipe = SelfPipe::new()
+        .and_then(|p| {
+            for sig in [libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
+                p.catch(sig)?;
+            }
+            Ok(p)
+        })
+        .unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
+    // Without inotify (or with no watch left) the 5-second scan still works.
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
+        .ok()
+        .filter(|i| i.add_watch(".", AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO).is_ok());
+    let mut scanner = Scanner {
+        supervise: find_supervise(),
+        grace,
+        nofile: sys::raise_nofile(),
+        services: HashMap::new(),
+        pids: HashMap::new(),
+        stop_wake: None,
+    };
+    let (mut next_scan, mut shutdown) = (Instant::now(), None::<Instant>);
+    loop {
+        let now = Instant::now();
+        scanner.reap(now);
+        if shutdown.is_none() && now >= next_scan {
+            scanner.scan();
+            next_scan = now + SCAN_INTERVAL;
+        }
+        let mut wake = scanner.tend(now);
+        if shutdown.is_some() && scanner.services.is_empty() {
+            break;
+        }
+        if shutdown.is_none() {
+            wake = Some(wake.map_or(next_scan, |w| w.min(next_scan)));
+        }
+        let timeout = wake.map(|w| w.saturating_duration_since(Instant::now()));
+        let fds = [pipe.fd(), inotify.as_ref().map_or(pipe.fd(), |i| i.as_fd())];
+        let [_, changed] = sys::poll_read(fds, timeout).unwrap_or([false; 2]);
+        let signals = pipe.drain();
+        // Read inotify's events even while shutting down, or poll would wake at once forever.
+        let (names, overflow) = inotify.as_ref().filter(|_| changed).map(arrivals).unwrap_or_default();
+        if shutdown.is_some() {
+            continue;
+        }
+        let now = Instant::now();
+        scanner.reap(now);
+        if signals.contains(libc::SIGTERM) || signals.contains(libc::SIGINT) {
+            scanner.stop(true, now);
+            shutdown = Some(now);
+            continue;
+        }
+        if signals.contains(libc::SIGALRM) || signals.contains(libc::SIGHUP) || overflow {
+            scanner.scan();
+            next_scan = now + SCAN_INTERVAL;
+            if signals.contains(libc::SIGHUP) {
+                scanner.stop(false, now);
+            }
+        }
+        for name in names {
+            scanner.start(&name);
+        }
+    }
+    if nix::unistd::getpid().as_raw() == 1 {
+        finish_as_init(&pipe, shutdown.unwrap_or_else(Instant::now) + grace + 2 * STEP);
+    }
+}
+
+/// As PID 1, once the services are down: TERM to every process left in the
+/// namespace, KILL at `deadline` to what is still there, and reap them all.
+fn finish_as_init(pipe: &SelfPipe, deadline: Instant) {
+    // SAFETY: kill(2) has no memory effects; -1 is everyone but ourselves.
+    unsafe { libc::kill(-1, libc::SIGTERM) };
+    let deadline = deadline.max(Instant::now() + STEP);
+    while sys::children_left() {
+        while sys::reap().is_some() {}
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+        let _ = sys::poll_read([pipe.fd()], Some(left.min(RETRY)));
+        pipe.drain();
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    while sys::reap_wait().is_some() {}
 }

@@ -1,7 +1,104 @@
-//! `svscanboot`: not built yet (its own issue owns it); says so and exits 111.
+//! `svscanboot [dir]`: what init runs at boot. As daemontools' script: with
+//! stdin, stdout and stderr on /dev/null and PATH set to daemontools' list,
+//! it tells any supervise left from an earlier boot to stop (`svc -dx dir/*
+//! dir/*/log`), then runs `svscan dir` with a cleared environment (PATH
+//! only), its output piped into `readproctitle service errors: ...` so that
+//! `ps` shows svscan's last warnings. The directory is `/etc/service` (the
+//! Debian convention) unless given.
+//!
+//! Unlike the script, svscanboot becomes svscan (readproctitle is its
+//! child), so the TERM that init or systemd sends reaches svscan and starts
+//! its orderly shutdown. svc, svscan and readproctitle are taken from beside
+//! this executable first, then from PATH.
+
+use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
+use daemontools::sys::{self, Argv};
+use daemontools::Errno;
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+const PATH: &str = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin";
+const DEFAULT_DIR: &[u8] = b"/etc/service";
+
+fn die(parts: &[&[u8]]) -> ! {
+    let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Fatal, parts));
+    std::process::exit(EXIT_TEMP)
+}
+
+/// A program of the suite: beside this executable, else on PATH, else the bare name.
+fn find(name: &str) -> PathBuf {
+    let beside = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join(name)));
+    beside.filter(|p| p.is_file()).or_else(|| sys::which(name)).unwrap_or_else(|| name.into())
+}
+
+/// `dir/*` and `dir/*/log` as sh expands them: sorted, dot entries left out.
+fn stale(dir: &[u8]) -> Vec<Vec<u8>> {
+    let mut names: Vec<Vec<u8>> = std::fs::read_dir(OsStr::from_bytes(dir))
+        .map(|rd| rd.flatten().map(|e| e.file_name().as_bytes().to_vec()).collect())
+        .unwrap_or_default();
+    names.retain(|n| !n.starts_with(b"."));
+    names.sort();
+    let services = names.iter().map(|n| [dir, b"/", n].concat());
+    let logs = names.iter().map(|n| [dir, b"/", n, b"/log"].concat());
+    services.chain(logs.filter(|p| std::fs::symlink_metadata(OsStr::from_bytes(p)).is_ok())).collect()
+}
 
 fn main() {
-    eprintln!("svscanboot: usage: svscanboot [dir]");
-    eprintln!("svscanboot: fatal: not implemented yet");
-    std::process::exit(111);
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let dir = match args.as_slice() {
+        [] => DEFAULT_DIR,
+        [d] => d.as_bytes(),
+        _ => {
+            let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Usage, &[b"svscanboot [ dir ]"]));
+            std::process::exit(EXIT_USAGE)
+        }
+    };
+    let (svc, svscan, readproctitle) = (find("svc"), find("svscan"), find("readproctitle"));
+    let dots = ".".repeat(400);
+    let svc_args: Vec<Vec<u8>> = [b"svc".to_vec(), b"-dx".to_vec()].into_iter().chain(stale(dir)).collect();
+    let argv_svc = Argv::new(svc.as_os_str().as_bytes(), &svc_args);
+    let argv_scan = Argv::new(svscan.as_os_str().as_bytes(), &[&b"svscan"[..], dir]);
+    let title = ["readproctitle", "service", "errors:", &dots];
+    let argv_title = Argv::new(readproctitle.as_os_str().as_bytes(), &title);
+    let (Some(argv_svc), Some(argv_scan), Some(argv_title)) = (argv_svc, argv_scan, argv_title) else {
+        die(&[b"unable to run svscan: ", errstr(Errno::EINVAL).as_bytes()])
+    };
+
+    // Reported before the standard descriptors go to /dev/null.
+    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
+        .unwrap_or_else(|e| die(&[b"unable to open /dev/null: ", errstr(e).as_bytes()]));
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
+    for fd in 0..3 {
+        let _ = sys::dup_onto(null.as_fd(), fd);
+    }
+    drop(null);
+    // SAFETY: clearing the environment before any thread exists.
+    unsafe {
+        libc::clearenv();
+        std::env::set_var("PATH", PATH);
+    }
+
+    if argv_svc.len() > 2 {
+        if let Ok(pid) = sys::spawn(&argv_svc, b"svscanboot: warning: unable to run svc: ", || Ok(())) {
+            while sys::reap_wait().is_some_and(|p| p != pid) {}
+        }
+    }
+    // readproctitle reads svscan's output; it ends when svscan and its children have closed the pipe.
+    let _ = sys::spawn(&argv_title, b"", || sys::dup_onto(r.as_fd(), 0));
+    drop(r);
+    let _ = sys::dup_onto(w.as_fd(), 1);
+    let _ = sys::dup_onto(w.as_fd(), 2);
+    drop(w);
+    sys::reset_signals_for_exec();
+    let err = sys::exec(&argv_scan);
+    let _ = std::io::stderr().write_all(&msg::line(
+        "svscanboot",
+        Level::Fatal,
+        &[b"unable to run ", svscan.as_os_str().as_bytes(), b": ", errstr(err).as_bytes()],
+    ));
+    std::process::exit(EXIT_TEMP)
 }
