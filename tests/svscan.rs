@@ -5,7 +5,6 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 fn lines(path: &std::path::Path) -> Vec<String> {
     fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
@@ -97,12 +96,18 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 /// A service writing numbered lines as fast as it can, with our multilog as
-/// its logger; on TERM it writes `last N` and exits.
-fn writer(sb: &Sandbox, dir: &str) {
+/// its logger (or, `slow`, a shell loop much slower than the writer, so that
+/// the pipe is full when the service stops); on TERM it writes `last N` and
+/// exits.
+fn writer(sb: &Sandbox, dir: &str, slow: bool) {
     let script = "exec 2>&1\ntrap 'echo last $i; exit 0' TERM\ni=0\nwhile :; do i=$((i+1)); echo $i; done";
     sb.service(dir, script);
     fs::create_dir(sb.join(dir).join("log")).unwrap();
-    write_script(&sb.join(dir).join("log/run"), &format!("exec {} ./main", bin("multilog").display()));
+    let logger = match slow {
+        true => "mkdir -p main\nwhile IFS= read -r l; do echo \"$l\" >> main/current; done".to_string(),
+        false => format!("exec {} s16777215 ./main", bin("multilog").display()),
+    };
+    write_script(&sb.join(dir).join("log/run"), &logger);
 }
 
 /// Every line of a multilog directory, oldest first: the rotated files, then `current`.
@@ -120,17 +125,20 @@ fn logged(sb: &Sandbox, dir: &str, n: usize) -> bool {
     fs::read_dir(&main).is_ok_and(|d| d.count() > 3) || lines(&main.join("current")).len() >= n
 }
 
-/// The writer's log is 1..M with no gap, then `last N` with N = M (or M + 1
-/// when TERM cut the line N short): every line it wrote reached the log.
+/// The writer's log counts up by one from its first line (older lines may
+/// have been rotated away) to M, then says `last N` with N = M (or M + 1 when
+/// TERM cut the line N short): every line it wrote reached the log.
 fn check_complete(sb: &Sandbox, dir: &str) {
     let got = log_lines(&sb.join(dir).join("log/main"));
     let (last, numbered) = got.split_last().expect("a log");
     let n: usize =
         last.strip_prefix("last ").unwrap_or_else(|| panic!("log ends with {last:?}, not `last N`")).parse().unwrap();
+    let first: usize = numbered.first().expect("numbered lines").parse().unwrap();
     for (i, line) in numbered.iter().enumerate() {
-        assert_eq!(line, &(i + 1).to_string(), "line {} lost", i + 1);
+        assert_eq!(line, &(first + i).to_string(), "line {} lost", first + i);
     }
-    assert!(n == numbered.len() || n == numbered.len() + 1, "wrote up to {n}, logged {}", numbered.len());
+    let m = first + numbered.len() - 1;
+    assert!(n == m || n == m + 1, "wrote up to {n}, logged up to {m}");
     assert!(n > 1000, "the writer wrote only {n} lines");
 }
 
@@ -159,7 +167,7 @@ fn a_new_symlink_is_picked_up_at_once_and_a_new_directory_at_the_next_scan() {
 fn alrm_scans_now_and_hup_takes_down_removed_entries_service_first() {
     let sb = Sandbox::new();
     sb.service("services/keep", "exec sleep 1000");
-    writer(&sb, "store/gone");
+    writer(&sb, "store/gone", false);
     std::os::unix::fs::symlink(sb.join("store/gone"), sb.join("services/gone")).unwrap();
     let pid = svscan(&sb, &[]);
     let keep = sb.wait_up("services/keep", 0);
@@ -191,7 +199,7 @@ fn alrm_scans_now_and_hup_takes_down_removed_entries_service_first() {
 #[test]
 fn term_takes_everything_down_loggers_last_and_kills_after_the_grace() {
     let sb = Sandbox::new();
-    writer(&sb, "services/fast");
+    writer(&sb, "services/fast", true);
     sb.service("services/stubborn", "trap '' TERM\nexec sleep 1000");
     sb.service("services/plain", "exec sleep 1000");
     let pid = svscan(&sb, &["-g", "1"]);
@@ -216,7 +224,6 @@ fn term_takes_everything_down_loggers_last_and_kills_after_the_grace() {
         wait_for(1000, "every process to be gone", || !alive(p));
     }
     check_complete(&sb, "services/fast");
-    assert!(sb.join("services/fast/log/main/current").metadata().unwrap().permissions().mode() & 0o100 != 0);
 }
 
 #[test]
@@ -286,4 +293,49 @@ fn ten_thousand_services_with_few_descriptors() {
     assert_eq!(sb.stderr_of("svscan"), "");
     signal(pid, libc::SIGTERM);
     assert_eq!(sb.wait_exit(pid, 60_000).code(), Some(0));
+}
+
+#[test]
+fn as_pid_1_it_reaps_orphans_and_term_stops_everything_with_logs_intact() {
+    let sb = Sandbox::new();
+    let probe = sb.run("unshare", &["--pid", "--fork", "--mount-proc", "true"]);
+    if !probe.status.success() {
+        eprintln!("SKIPPED: no PID namespace here (unshare: {})", stderr(&probe).trim());
+        return;
+    }
+    writer(&sb, "services/fast", false);
+    // Orphans: five that exit soon, one that ignores TERM, one that notes it.
+    let orphans = "for i in 1 2 3 4 5; do ( (sleep 0.2; echo x >> ../../exited) & ); done\n\
+                   ( (trap '' TERM; exec sleep 1000) & )\n\
+                   ( (trap 'echo term > ../../noted; exit 0' TERM; while :; do sleep 0.05; done) & )\n\
+                   exec sleep 1000";
+    sb.service("services/orphans", orphans);
+    let mut cmd = sb.command("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc"]).arg(bin("svscan")).args(["-g", "1", "services"]);
+    let unshare = sb.spawn(cmd, "svscan");
+    let mut init = 0;
+    wait_for(5000, "svscan as PID 1", || {
+        init = children(unshare).first().copied().unwrap_or(0);
+        init != 0
+            && fs::read_to_string(format!("/proc/{init}/status")).is_ok_and(|s| {
+                s.contains("NSpid:\t") && s.lines().any(|l| l.starts_with("NSpid:") && l.ends_with("\t1"))
+            })
+    });
+    wait_for(5000, "the orphans to exit", || lines(&sb.join("exited")).len() == 5);
+    // They were reparented to svscan, which reaps them: no zombie stays.
+    wait_for(2000, "no zombie under PID 1", || children(init).iter().all(|&p| proc_state(p) != "Z"));
+    let stubborn = children(init)
+        .into_iter()
+        .filter(|&p| fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.starts_with("sleep")))
+        .count();
+    assert_eq!(stubborn, 1, "the TERM-ignoring orphan is a child of PID 1");
+    wait_for(5000, "lines in the log", || logged(&sb, "services/fast", 2000));
+
+    let t = std::time::Instant::now();
+    signal(init, libc::SIGTERM);
+    let status = sb.wait_exit(unshare, 10_000);
+    assert_eq!(status.code(), Some(0), "svscan exits 0");
+    assert!(t.elapsed().as_millis() < 4000, "within grace + 2 s: {:?}", t.elapsed());
+    check_complete(&sb, "services/fast");
+    assert!(sb.join("noted").exists(), "an orphan got TERM before the namespace ended");
 }

@@ -108,7 +108,7 @@ impl Sandbox {
     pub fn supervise(&self, program: &Path, service: &str) -> u32 {
         let mut cmd = self.command(program);
         cmd.arg(service);
-        let pid = self.spawn(cmd, &format!("supervise-{service}"));
+        let pid = self.spawn(cmd, &format!("supervise-{}", service.replace('/', "-")));
         let dir = self.join(service);
         wait_for(5000, "supervise to come up", || {
             Status::unpack(&fs::read(dir.join("supervise/status")).unwrap_or_default()).is_some()
