@@ -14,9 +14,11 @@ fn lines(path: &std::path::Path) -> Vec<String> {
 fn starts_services_and_loggers_and_keeps_the_pipe() {
     let sb = Sandbox::new();
     fs::create_dir(sb.join("services")).unwrap();
-    // A service that writes a numbered line every 20 ms, and a logger that
-    // appends what it reads to a file outside the service.
-    let counter = "i=0\nwhile :; do i=$((i+1)); echo line $i; sleep 0.02; done";
+    // A service that writes a numbered line every 20 ms, counting on across
+    // restarts (a kill between the line and the count repeats a number), and
+    // a logger that appends what it reads to a file outside the service.
+    let counter = "i=$(cat ../../count 2>/dev/null || echo 0)\n\
+                   while :; do i=$((i+1)); echo line $i; echo $i > ../../count; sleep 0.02; done";
     sb.service("services/a", counter);
     fs::create_dir(sb.join("services/a/log")).unwrap();
     write_script(&sb.join("services/a/log/run"), "exec cat >> ../../../logged");
@@ -29,19 +31,23 @@ fn starts_services_and_loggers_and_keeps_the_pipe() {
     let svscan = sb.spawn(cmd, "svscan");
     sb.wait_up("services/a", 0);
     sb.wait_up("services/plain", 0);
-    let logger = sb.wait_up("services/a/log", 0);
+    sb.wait_up("services/a/log", 0);
     let logged = sb.join("logged");
     wait_for(5000, "lines in the log", || lines(&logged).len() >= 5);
     assert!(!sb.join("services/.hidden/supervise").exists(), "dot entries are skipped");
     assert_eq!(sb.stderr_of("svscan"), "", "a plain file is skipped silently");
 
-    // Kill the logger: its supervise restarts it on the same pipe, and
-    // the numbering shows no line was lost.
-    signal(logger, libc::SIGKILL);
-    sb.wait_up("services/a/log", logger);
-    let seen = lines(&logged).len();
-    wait_for(5000, "more lines", || lines(&logged).len() >= seen + 5);
-    let got = lines(&logged);
+    // Kill the logger, then the service, mid-stream: each supervise starts
+    // a new one on the same pipe, and the numbering shows no line was lost.
+    for service in ["services/a/log", "services/a", "services/a/log"] {
+        let pid = sb.status(service).pid;
+        signal(pid, libc::SIGKILL);
+        sb.wait_up(service, pid);
+        let seen = lines(&logged).len();
+        wait_for(5000, "more lines", || lines(&logged).len() >= seen + 5);
+    }
+    let mut got = lines(&logged);
+    got.dedup();
     for (i, line) in got.iter().enumerate() {
         assert_eq!(line, &format!("line {}", i + 1), "a line was lost or reordered");
     }
