@@ -359,7 +359,6 @@ fn main() {
     let (mut next_scan, mut shutdown) = (Instant::now(), None::<Instant>);
     loop {
         let now = Instant::now();
-        scanner.reap(now);
         if shutdown.is_none() && now >= next_scan {
             scanner.scan();
             next_scan = now + SCAN_INTERVAL;
@@ -377,11 +376,14 @@ fn main() {
         let signals = pipe.drain();
         // Read inotify's events even while shutting down, or poll would wake at once forever.
         let (names, overflow) = inotify.as_ref().filter(|_| changed).map(arrivals).unwrap_or_default();
+        let now = Instant::now();
+        // Only on SIGCHLD: with thousands of children each wait4 walks them all.
+        if signals.contains(libc::SIGCHLD) {
+            scanner.reap(now);
+        }
         if shutdown.is_some() {
             continue;
         }
-        let now = Instant::now();
-        scanner.reap(now);
         if signals.contains(libc::SIGTERM) || signals.contains(libc::SIGINT) {
             scanner.stop(true, now);
             shutdown = Some(now);

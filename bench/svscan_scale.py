@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Scanner scale: our svscan against daemontools' svscan, runit's runsvdir and
+s6-svscan, in one run, on the same machine.
+
+For N services (each `run` says it is up through a FIFO, then execs sleep),
+every system is started in turn (alternating, run by run) and measured for:
+  up      wall time from the scanner's start until every service runs
+  cpu     CPU time the whole tree (scanner, supervisors, services) spent getting there
+  idle    CPU of the whole tree afterwards, per second of wall time (ns precision,
+          from /proc/PID/schedstat), over --idle seconds
+  rss     the scanner's own resident memory once idle
+  stop    time from SIGTERM to the scanner until every process of the tree is gone
+          ('-' when services are still running 10 s later: daemontools' svscan and
+          runit's runsvdir exit on TERM and leave them running)
+Each figure is the median of --runs runs; the last column is ours / the best peer.
+daemontools' svscan and runit's runsvdir stop at 1,000 services, so they are left
+out above that.
+
+    cargo build --release && sudo python3 bench/svscan_scale.py [--counts 1000,10000] [--runs 3]
+
+Service directories live on /dev/shm (a tmpfs) so that disk noise stays out.
+Every process started is killed before the script ends.
+"""
+
+import argparse
+import select
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OURS = os.path.join(ROOT, "target", "release")
+PEER_PATH = "/usr/bin:/bin"
+
+SYSTEMS = {
+    "ours": lambda d: [os.path.join(OURS, "svscan"), d],
+    "daemontools": lambda d: ["/usr/bin/svscan", d],
+    "runit": lambda d: ["/usr/bin/runsvdir", d],
+    "s6": lambda d: ["/usr/bin/s6-svscan", "-c", "30000", d],
+}
+LIMIT = {"daemontools": 1000, "runit": 1000}
+
+
+def tree_pids(root):
+    """`root` and every live process descending from it."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state, fields[1] the parent.
+        if fields[0] not in "ZX":
+            children.setdefault(int(fields[1]), []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def cpu_ns(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def kill_all(pids):
+    for _ in range(50):
+        pids = [p for p in pids if alive(p)]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.1)
+
+
+def make_services(base, n, fifo):
+    os.makedirs(base)
+    run = f"#!/bin/sh\nprintf x > {fifo}\nexec sleep 100000\n"
+    script = os.path.join(os.path.dirname(base), "run")
+    with open(script, "w") as f:
+        f.write(run)
+    os.chmod(script, 0o755)
+    for i in range(n):
+        d = os.path.join(base, f"s{i}")
+        os.mkdir(d)
+        os.link(script, os.path.join(d, "run"))
+
+
+def one_run(system, n, idle_secs, shm):
+    work = tempfile.mkdtemp(prefix="bench-scan-", dir=shm)
+    fifo = os.path.join(work, "up.fifo")
+    os.mkfifo(fifo)
+    base = os.path.join(work, "service")
+    make_services(base, n, fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    keep = os.open(fifo, os.O_WRONLY)  # so the reader never sees end of file
+    os.set_blocking(reader, True)
+    proc, pids = None, []
+    try:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(SYSTEMS[system](base), env={"PATH": PEER_PATH}, start_new_session=True,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        got = 0
+        deadline = t0 + 120
+        while got < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([reader], [], [], left)[0]:
+                raise RuntimeError(f"{system}: only {got} of {n} services up after 120 s")
+            got += len(os.read(reader, n - got))
+        up = time.monotonic() - t0
+        pids = tree_pids(proc.pid)
+        cpu = cpu_ns(pids)
+        sleeps = sum(1 for p in pids if comm(p) == "sleep")
+        if sleeps != n:
+            raise RuntimeError(f"{system}: {sleeps} services running, not {n}")
+        time.sleep(2)
+        pids = tree_pids(proc.pid)
+        c0, w0 = cpu_ns(pids), time.monotonic()
+        time.sleep(idle_secs)
+        c1, w1 = cpu_ns(pids), time.monotonic()
+        idle = (c1 - c0) / 1e6 / (w1 - w0)
+        rss = rss_kib(proc.pid)
+        t1 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        stop = None
+        while time.monotonic() - t1 < 10:
+            if not any(alive(p) for p in pids):
+                stop = time.monotonic() - t1
+                break
+            time.sleep(0.02)
+        return {"up": up * 1000, "cpu": cpu / 1e6, "idle": idle, "rss": rss, "stop": stop}
+    finally:
+        if proc is not None:
+            kill_all(pids + tree_pids(proc.pid))
+            proc.wait()
+        os.close(reader)
+        os.close(keep)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--counts", default="1000,10000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--idle", type=float, default=12.0, help="seconds of idle measurement (covers two 5 s scans)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    args = ap.parse_args()
+    # Run in the background, SIGINT may come ignored: make both signals end the
+    # run through the cleanup.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler)
+    if not os.path.exists(os.path.join(OURS, "svscan")):
+        sys.exit("bench: build first: cargo build --release")
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    systems = args.systems.split(",")
+    for n in map(int, args.counts.split(",")):
+        results = {s: [] for s in systems}
+        for r in range(args.runs):
+            order = systems if r % 2 == 0 else systems[::-1]
+            for s in order:
+                if n > LIMIT.get(s, n):
+                    continue
+                results[s].append(one_run(s, n, args.idle, shm))
+                print(f"  {n} services, run {r + 1}, {s}: {results[s][-1]}", file=sys.stderr)
+        print(f"\n{n} services, median of {args.runs} runs")
+        metrics = [("up", "ms"), ("cpu", "CPU-ms"), ("idle", "CPU-ms/s"), ("rss", "KiB"), ("stop", "s")]
+        print(f"{'metric':<16}" + "".join(f"{s:>13}" for s in systems) + f"{'ours/best':>11}{'ours/dt':>9}")
+        for m, unit in metrics:
+            row, med = [], {}
+            for s in systems:
+                vals = [x[m] for x in results[s] if x[m] is not None]
+                if vals:
+                    med[s] = statistics.median(vals)
+                row.append("-" if s not in med else f"{med[s]:.3f}" if med[s] < 10 else f"{med[s]:.0f}")
+            peers = [v for s, v in med.items() if s != "ours" and v > 0]
+            ours = med.get("ours")
+
+            def ratio(base):
+                return f"{ours / base:.2f}" if ours is not None and base else "-"
+
+            row.append(ratio(min(peers) if peers else None))
+            row.append(ratio(med.get("daemontools")))
+            print(f"{m + ' ' + unit:<16}" + "".join(f"{v:>13}" for v in row[:-2]) + f"{row[-2]:>11}{row[-1]:>9}")
+        print("(best: the lowest non-zero peer; dt: daemontools; lower is better everywhere)")
+
+
+if __name__ == "__main__":
+    main()
