@@ -358,3 +358,26 @@ pub fn set_nofile(lim: &libc::rlimit) {
     // SAFETY: setrlimit with a valid pointer.
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, lim) };
 }
+
+/// Reads once into `buf`, retrying on EINTR; 0 means end of input.
+pub fn read_some(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        match nix::unistd::read(fd, buf) {
+            Err(Errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// A filter's step: writes out and empties `out`, then reads once into
+/// `buf` (0 at end of input). The error says which half failed.
+pub fn flush_then_read(
+    output: BorrowedFd,
+    out: &mut Vec<u8>,
+    input: BorrowedFd,
+    buf: &mut [u8],
+) -> Result<usize, (&'static str, Errno)> {
+    write_all(output, out).map_err(|e| ("write output", e))?;
+    out.clear();
+    read_some(input, buf).map_err(|e| ("read input", e))
+}

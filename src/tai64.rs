@@ -77,6 +77,29 @@ pub fn parse_label(s: &[u8]) -> Option<Tai64N> {
     Some(unpack(&b))
 }
 
+/// A label as local time, `YYYY-MM-DD HH:MM:SS.nnnnnnnnn` (as tai64nlocal
+/// prints it; the zone is the process's, from TZ). `None` when the C
+/// library cannot represent the time.
+pub fn fmt_local(t: Tai64N) -> Option<Vec<u8>> {
+    let secs = libc::time_t::try_from(unix_secs(t)).ok()?;
+    // SAFETY: localtime_r fills the tm we own, or returns NULL.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return None;
+    }
+    let text = format!(
+        "{}-{:02}-{:02} {:02}:{:02}:{:02}.{:09}",
+        tm.tm_year as i64 + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        t.1
+    );
+    Some(text.into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

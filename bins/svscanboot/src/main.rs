@@ -14,14 +14,16 @@
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
 use daemontools::sys::{self, Argv};
 use daemontools::Errno;
-use std::ffi::OsStr;
+use std::ffi::{CString, OsStr};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 const PATH: &str = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin";
 const DEFAULT_DIR: &[u8] = b"/etc/service";
+const STALE_WAIT: Duration = Duration::from_secs(5);
 
 fn die(parts: &[&[u8]]) -> ! {
     let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Fatal, parts));
@@ -58,7 +60,8 @@ fn main() {
     };
     let (svc, svscan, readproctitle) = (find("svc"), find("svscan"), find("readproctitle"));
     let dots = ".".repeat(400);
-    let svc_args: Vec<Vec<u8>> = [b"svc".to_vec(), b"-dx".to_vec()].into_iter().chain(stale(dir)).collect();
+    let stale = stale(dir);
+    let svc_args: Vec<&[u8]> = [&b"svc"[..], b"-dx"].into_iter().chain(stale.iter().map(Vec::as_slice)).collect();
     let argv_svc = Argv::new(svc.as_os_str().as_bytes(), &svc_args);
     let argv_scan = Argv::new(svscan.as_os_str().as_bytes(), &[&b"svscan"[..], dir]);
     let title = ["readproctitle", "service", "errors:", &dots];
@@ -85,6 +88,15 @@ fn main() {
     if argv_svc.len() > 2 {
         if let Ok(pid) = sys::spawn(&argv_svc, b"svscanboot: warning: unable to run svc: ", || Ok(())) {
             while sys::reap_wait().is_some_and(|p| p != pid) {}
+        }
+        // svc does not wait. Unlike the script, give the stale supervisors up
+        // to 5 s to let go of their locks, or each new supervise would fail
+        // and wait for the next scan.
+        let oks: Vec<CString> =
+            stale.iter().filter_map(|p| CString::new([p, &b"/supervise/ok"[..]].concat()).ok()).collect();
+        let deadline = Instant::now() + STALE_WAIT;
+        while oks.iter().any(|ok| sys::open_write(ok).is_ok()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
     // readproctitle reads svscan's output; it ends when svscan and its children have closed the pipe.

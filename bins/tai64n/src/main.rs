@@ -1,7 +1,47 @@
-//! `tai64n`: not built yet (its own issue owns it); says so and exits 111.
+//! `tai64n`: copies stdin to stdout with a TAI64N label (`@` + 24 hex digits
+//! + space) before each line, taken when the line's first byte is read. As
+//! daemontools: output is flushed before every blocking read, arguments are
+//! ignored, and a read or write error exits 111 (with a message here, where
+//! daemontools says nothing).
+//!
+//! `no_main`: Rust's runtime would reopen a closed stdin or stdout on
+//! /dev/null before `main`, and output written there is silently lost.
+#![no_main]
 
-fn main() {
-    eprintln!("tai64n: usage: tai64n");
-    eprintln!("tai64n: fatal: not implemented yet");
-    std::process::exit(111);
+use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::{sys, tai64, Errno};
+use std::io::Write;
+use std::os::fd::BorrowedFd;
+
+fn die(what: &str, e: Errno) -> ! {
+    let _ = std::io::stderr().write_all(&msg::line(
+        "tai64n",
+        Level::Fatal,
+        &[b"unable to ", what.as_bytes(), b": ", errstr(e).as_bytes()],
+    ));
+    std::process::exit(EXIT_TEMP)
+}
+
+#[no_mangle]
+pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
+    // SAFETY: descriptors 0 and 1 stay open for the life of the process.
+    let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::with_capacity(2 * buf.len());
+    let mut at_line_start = true;
+    loop {
+        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf).unwrap_or_else(|(what, e)| die(what, e));
+        if n == 0 {
+            return 0;
+        }
+        let label = tai64::fmt_label(tai64::now());
+        for line in buf[..n].split_inclusive(|&b| b == b'\n') {
+            if at_line_start {
+                out.extend_from_slice(&label);
+                out.push(b' ');
+            }
+            out.extend_from_slice(line);
+            at_line_start = line.ends_with(b"\n");
+        }
+    }
 }
