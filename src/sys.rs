@@ -235,6 +235,14 @@ pub fn exec(argv: &Argv) -> Errno {
     Errno::last()
 }
 
+/// A program of the suite: `name` beside this executable (so a build runs
+/// its own programs without an install), else on `$PATH`, else the bare
+/// name (whose failure to run is then reported where it is run).
+pub fn find_program(name: &str) -> std::path::PathBuf {
+    let beside = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join(name)));
+    beside.filter(|p| p.is_file()).or_else(|| which(name)).unwrap_or_else(|| name.into())
+}
+
 /// Finds an executable file `name` in the directories of `$PATH`.
 pub fn which(name: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;

@@ -186,8 +186,10 @@ fn x_exits_only_once_the_service_is_down() {
     let sup = sb.supervise(&bin("supervise"), "s");
     let pid = sb.wait_up("s", 0);
     sb.run(bin("svc"), &["-x", "s"]);
-    // x alone does not stop anything: the service and supervise keep running.
-    std::thread::sleep(Duration::from_millis(200));
+    // x alone does not stop anything: once supervise has acted on a letter
+    // sent after it (p), the service and supervise still run.
+    sb.run(bin("svc"), &["-p", "s"]);
+    wait_for(5000, "the letter after x", || sb.status("s").paused);
     assert!(alive(pid) && alive(sup));
     sb.run(bin("svc"), &["-d", "s"]);
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));

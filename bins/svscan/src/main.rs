@@ -124,6 +124,11 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     Some(wake)
 }
 
+/// Moves `wake` earlier to `at` if need be.
+fn wake_by(wake: &mut Option<Instant>, at: Instant) {
+    *wake = Some(wake.map_or(at, |w| w.min(at)));
+}
+
 struct Scanner {
     supervise: PathBuf,
     grace: Duration,
@@ -260,7 +265,7 @@ impl Scanner {
     fn tend_one(&mut self, key: Key, now: Instant) {
         let Some(s) = self.services.get_mut(&key) else { return };
         match tend(s, now, self.grace) {
-            Some(at) => self.stop_wake = Some(self.stop_wake.map_or(at, |w| w.min(at))),
+            Some(at) => wake_by(&mut self.stop_wake, at),
             None => {
                 self.services.remove(&key);
             }
@@ -274,20 +279,13 @@ impl Scanner {
             self.stop_wake = None;
             for s in self.services.values_mut() {
                 if let Some(at) = tend(s, now, self.grace) {
-                    self.stop_wake = Some(self.stop_wake.map_or(at, |w| w.min(at)));
+                    wake_by(&mut self.stop_wake, at);
                 }
             }
             self.services.retain(|_, s| s.stop.is_none() || s.pid != 0 || s.pid_log != 0);
         }
         self.stop_wake
     }
-}
-
-/// `supervise` next to this executable, else on PATH, else the bare name
-/// (whose failure to run is then warned about at each scan).
-fn find_supervise() -> PathBuf {
-    let beside = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join("supervise")));
-    beside.filter(|p| p.is_file()).or_else(|| sys::which("supervise")).unwrap_or_else(|| "supervise".into())
 }
 
 /// A grace period: seconds (`2`, `0.5`) or a duration with its unit (`300ms`).
@@ -349,7 +347,7 @@ fn main() {
         .ok()
         .filter(|i| i.add_watch(".", AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO).is_ok());
     let mut scanner = Scanner {
-        supervise: find_supervise(),
+        supervise: sys::find_program("supervise"),
         grace,
         nofile: sys::raise_nofile(),
         services: HashMap::new(),
@@ -368,7 +366,7 @@ fn main() {
             break;
         }
         if shutdown.is_none() {
-            wake = Some(wake.map_or(next_scan, |w| w.min(next_scan)));
+            wake_by(&mut wake, next_scan);
         }
         let timeout = wake.map(|w| w.saturating_duration_since(Instant::now()));
         let fds = [pipe.fd(), inotify.as_ref().map_or(pipe.fd(), |i| i.as_fd())];

@@ -18,7 +18,6 @@ use std::ffi::{CString, OsStr};
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const PATH: &str = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin";
@@ -28,12 +27,6 @@ const STALE_WAIT: Duration = Duration::from_secs(5);
 fn die(parts: &[&[u8]]) -> ! {
     let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Fatal, parts));
     std::process::exit(EXIT_TEMP)
-}
-
-/// A program of the suite: beside this executable, else on PATH, else the bare name.
-fn find(name: &str) -> PathBuf {
-    let beside = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join(name)));
-    beside.filter(|p| p.is_file()).or_else(|| sys::which(name)).unwrap_or_else(|| name.into())
 }
 
 /// `dir/*` and `dir/*/log` as sh expands them: sorted, dot entries left out.
@@ -58,7 +51,7 @@ fn main() {
             std::process::exit(EXIT_USAGE)
         }
     };
-    let (svc, svscan, readproctitle) = (find("svc"), find("svscan"), find("readproctitle"));
+    let [svc, svscan, readproctitle] = ["svc", "svscan", "readproctitle"].map(sys::find_program);
     let dots = ".".repeat(400);
     let stale = stale(dir);
     let svc_args: Vec<&[u8]> = [&b"svc"[..], b"-dx"].into_iter().chain(stale.iter().map(Vec::as_slice)).collect();
