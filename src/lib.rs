@@ -5,8 +5,11 @@
 
 pub mod control;
 pub mod getopt;
+pub mod input;
 pub mod logdir;
 pub mod msg;
+pub mod multilog;
+pub mod script;
 pub mod status;
 pub mod supervise;
 pub mod svdir;

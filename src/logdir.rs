@@ -1,106 +1,243 @@
-//! A multilog log directory: `lock`, `current`, rotation to `@TAI64N.s`,
-//! pruning to n-1 archives, and the `@TAI64N.u` rescue of a `current` that
-//! an unclean stop left without its x bit.
+//! A multilog log directory, kept as daemontools 0.76 keeps it: `lock`,
+//! `current`, rotation by fsync then rename, the processor protocol
+//! (`previous`, `processed`, `state`, `newstate`), recovery after a crash,
+//! and pruning to n-1 archives named `@TAI64N.s` or `@TAI64N.u`.
 //!
-//! What is written is buffered here and reaches `current` at [`LogDir::flush`];
-//! a rotation flushes, fsyncs, sets the x bit, then renames.
+//! Where `current` is cut is part of the format users see, so the writer
+//! reproduces daemontools' exactly: each directory has a 512-byte buffer
+//! (emptied before each 1024-byte read of the input) whose contents go
+//! through a writer that never lets `current` pass the size, cuts a write
+//! at its last newline once `current` is within 2000 bytes of the size, and
+//! rotates after a write that ends in a newline there. The bytes are not
+//! written one buffer at a time, though: they pile up in one vector and go
+//! to `current` in one `write` at [`LogDir::sync`] or before a rotation.
+//!
+//! Nothing is ever dropped: a failing step calls the [`Pause`] the caller
+//! gave (which warns and sleeps) and is tried again.
 
-use crate::{sys, tai64};
+use crate::sys;
 use nix::errno::Errno;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// daemontools' default `s`: the size at which `current` is rotated.
 pub const DEFAULT_SIZE: u64 = 99999;
 /// daemontools' default `n`: files kept, `current` included.
-pub const DEFAULT_COUNT: usize = 10;
-/// A line that ends within this many bytes of the size rotates `current`.
+pub const DEFAULT_COUNT: u64 = 10;
+/// A write ending within this many bytes of the size rotates `current`.
 const SLACK: u64 = 2000;
+/// daemontools' buffer for each directory.
+const BUFFER: usize = 512;
 
-/// Why a step failed: what was being done (`"lock"`, `"write to"`...) and the errno.
-pub type Failure = (&'static str, Errno);
+/// Called when a step fails, with what was being done (daemontools' words,
+/// the directory's name included) and the error, if there is one; it
+/// should warn and pause. The step is then tried again.
+pub type Pause = fn(&[&[u8]], Option<Errno>);
 
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> Failure {
-    move |e| (what, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+/// Why a directory could not be opened: `before` + its name + `after`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fatal {
+    pub before: &'static str,
+    pub after: &'static str,
+    pub errno: Errno,
 }
 
+fn fatal(before: &'static str, after: &'static str) -> impl Fn(Errno) -> Fatal {
+    move |errno| Fatal { before, after, errno }
+}
+
+const CURRENT: &CStr = c"current";
+const PREVIOUS: &CStr = c"previous";
+const PROCESSED: &CStr = c"processed";
+const STATE: &CStr = c"state";
+const NEWSTATE: &CStr = c"newstate";
+const APPEND: i32 = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK;
+const TRUNC: i32 = libc::O_WRONLY | libc::O_TRUNC | libc::O_CREAT | libc::O_NONBLOCK;
+
 pub struct LogDir {
-    dir: PathBuf,
+    name: Vec<u8>,
+    dir: OwnedFd,
     _lock: OwnedFd,
-    current: File,
-    buf: Vec<u8>,
-    /// Bytes in `current`, buffered ones included.
+    current: OwnedFd,
+    /// Bytes in `current` as daemontools counts them: those past its writer.
     bytes: u64,
     size: u64,
-    count: usize,
+    count: u64,
+    processor: Option<sys::Argv>,
+    /// `out[..passed]` went through the writer; `out[passed..]` is the 512-byte buffer.
+    out: Vec<u8>,
+    passed: usize,
+    pause: Pause,
+    /// Whether the line being logged goes here.
+    pub selected: bool,
 }
 
 impl LogDir {
-    /// Opens (making it 0700 if missing) and locks `dir`, rescues an unclean
-    /// `current`, and opens `current` for appending.
-    pub fn open(dir: &Path, size: u64, count: usize) -> Result<LogDir, Failure> {
-        match fs::DirBuilder::new().mode(0o700).create(dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io("create")(e)),
-            _ => {}
-        }
-        let lock_path = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.join("lock").as_os_str()))
-            .map_err(|_| ("open", Errno::EINVAL))?;
-        let lock = sys::open_append(&lock_path).map_err(|e| ("lock", e))?;
-        sys::lock(lock.as_fd(), false).map_err(|e| ("lock", e))?;
-
-        let current = dir.join("current");
-        if let Ok(m) = fs::metadata(&current) {
-            if m.permissions().mode() & 0o100 == 0 && m.len() > 0 {
-                fs::rename(&current, dir.join(archive_name('u'))).map_err(io("rename current in"))?;
-            }
-        }
-        let file = open_current(&current)?;
-        let bytes = file.metadata().map_err(io("stat current in"))?.len();
-        Ok(LogDir {
-            dir: dir.to_path_buf(),
+    /// daemontools' start: makes the directory (0700) if missing, locks it,
+    /// then either continues a `current` closed cleanly (x bit set) or
+    /// recovers from a crash: a `processed` the processor finished becomes
+    /// `.s`, an unprocessed `previous` and the old `current` become `.u`, and
+    /// `state` starts empty.
+    pub fn open(name: &[u8], size: u64, count: u64, processor: Option<&[u8]>, pause: Pause) -> Result<LogDir, Fatal> {
+        let path = CString::new(name).map_err(|_| Fatal {
+            before: "unable to open directory ",
+            after: "",
+            errno: Errno::EINVAL,
+        })?;
+        let _ = sys::mkdir(&path, 0o700);
+        let dir = sys::open_read_dir(&path).map_err(fatal("unable to open directory ", ""))?;
+        let lock = sys::open_at(dir.as_fd(), c"lock", APPEND, 0o600).map_err(fatal("unable to lock directory ", ""))?;
+        sys::lock(lock.as_fd(), false).map_err(fatal("unable to lock directory ", ""))?;
+        // A command line holds no NUL byte, so neither does the processor.
+        let processor = processor.and_then(|p| sys::Argv::new("/bin/sh", &[b"/bin/sh".as_slice(), b"-c", p]));
+        let mut d = LogDir {
+            name: name.to_vec(),
+            // Stands in for `current` until the recovery below opens it.
+            current: lock
+                .try_clone()
+                .map_err(|e| fatal("unable to open directory ", "")(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?,
+            dir,
             _lock: lock,
-            current: file,
-            buf: Vec::with_capacity(8192),
-            bytes,
+            bytes: 0,
             size,
             count,
-        })
+            processor,
+            out: Vec::with_capacity(64 * 1024),
+            passed: 0,
+            pause,
+            selected: true,
+        };
+        match sys::stat_at(d.dir.as_fd(), CURRENT) {
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(fatal("unable to stat ", "/current")(e)),
+            Ok(st) if st.st_mode & 0o100 != 0 => {
+                d.current = sys::open_at(d.dir.as_fd(), CURRENT, APPEND, 0o600)
+                    .map_err(fatal("unable to append to ", "/current"))?;
+                sys::fchmod(d.current.as_fd(), 0o644).map_err(fatal("unable to set mode of ", "/current"))?;
+                d.bytes = st.st_size as u64;
+                return Ok(d);
+            }
+            Ok(_) => {}
+        }
+        let _ = sys::unlink_at(d.dir.as_fd(), STATE);
+        let _ = sys::unlink_at(d.dir.as_fd(), NEWSTATE);
+        let processed = match sys::stat_at(d.dir.as_fd(), PROCESSED) {
+            Err(Errno::ENOENT) => false,
+            Err(e) => return Err(fatal("unable to stat ", "/processed")(e)),
+            Ok(st) => st.st_mode & 0o100 != 0,
+        };
+        if processed {
+            let _ = sys::unlink_at(d.dir.as_fd(), PREVIOUS);
+            d.finish(PROCESSED, b's');
+        } else {
+            let _ = sys::unlink_at(d.dir.as_fd(), PROCESSED);
+            d.finish(PREVIOUS, b'u');
+        }
+        d.finish(CURRENT, b'u');
+        sys::open_at(d.dir.as_fd(), STATE, TRUNC, 0o644).map_err(fatal("unable to write to ", "/state"))?;
+        d.current =
+            sys::open_at(d.dir.as_fd(), CURRENT, APPEND, 0o600).map_err(fatal("unable to write to ", "/current"))?;
+        sys::fchmod(d.current.as_fd(), 0o644).map_err(fatal("unable to set mode of ", "/current"))?;
+        Ok(d)
     }
 
-    /// Appends a piece of the stream. `current` is rotated before it would
-    /// grow past the size (splitting a very long line), and after a line
-    /// that ends within 2000 bytes of it.
-    pub fn write(&mut self, mut data: &[u8]) -> Result<(), Failure> {
+    /// The name the script gave.
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// Runs `step` until it succeeds, pausing after each failure.
+    fn retry<T>(&self, what: &[&[u8]], mut step: impl FnMut() -> Result<T, Errno>) -> T {
+        loop {
+            match step() {
+                Ok(t) => return t,
+                Err(e) => (self.pause)(what, Some(e)),
+            }
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.out.len() - self.passed
+    }
+
+    /// Puts one line's first part (at most 1000 bytes: `a` then `b`) as daemontools' `buffer_put`.
+    pub fn put(&mut self, a: &[u8], b: &[u8]) {
+        let len = a.len() + b.len();
+        let fits = len <= BUFFER - self.buffered();
+        if !fits {
+            self.flush_buffer();
+        }
+        self.out.extend_from_slice(a);
+        self.out.extend_from_slice(b);
+        if !fits && len > BUFFER {
+            self.pass(len);
+        }
+    }
+
+    /// Puts bytes one at a time, as daemontools' `buffer_PUTC`: a full buffer is emptied when the next byte comes.
+    pub fn put_bytes(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.bytes >= self.size {
-                self.rotate()?;
+            if self.buffered() == BUFFER {
+                self.flush_buffer();
             }
-            let room = (self.size - self.bytes) as usize;
-            let n = match data.iter().position(|&b| b == b'\n') {
-                Some(i) if i < room => i + 1,
-                _ => room.min(data.len()),
-            };
-            self.buf.extend_from_slice(&data[..n]);
-            self.bytes += n as u64;
-            let ended_line = data[n - 1] == b'\n';
+            let n = (BUFFER - self.buffered()).min(data.len());
+            self.out.extend_from_slice(&data[..n]);
             data = &data[n..];
-            if ended_line && self.bytes + SLACK > self.size {
-                self.rotate()?;
-            }
         }
-        Ok(())
     }
 
-    /// Writes out what is buffered.
-    pub fn flush(&mut self) -> Result<(), Failure> {
-        if !self.buf.is_empty() {
-            self.current.write_all(&self.buf).map_err(io("write to"))?;
-            self.buf.clear();
+    /// Empties the buffer through the writer (daemontools' `buffer_flush`).
+    pub fn flush_buffer(&mut self) {
+        self.pass(self.buffered());
+    }
+
+    /// daemontools' `allwrite`: the next `len` buffered bytes through the writer.
+    fn pass(&mut self, mut len: usize) {
+        while len > 0 {
+            len -= self.write_some(len);
         }
-        Ok(())
+    }
+
+    /// daemontools' writer for a log directory: how much of the next `len`
+    /// bytes goes to `current` now, rotating before or after as it would.
+    fn write_some(&mut self, len: usize) -> usize {
+        if self.bytes >= self.size {
+            self.rotate();
+        }
+        let mut len = (len as u64).min(self.size - self.bytes) as usize;
+        let chunk = &self.out[self.passed..self.passed + len];
+        if self.bytes + len as u64 >= self.size - SLACK {
+            if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+                len = i + 1;
+            }
+        }
+        self.passed += len;
+        self.bytes += len as u64;
+        if self.bytes >= self.size - SLACK && self.out[self.passed - 1] == b'\n' {
+            self.rotate();
+        }
+        len
+    }
+
+    /// Writes what went through the writer to `current`.
+    fn write_out(&mut self) {
+        let mut done = 0;
+        while done < self.passed {
+            let rest = &self.out[done..self.passed];
+            match nix::unistd::write(self.current.as_fd(), rest) {
+                Ok(n) => done += n,
+                Err(Errno::EINTR) => {}
+                Err(e) => (self.pause)(&[b"unable to write to ", &self.name, b"/current"], Some(e)),
+            }
+        }
+        self.out.drain(..self.passed);
+        self.passed = 0;
+    }
+
+    /// Everything put so far into `current` (the buffer emptied, as before each read).
+    pub fn sync(&mut self) {
+        self.flush_buffer();
+        self.write_out();
     }
 
     /// Whether `current` holds anything.
@@ -108,58 +245,155 @@ impl LogDir {
         self.bytes == 0
     }
 
-    /// Closes `current` cleanly: flushed, fsynced, mode 0744.
-    fn seal(&mut self) -> Result<(), Failure> {
-        self.flush()?;
-        self.current.sync_all().map_err(io("fsync current in"))?;
-        self.current.set_permissions(fs::Permissions::from_mode(0o744)).map_err(io("set mode of current in"))
-    }
-
-    /// Seals `current`, renames it to `@TAI64N.s`, starts a new one and prunes.
-    pub fn rotate(&mut self) -> Result<(), Failure> {
-        self.seal()?;
-        fs::rename(self.dir.join("current"), self.dir.join(archive_name('s'))).map_err(io("rename current in"))?;
-        self.current = open_current(&self.dir.join("current"))?;
+    /// daemontools' `fullcurrent`: `current` written out, fsynced and renamed
+    /// to `previous` (mode 0744); a new `current`; then `previous` becomes an
+    /// archive, through the processor if there is one.
+    pub fn rotate(&mut self) {
+        self.write_out();
+        let name = self.name.clone();
+        let n = name.as_slice();
+        self.retry(&[b"unable to write ", n, b"/current to disk"], || sys::fsync(self.current.as_fd()));
+        let dir = self.dir.as_fd();
+        self.retry(&[b"unable to rename current to previous in directory ", n], || {
+            sys::rename_at(dir, CURRENT, PREVIOUS)
+        });
+        self.current =
+            self.retry(&[b"unable to create ", n, b"/current"], || sys::open_at(dir, CURRENT, APPEND, 0o600));
         self.bytes = 0;
-        self.prune()
+        self.retry(&[b"unable to set mode of ", n, b"/current"], || sys::fchmod(self.current.as_fd(), 0o644));
+        self.retry(&[b"unable to set mode of ", n, b"/previous"], || sys::chmod_at(dir, PREVIOUS, 0o744));
+        if self.processor.is_none() {
+            return self.finish(PREVIOUS, b's');
+        }
+        self.run_processor();
+        let processed =
+            self.retry(&[b"unable to create ", n, b"/processed"], || sys::open_at(dir, PROCESSED, APPEND, 0o600));
+        self.retry(&[b"unable to write ", n, b"/processed to disk"], || sys::fsync(processed.as_fd()));
+        self.retry(&[b"unable to set mode of ", n, b"/processed"], || sys::fchmod(processed.as_fd(), 0o744));
+        drop(processed);
+        let newstate =
+            self.retry(&[b"unable to create ", n, b"/newstate"], || sys::open_at(dir, NEWSTATE, APPEND, 0o600));
+        self.retry(&[b"unable to write ", n, b"/newstate to disk"], || sys::fsync(newstate.as_fd()));
+        drop(newstate);
+        self.retry(&[b"unable to remove ", n, b"/previous"], || sys::unlink_at(dir, PREVIOUS));
+        self.retry(&[b"unable to rename newstate to state in directory ", n], || sys::rename_at(dir, NEWSTATE, STATE));
+        self.finish(PROCESSED, b's');
     }
 
-    /// Removes the oldest archives until n-1 remain.
-    fn prune(&self) -> Result<(), Failure> {
-        let mut archives: Vec<_> = fs::read_dir(&self.dir)
-            .map_err(io("read"))?
-            .filter_map(|e| e.ok().map(|e| e.file_name()))
-            .filter(|n| n.to_str().is_some_and(|n| n.starts_with('@')))
-            .collect();
-        archives.sort();
-        let excess = archives.len().saturating_sub(self.count - 1);
+    /// Runs the processor until it exits 0: `sh -c PROCESSOR` in the
+    /// directory, reading `previous` on fd 0 and `state` on fd 4, writing
+    /// `processed` on fd 1 and `newstate` on fd 5.
+    fn run_processor(&self) {
+        let Some(argv) = &self.processor else { return };
+        let mut fail = b"multilog: fatal: unable to run ".to_vec();
+        fail.extend_from_slice(argv.arg(2));
+        fail.extend_from_slice(b": ");
+        let dir = self.dir.as_raw_fd();
+        let n = self.name.as_slice();
+        loop {
+            let pid = self.retry(&[b"unable to fork for processor in ", n], || {
+                sys::spawn(argv, &fail, || {
+                    // SAFETY: fchdir on our directory's descriptor.
+                    Errno::result(unsafe { libc::fchdir(dir) })?;
+                    for (name, flags, to) in [
+                        (PREVIOUS, libc::O_RDONLY | libc::O_NONBLOCK, 0),
+                        (PROCESSED, TRUNC, 1),
+                        (STATE, libc::O_RDONLY | libc::O_NONBLOCK, 4),
+                        (NEWSTATE, TRUNC, 5),
+                    ] {
+                        sys::open_onto(name, flags, 0o644, to)?;
+                    }
+                    Ok(())
+                })
+            });
+            match sys::wait_for(pid) {
+                Err(e) => (self.pause)(&[b"wait failed for processor in ", n], Some(e)),
+                Ok(status) if libc::WIFSIGNALED(status) => (self.pause)(&[b"processor crashed in ", n], None),
+                Ok(status) if libc::WEXITSTATUS(status) == 0 => return,
+                Ok(_) => (self.pause)(&[b"processor failed in ", n], None),
+            }
+        }
+    }
+
+    /// daemontools' `finish`: `file`, if it exists, becomes `@TAI64N.CODE`
+    /// (unless another name holds it already), then old archives go.
+    fn finish(&mut self, file: &CStr, code: u8) {
+        let n = self.name.clone();
+        let f = file.to_bytes();
+        let dir = self.dir.as_fd();
+        let st = loop {
+            match sys::stat_at(dir, file) {
+                Ok(st) => break st,
+                Err(Errno::ENOENT) => return,
+                Err(e) => (self.pause)(&[b"unable to stat ", &n, b"/", f], Some(e)),
+            }
+        };
+        if st.st_nlink == 1 {
+            loop {
+                let archive = archive_name(code);
+                match sys::link_at(dir, file, &archive) {
+                    Ok(()) => break,
+                    Err(e) => (self.pause)(&[b"unable to link to ", &n, b"/", archive.to_bytes()], Some(e)),
+                }
+            }
+        }
+        self.retry(&[b"unable to remove ", &n, b"/", f], || sys::unlink_at(dir, file));
+        self.retry(&[b"unable to read ", &n], || self.prune());
+    }
+
+    /// Removes the oldest archives (names of 25 bytes or more starting with
+    /// `@`, oldest by their first 25) until fewer than n remain.
+    fn prune(&self) -> Result<(), Errno> {
+        let mut archives = Vec::new();
+        for entry in
+            nix::dir::Dir::openat(self.dir.as_fd(), c".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())?
+        {
+            let name = entry?.file_name().to_owned();
+            if name.to_bytes().len() >= 25 && name.to_bytes()[0] == b'@' {
+                archives.push(name);
+            }
+        }
+        archives.sort_by(|a, b| a.to_bytes()[..25].cmp(&b.to_bytes()[..25]));
+        let excess = (archives.len() as u64 + 1).saturating_sub(self.count) as usize;
         for name in &archives[..excess] {
-            fs::remove_file(self.dir.join(name)).map_err(io("remove old file in"))?;
+            match sys::unlink_at(self.dir.as_fd(), name) {
+                Ok(()) | Err(Errno::ENOENT) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
 
-    /// The end: `current` sealed, as after a clean stop.
-    pub fn close(&mut self) -> Result<(), Failure> {
-        self.seal()
+    /// The end (daemontools' `c_quit`): everything written, `current` fsynced and marked clean with mode 0744.
+    pub fn close(&mut self) {
+        self.sync();
+        let n = self.name.clone();
+        self.retry(&[b"unable to write ", &n, b"/current to disk"], || sys::fsync(self.current.as_fd()));
+        self.retry(&[b"unable to set mode of ", &n, b"/current"], || sys::fchmod(self.current.as_fd(), 0o744));
     }
 }
 
-fn open_current(path: &Path) -> Result<File, Failure> {
-    let f = OpenOptions::new().append(true).create(true).mode(0o644).open(path).map_err(io("open current in"))?;
-    f.set_permissions(fs::Permissions::from_mode(0o644)).map_err(io("set mode of current in"))?;
-    Ok(f)
-}
-
-/// `@` + the label of now + `.` + suffix.
-fn archive_name(suffix: char) -> String {
-    let label = tai64::fmt_label(tai64::now());
-    format!("{}.{suffix}", std::str::from_utf8(&label).unwrap())
+/// `@` + the label of now + `.` + code.
+fn archive_name(code: u8) -> CString {
+    let mut name = crate::tai64::fmt_label(crate::tai64::now()).to_vec();
+    name.extend_from_slice(&[b'.', code]);
+    CString::new(name).expect("a label has no NUL")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    fn no_pause(what: &[&[u8]], e: Option<Errno>) {
+        panic!("paused: {:?} {e:?}", what.concat().escape_ascii().to_string());
+    }
+
+    fn open(dir: &Path, size: u64, count: u64) -> Result<LogDir, Fatal> {
+        LogDir::open(dir.as_os_str().as_encoded_bytes(), size, count, None, no_pause)
+    }
 
     fn files(dir: &Path) -> Vec<(String, u64, u32)> {
         let mut v: Vec<_> = fs::read_dir(dir)
@@ -174,18 +408,22 @@ mod tests {
         v
     }
 
+    fn line(d: &mut LogDir, text: &[u8]) {
+        d.put(&text[..text.len().min(1000)], b"");
+        d.put_bytes(&text[text.len().min(1000)..]);
+        d.put_bytes(b"\n");
+    }
+
     #[test]
     fn rotates_prunes_and_seals() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("main");
-        let mut d = LogDir::open(&dir, 4096, 3).unwrap();
-        let line = [b'x'; 999];
+        let mut d = open(&dir, 4096, 3).unwrap();
         for _ in 0..10 {
-            d.write(&line).unwrap();
-            d.write(b"\n").unwrap();
-            d.flush().unwrap();
+            line(&mut d, &[b'x'; 999]);
+            d.sync();
         }
-        d.close().unwrap();
+        d.close();
         let f = files(&dir);
         let archives: Vec<_> = f.iter().filter(|(n, ..)| n.starts_with('@')).collect();
         assert_eq!(archives.len(), 2, "n3 keeps two archives: {f:?}");
@@ -194,17 +432,17 @@ mod tests {
             assert_eq!((*len, *mode), (3000, 0o744), "three 1000-byte lines, as daemontools");
         }
         assert!(f.contains(&("current".into(), 1000, 0o744)), "{f:?}");
+        assert!(f.contains(&("state".into(), 0, 0o644)), "{f:?}");
         assert_eq!(fs::metadata(dir.join("lock")).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     }
 
     #[test]
-    fn a_long_line_is_split_at_the_size() {
+    fn a_long_line_is_cut_at_the_size() {
         let t = tempfile::tempdir().unwrap();
-        let mut d = LogDir::open(t.path(), 4096, 50).unwrap();
-        d.write(&[b'y'; 9000]).unwrap();
-        d.write(b"\n").unwrap();
-        d.close().unwrap();
+        let mut d = open(t.path(), 4096, 50).unwrap();
+        line(&mut d, &[b'y'; 9000]);
+        d.close();
         let sizes: Vec<u64> = files(t.path()).iter().filter(|(n, ..)| n.starts_with('@')).map(|f| f.1).collect();
         assert_eq!(sizes, vec![4096, 4096]);
         assert_eq!(fs::metadata(t.path().join("current")).unwrap().len(), 809);
@@ -214,24 +452,25 @@ mod tests {
     fn unclean_current_becomes_u_clean_one_is_continued() {
         let t = tempfile::tempdir().unwrap();
         fs::write(t.path().join("current"), "left by a crash\n").unwrap();
-        let mut d = LogDir::open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
-        d.write(b"next\n").unwrap();
-        d.close().unwrap();
+        let mut d = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
+        line(&mut d, b"next");
+        d.close();
         drop(d);
         let f = files(t.path());
         let u: Vec<_> = f.iter().filter(|(n, ..)| n.ends_with(".u")).collect();
         assert_eq!(u.len(), 1);
         assert_eq!(fs::read_to_string(t.path().join(&u[0].0)).unwrap(), "left by a crash\n");
-        let mut d = LogDir::open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
-        d.write(b"more\n").unwrap();
-        d.close().unwrap();
+        let mut d = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
+        line(&mut d, b"more");
+        d.close();
         assert_eq!(fs::read_to_string(t.path().join("current")).unwrap(), "next\nmore\n");
     }
 
     #[test]
     fn the_lock_is_exclusive() {
         let t = tempfile::tempdir().unwrap();
-        let _d = LogDir::open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
-        assert_eq!(LogDir::open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).err(), Some(("lock", Errno::EAGAIN)));
+        let _d = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
+        let e = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).err().unwrap();
+        assert_eq!((e.before, e.errno), ("unable to lock directory ", Errno::EAGAIN));
     }
 }

@@ -14,6 +14,87 @@ fn open(path: &CStr, flags: i32, mode: libc::mode_t) -> Result<OwnedFd, Errno> {
     Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// `openat(2)` relative to `dir`, close-on-exec.
+pub fn open_at(dir: BorrowedFd, name: &CStr, flags: i32, mode: libc::mode_t) -> Result<OwnedFd, Errno> {
+    // SAFETY: name is a valid C string; the fd returned is ours alone.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint) };
+    Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Opens a directory for reading (for `openat` and `fchdir`).
+pub fn open_read_dir(path: &CStr) -> Result<OwnedFd, Errno> {
+    open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK, 0)
+}
+
+/// In a child before exec: opens `name` onto descriptor `to`, which is left
+/// open across exec. Async-signal-safe.
+pub fn open_onto(name: &CStr, flags: i32, mode: libc::mode_t, to: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: open, dup2 and close are async-signal-safe; the fds are ours.
+    let fd = Errno::result(unsafe { libc::open(name.as_ptr(), flags, mode as libc::c_uint) })?;
+    if fd != to {
+        Errno::result(unsafe { libc::dup2(fd, to) })?;
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// Waits for the child `pid` to exit: its wait status.
+pub fn wait_for(pid: u32) -> Result<libc::c_int, Errno> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid with a valid status pointer.
+        match Errno::result(unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) }) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|_| status),
+        }
+    }
+}
+
+/// `fstatat(2)` of `name` in `dir`, following symlinks.
+pub fn stat_at(dir: BorrowedFd, name: &CStr) -> Result<libc::stat, Errno> {
+    // SAFETY: a zeroed stat is valid; the pointer outlives the call.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    Errno::result(unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut st, 0) }).map(|_| st)
+}
+
+/// `unlinkat(2)` of a file in `dir`.
+pub fn unlink_at(dir: BorrowedFd, name: &CStr) -> Result<(), Errno> {
+    // SAFETY: name is a valid C string.
+    Errno::result(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+}
+
+/// `renameat(2)` within `dir`.
+pub fn rename_at(dir: BorrowedFd, from: &CStr, to: &CStr) -> Result<(), Errno> {
+    let d = dir.as_raw_fd();
+    // SAFETY: both names are valid C strings.
+    Errno::result(unsafe { libc::renameat(d, from.as_ptr(), d, to.as_ptr()) }).map(drop)
+}
+
+/// `linkat(2)` within `dir`.
+pub fn link_at(dir: BorrowedFd, from: &CStr, to: &CStr) -> Result<(), Errno> {
+    let d = dir.as_raw_fd();
+    // SAFETY: both names are valid C strings.
+    Errno::result(unsafe { libc::linkat(d, from.as_ptr(), d, to.as_ptr(), 0) }).map(drop)
+}
+
+/// `fchmodat(2)` of a file in `dir`.
+pub fn chmod_at(dir: BorrowedFd, name: &CStr, mode: libc::mode_t) -> Result<(), Errno> {
+    // SAFETY: name is a valid C string.
+    Errno::result(unsafe { libc::fchmodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) }).map(drop)
+}
+
+/// `fchmod(2)`.
+pub fn fchmod(fd: BorrowedFd, mode: libc::mode_t) -> Result<(), Errno> {
+    // SAFETY: fchmod on a descriptor we borrow.
+    Errno::result(unsafe { libc::fchmod(fd.as_raw_fd(), mode) }).map(drop)
+}
+
+/// `fsync(2)`.
+pub fn fsync(fd: BorrowedFd) -> Result<(), Errno> {
+    // SAFETY: fsync on a descriptor we borrow.
+    Errno::result(unsafe { libc::fsync(fd.as_raw_fd()) }).map(drop)
+}
+
 /// Opens for reading without blocking (daemontools' `open_read`).
 pub fn open_read(path: &CStr) -> Result<OwnedFd, Errno> {
     open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)
@@ -203,7 +284,7 @@ pub fn reset_signals_for_exec() {
 /// child allocates nothing.
 pub struct Argv {
     path: std::ffi::CString,
-    _strings: Vec<std::ffi::CString>,
+    strings: Vec<std::ffi::CString>,
     ptrs: Vec<*const libc::c_char>,
 }
 
@@ -215,7 +296,12 @@ impl Argv {
         let strings = args.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
         let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
         ptrs.push(std::ptr::null());
-        Some(Argv { path, _strings: strings, ptrs })
+        Some(Argv { path, strings, ptrs })
+    }
+
+    /// Argument `i` (argv[0] is 0).
+    pub fn arg(&self, i: usize) -> &[u8] {
+        self.strings[i].to_bytes()
     }
 
     /// How many arguments, argv[0] included.

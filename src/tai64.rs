@@ -100,6 +100,18 @@ pub fn fmt_local(t: Tai64N) -> Option<Vec<u8>> {
     Some(text.into_bytes())
 }
 
+/// Length of an RFC 3339 UTC time to the microsecond (`2026-11-21T19:08:46.766450Z`).
+pub const RFC3339_LEN: usize = 27;
+
+/// A moment as an RFC 3339 UTC time to the microsecond; moments before 1970
+/// are written as its first.
+pub fn fmt_rfc3339(t: SystemTime) -> [u8; RFC3339_LEN] {
+    use std::io::Write;
+    let mut out = [b'0'; RFC3339_LEN];
+    let _ = write!(&mut out[..], "{}", humantime::format_rfc3339_micros(t.max(UNIX_EPOCH)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +133,13 @@ mod tests {
         assert_eq!(parse_label(b"@400000003b4a39c23294b13"), None);
         assert_eq!(parse_label(b"@400000003b4a39c23294b1zz"), None);
         assert_eq!(parse_label(b"400000003b4a39c23294b13cc"), None);
+    }
+
+    #[test]
+    fn rfc3339_to_the_microsecond() {
+        let t = UNIX_EPOCH + Duration::new(1_795_288_126, 766_450_999);
+        assert_eq!(&fmt_rfc3339(t), b"2026-11-21T19:08:46.766450Z");
+        assert_eq!(&fmt_rfc3339(UNIX_EPOCH - Duration::from_secs(5)), b"1970-01-01T00:00:00.000000Z");
     }
 
     #[test]

@@ -1,78 +1,288 @@
-//! The multilog core used by the examples: `t`, sizes, the lock, SIGALRM and
-//! SIGTERM, compared with daemontools' multilog where the output is fixed.
+//! multilog against daemontools' own, byte for byte (timestamps masked), and
+//! what daemontools' cannot do: no line lost when killed, or when the disk
+//! fills up.
 
 mod common;
 
 use common::*;
 use std::fs;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::process::Stdio;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
-fn feed(sb: &Sandbox, prog: std::path::PathBuf, args: &[&str], input: &[u8]) -> std::process::Output {
+/// A small deterministic generator, so every run feeds the same bytes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// `n` numbered lines of `lo..=hi` extra bytes.
+fn lines(rng: &mut Rng, n: usize, lo: u64, hi: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.extend_from_slice(format!("{i} ").as_bytes());
+        v.extend(std::iter::repeat_n(b'q', (lo + rng.below(hi - lo + 1)) as usize));
+        v.push(b'\n');
+    }
+    v
+}
+
+/// Replaces every TAI64N label (`@` and 24 hex digits) by `@STAMP`.
+fn mask(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let label = bytes[i] == b'@'
+            && bytes.len() >= i + 25
+            && bytes[i + 1..i + 25].iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+        if label {
+            out.extend_from_slice(b"@STAMP");
+            i += 25;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every file under `root`: masked path, mode and masked contents, archives in name order.
+fn snapshot(root: &Path) -> Vec<(String, u32, String)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String, u32, String)>) {
+        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            let m = fs::metadata(&p).unwrap();
+            if m.is_dir() {
+                walk(&p, root, out);
+                continue;
+            }
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let masked = String::from_utf8_lossy(&mask(rel.as_bytes())).into_owned();
+            let text = String::from_utf8_lossy(&mask(&fs::read(&p).unwrap())).into_owned();
+            out.push((rel, masked, m.permissions().mode() & 0o777, text));
+        }
+    }
+    let mut v = Vec::new();
+    walk(root, root, &mut v);
+    v.into_iter().map(|(_, name, mode, text)| (name, mode, text)).collect()
+}
+
+/// Runs `prog` with `script` (`DIR` standing for `root`) and a file holding `input` on stdin.
+fn run_logger(sb: &Sandbox, prog: &Path, script: &[&str], input: &[u8], root: &Path) -> (Option<i32>, String) {
+    let name = root.file_name().unwrap().to_string_lossy();
+    let input_file = sb.join(format!("input-{name}"));
+    fs::write(&input_file, input).unwrap();
+    let err_file = sb.join(format!("stderr-{name}"));
+    let args: Vec<String> = script.iter().map(|a| a.replace("DIR", root.to_str().unwrap())).collect();
     let mut child = sb
         .command(prog)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .args(&args)
+        .stdin(fs::File::open(&input_file).unwrap())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&err_file).unwrap())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{} {args:?} did not finish in 20 s", prog.display());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let code = child.wait().unwrap().code();
+    let err = String::from_utf8_lossy(&mask(&fs::read(&err_file).unwrap())).replace(root.to_str().unwrap(), "ROOT");
+    (code, err)
+}
+
+/// Runs our multilog and daemontools' on the same script and input, each
+/// in a directory seeded with `seed` (name, contents, mode under `main/`),
+/// and asserts the same exit code, stderr and files.
+fn same_as_daemontools(case: &str, script: &[&str], input: &[u8], seed: &[(&str, &[u8], u32)]) {
+    let sb = Sandbox::new();
+    let mut results = Vec::new();
+    for (prog, name) in [(bin("multilog"), "ours"), (real("multilog"), "theirs")] {
+        let root = sb.join(name);
+        fs::create_dir_all(root.join("main")).unwrap();
+        for (file, data, mode) in seed {
+            let p = root.join("main").join(file);
+            fs::write(&p, data).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        let (code, err) = run_logger(&sb, &prog, script, input, &root);
+        results.push((code, err, snapshot(&root)));
+    }
+    let (ours, theirs) = (&results[0], &results[1]);
+    assert_eq!(ours.0, theirs.0, "{case}: exit code, script {script:?}");
+    assert!(
+        ours.1 == theirs.1,
+        "{case}: stderr differs, script {script:?}:\n{:.2000}\n---\n{:.2000}",
+        ours.1,
+        theirs.1
+    );
+    let names = |s: &Vec<(String, u32, String)>| s.iter().map(|f| (f.0.clone(), f.1, f.2.len())).collect::<Vec<_>>();
+    assert_eq!(names(&ours.2), names(&theirs.2), "{case}: files (name, mode, size), script {script:?}");
+    assert!(ours.2 == theirs.2, "{case}: file contents differ, script {script:?}");
 }
 
 #[test]
-fn same_files_as_daemontools_with_timestamps_stripped() {
+fn rotation_and_long_lines_match_daemontools() {
+    let mut rng = Rng(1);
+    let mut cases: Vec<(&str, Vec<&str>, Vec<u8>)> = vec![
+        ("short lines", vec!["s4096", "n100", "DIR/main"], lines(&mut rng, 500, 0, 20)),
+        ("85-byte lines", vec!["s4096", "n100", "DIR/main"], lines(&mut rng, 500, 80, 90)),
+        ("about 1000 bytes", vec!["s4096", "n100", "DIR/main"], lines(&mut rng, 200, 900, 1100)),
+        ("longer than s", vec!["s4096", "n100", "DIR/main"], lines(&mut rng, 50, 3000, 9000)),
+        ("timestamps", vec!["t", "s4096", "n100", "DIR/main"], lines(&mut rng, 500, 0, 1100)),
+        ("pruning", vec!["s5000", "n5", "DIR/main"], lines(&mut rng, 2000, 0, 300)),
+        ("two directories", vec!["s4096", "DIR/a", "s8000", "n3", "DIR/b"], lines(&mut rng, 3000, 0, 50)),
+        ("unknown actions and t later", vec!["DIR/a", "q", "tfoo", "DIR/b"], lines(&mut rng, 30, 0, 10)),
+        ("one line, no newline", vec!["s4096", "DIR/a"], vec![b'y'; 20000]),
+        ("empty input", vec!["DIR/main"], Vec::new()),
+        ("blank lines", vec!["t", "DIR/main"], b"\n\n\nx".to_vec()),
+    ];
+    let mut last = lines(&mut rng, 3000, 0, 200);
+    last.extend_from_slice(b"no newline at the end");
+    cases.push(("last line without newline", vec!["DIR/main"], last));
+    // Lines whose windows (timestamp included) end just before, at and after 1000 bytes.
+    let mut edge = Vec::new();
+    for n in [973, 974, 975, 976, 999, 1000, 1001] {
+        edge.extend(std::iter::repeat_n(b'w', n));
+        edge.push(b'\n');
+    }
+    edge.extend(std::iter::repeat_n(b'v', 975));
+    cases.push(("window edges with t", vec!["t", "s4096", "DIR/a"], edge.clone()));
+    cases.push(("window edges", vec!["s4096", "DIR/a"], edge));
+    for (case, script, input) in &cases {
+        same_as_daemontools(case, script, input, &[]);
+    }
+}
+
+#[test]
+fn patterns_alerts_and_status_files_match_daemontools() {
+    let mut rng = Rng(2);
+    let input = lines(&mut rng, 300, 0, 1500);
+    same_as_daemontools(
+        "select and deselect",
+        &["-*", "+*3*", "DIR/a", "+*", "-*5", "DIR/b", "e", "=DIR/st"],
+        &input,
+        &[],
+    );
+    same_as_daemontools("with timestamps", &["t", "-*", "+* 1*", "DIR/a", "=DIR/st"], &input, &[]);
+    same_as_daemontools("alerts only", &["e"], &lines(&mut rng, 30, 0, 300), &[]);
+    // Random input and patterns over bytes no timestamp holds.
+    for i in 0..20 {
+        let data: Vec<u8> = (0..rng.below(40000)).map(|_| b"xy\n\n*z"[rng.below(6) as usize]).collect();
+        let size = ["s4096", "s5000", "s7000"][i % 3];
+        let stamp = if i % 2 == 0 { "t" } else { "n50" };
+        same_as_daemontools(
+            &format!("random {i}"),
+            &[stamp, size, "DIR/main", "-*x", "+*z*y", "e", "DIR/m2"],
+            &data,
+            &[],
+        );
+    }
+}
+
+#[test]
+fn crash_recovery_and_processor_match_daemontools() {
+    let mut rng = Rng(3);
+    let input = lines(&mut rng, 100, 0, 200);
+    let mut archives: Vec<(String, &[u8], u32)> =
+        (0..15).map(|i| (format!("@40000000000000000000{i:04x}.s"), b"a\n".as_slice(), 0o744)).collect();
+    archives.push(("@400000000000000000000099.u".into(), b"u\n", 0o644));
+    archives.push(("current".into(), b"c\n", 0o644));
+    let archives: Vec<(&str, &[u8], u32)> = archives.iter().map(|(n, d, m)| (n.as_str(), *d, *m)).collect();
+    let seeds: Vec<(&str, Vec<(&str, &[u8], u32)>)> = vec![
+        ("clean current", vec![("current", b"old\n", 0o744), ("state", b"S", 0o644)]),
+        ("unclean current", vec![("current", b"old\n", 0o644), ("state", b"S", 0o644), ("newstate", b"N", 0o644)]),
+        ("empty unclean current", vec![("current", b"", 0o644)]),
+        (
+            "unprocessed previous",
+            vec![("current", b"cur\n", 0o644), ("previous", b"prev\n", 0o744), ("processed", b"half", 0o644)],
+        ),
+        (
+            "processed done",
+            vec![
+                ("current", b"cur\n", 0o644),
+                ("previous", b"prev\n", 0o744),
+                ("processed", b"done\n", 0o744),
+                ("newstate", b"x", 0o644),
+            ],
+        ),
+        ("many archives", archives),
+    ];
+    let processor = "!tr a-z A-Z; echo st >&5; cat <&4 >&5";
+    for (case, seed) in &seeds {
+        for script in [
+            vec!["s4096", "n4", "DIR/main"],
+            vec!["s4096", "n40", "DIR/main"],
+            vec!["s4096", "n6", processor, "DIR/main"],
+            vec!["s4096", "n60", processor, "DIR/main"],
+        ] {
+            same_as_daemontools(case, &script, &input, seed);
+        }
+    }
+    let input = lines(&mut rng, 300, 0, 200);
+    for script in [
+        vec!["s4096", "!sed s/q/Q/g; cat state >&2; wc -c <&4 >&5; echo ok >&5", "DIR/main"],
+        vec!["s4096", "n3", "!gzip", "DIR/main"],
+        vec!["s4096", "!exit 0", "DIR/main"],
+    ] {
+        same_as_daemontools("processor", &script, &input, &[]);
+    }
+}
+
+#[test]
+fn bad_directories_fail_as_daemontools() {
     let sb = Sandbox::new();
-    let mut input = Vec::new();
-    for i in 0..40 {
-        input.extend_from_slice(format!("line {i} {}\n", "z".repeat(i * 30)).as_bytes());
+    fs::write(sb.join("file"), "").unwrap();
+    for script in [vec!["./file"], vec!["./missing/deeper/main"], vec!["=./missing/st"]] {
+        let ours = sb.run(bin("multilog"), &script);
+        let theirs = sb.run(real("multilog"), &script);
+        assert_eq!(ours.status.code(), Some(111), "{script:?}");
+        assert_eq!((ours.status.code(), stderr(&ours)), (theirs.status.code(), stderr(&theirs)), "{script:?}");
     }
-    input.extend_from_slice(b"no newline at the end");
-    for (prog, dir) in [(bin("multilog"), "./ours"), (real("multilog"), "./theirs")] {
-        let o = feed(&sb, prog, &["t", dir], &input);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
-    let strip = |d: &str| -> String {
-        let text = fs::read_to_string(sb.join(d).join("current")).unwrap();
-        text.lines()
-            .map(|l| {
-                assert!(daemontools::tai64::parse_label(l.as_bytes()).is_some(), "no label: {l}");
-                assert_eq!(l.as_bytes()[25], b' ');
-                l[26..].to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert_eq!(strip("ours"), strip("theirs"));
-    let mode = |d: &str| {
-        use std::os::unix::fs::PermissionsExt;
-        fs::metadata(sb.join(d).join("current")).unwrap().permissions().mode() & 0o777
-    };
-    assert_eq!(mode("ours"), 0o744);
-    assert_eq!(mode("ours"), mode("theirs"));
+}
+
+/// A pipe whose ends the test holds, as svscan holds a logger's.
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Starts `prog args` in the sandbox reading `input`.
+fn start(sb: &Sandbox, prog: &Path, args: &[&str], input: &OwnedFd, stderr: Stdio) -> Child {
+    sb.command(prog).args(args).stdin(input.try_clone().unwrap()).stdout(Stdio::null()).stderr(stderr).spawn().unwrap()
+}
+
+/// Bytes a process has read with read(2), from /proc/PID/io.
+fn rchar(pid: u32) -> u64 {
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).map_or(0, |n| n.parse().unwrap())
 }
 
 #[test]
 fn lock_alarm_and_term() {
     let sb = Sandbox::new();
-    let mut cmd = sb.command(bin("multilog"));
-    cmd.args(["./main"]).stdin(Stdio::piped()).process_group(0);
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
+    let (r, w) = pipe();
+    let mut w = fs::File::from(w);
+    let mut child = start(&sb, &bin("multilog"), &["./main"], &r, Stdio::null());
     let pid = child.id();
-    // Killed by the guard too if anything below fails.
-    struct Kill(u32);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            signal(self.0, libc::SIGKILL);
-        }
-    }
-    let _guard = Kill(pid);
-    let mut stdin = child.stdin.take().unwrap();
     let current = sb.join("main/current");
-    stdin.write_all(b"first\n").unwrap();
+    w.write_all(b"first\n").unwrap();
     wait_for(3000, "the first line", || fs::read_to_string(&current).unwrap_or_default() == "first\n");
 
     let o = sb.run(bin("multilog"), &["./main"]);
@@ -89,15 +299,212 @@ fn lock_alarm_and_term() {
     wait_for(3000, "a rotation", || archives() == 1);
     assert_eq!(fs::read_to_string(&current).unwrap(), "");
 
-    // TERM mid-line: the line is finished first, then multilog exits.
-    stdin.write_all(b"half a ").unwrap();
-    wait_for(3000, "the half line", || fs::read_to_string(&current).unwrap_or_default() == "half a ");
+    // TERM mid-line: the line is finished first, nothing past it is taken, then multilog exits 0.
+    let before = rchar(pid);
+    w.write_all(b"half a ").unwrap();
+    wait_for(3000, "multilog to read the half line", || rchar(pid) >= before + 7);
     signal(pid, libc::SIGTERM);
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(200));
     assert!(child.try_wait().unwrap().is_none(), "exited mid-line");
-    stdin.write_all(b"line\nthe rest of the chunk read with it is kept\n").unwrap();
-    let status = child.wait().unwrap();
+    w.write_all(b"line\nthe next line stays in the pipe\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "multilog did not exit after TERM and a newline");
+        std::thread::sleep(Duration::from_millis(5));
+    };
     assert_eq!(status.code(), Some(0));
-    let text = fs::read_to_string(&current).unwrap();
-    assert!(text.starts_with("half a line\n"), "{text:?}");
+    assert_eq!(fs::read_to_string(&current).unwrap(), "half a line\n");
+    assert_eq!(fs::metadata(&current).unwrap().permissions().mode() & 0o777, 0o744);
+    unsafe { libc::fcntl(r.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    let mut rest = [0u8; 100];
+    let n = nix::unistd::read(&r, &mut rest).unwrap_or(0);
+    assert_eq!(&rest[..n], b"the next line stays in the pipe\n");
+}
+
+#[test]
+fn stamps_t_and_rfc3339() {
+    let sb = Sandbox::new();
+    for (script, dir) in [("t", "./tai"), ("T", "./rfc")] {
+        let mut child = sb.command(bin("multilog")).args([script, dir]).stdin(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"one\n\ntwo").unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let tai = fs::read_to_string(sb.join("tai/current")).unwrap();
+    let tai: Vec<&str> = tai.lines().collect();
+    assert_eq!(tai.len(), 3);
+    for (line, text) in tai.iter().zip(["one", "", "two"]) {
+        let label = daemontools::tai64::parse_label(line.as_bytes()).expect("a TAI64N label");
+        assert!((daemontools::tai64::unix_secs(label) - now).abs() < 60);
+        assert_eq!(&line[25..], format!(" {text}"));
+    }
+    let rfc = fs::read_to_string(sb.join("rfc/current")).unwrap();
+    let rfc: Vec<&str> = rfc.lines().collect();
+    assert_eq!(rfc.len(), 3);
+    for (line, text) in rfc.iter().zip(["one", "", "two"]) {
+        let stamp = &line[..27];
+        let t = humantime::parse_rfc3339(stamp).unwrap_or_else(|e| panic!("{stamp}: {e}"));
+        let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        assert!((secs - now).abs() < 60, "{stamp}");
+        assert!(stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T' && stamp.as_bytes()[19] == b'.', "{stamp}");
+        assert_eq!(&line[27..], format!(" {text}"));
+    }
+}
+
+/// What a kill test found in a log directory: which of `total` numbered
+/// lines are there, how many twice, and how many broken pieces.
+struct Tally {
+    missing: usize,
+    twice: usize,
+    pieces: usize,
+}
+
+fn tally(dir: &Path, total: usize) -> Tally {
+    let mut seen = vec![0u32; total];
+    let mut pieces = 0;
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name != "current" && !name.starts_with('@') {
+            continue;
+        }
+        for line in fs::read(&p).unwrap().split(|&b| b == b'\n') {
+            let n = line.get(26..).and_then(|l| l.strip_prefix(b"line ")).filter(|n| n.len() == 7);
+            match n.and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok()) {
+                Some(i) if i < total => seen[i] += 1,
+                _ if line.is_empty() => {}
+                _ => pieces += 1,
+            }
+        }
+    }
+    Tally { missing: seen.iter().filter(|&&c| c == 0).count(), twice: seen.iter().filter(|&&c| c > 1).count(), pieces }
+}
+
+/// A writer sends `total` numbered lines through a pipe the test holds
+/// open, in pieces that split lines, while the logger is killed with
+/// SIGKILL `kills` times at random moments and started again on the same pipe.
+fn kill_repeatedly(sb: &Sandbox, prog: &Path, dir: &str, total: usize, kills: usize, seed: u64) -> Tally {
+    let (r, w) = pipe();
+    let writer = std::thread::spawn(move || {
+        let mut w = fs::File::from(w);
+        let mut rng = Rng(seed);
+        let mut data = Vec::with_capacity(total * 13);
+        for i in 0..total {
+            data.extend_from_slice(format!("line {i:07}\n").as_bytes());
+        }
+        let mut rest = data.as_slice();
+        while !rest.is_empty() {
+            let n = (1 + rng.below(8192) as usize).min(rest.len());
+            w.write_all(&rest[..n]).unwrap();
+            rest = &rest[n..];
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    });
+    let mut rng = Rng(seed ^ 0x5555);
+    let args = ["t", "s100000", "n1000", dir];
+    for _ in 0..kills {
+        let mut child = start(sb, prog, &args, &r, Stdio::null());
+        std::thread::sleep(Duration::from_micros(rng.below(4000)));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!writer.is_finished(), "the writer finished before the kills did: slow it down");
+    }
+    let mut last = start(sb, prog, &args, &r, Stdio::null());
+    writer.join().unwrap();
+    let status = last.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    tally(&sb.join(dir), total)
+}
+
+#[test]
+fn sigkill_a_hundred_times_loses_no_line() {
+    let sb = Sandbox::new();
+    let total = 1_000_000;
+    let ours = kill_repeatedly(&sb, &bin("multilog"), "./ours", total, 100, 11);
+    let theirs = kill_repeatedly(&sb, &real("multilog"), "./theirs", total, 100, 11);
+    eprintln!(
+        "100 SIGKILLs, {total} lines: ours lost {}, logged {} twice, {} broken pieces; daemontools' lost {}, {} pieces",
+        ours.missing, ours.twice, ours.pieces, theirs.missing, theirs.pieces
+    );
+    assert_eq!(ours.missing, 0, "lines lost");
+    assert!(theirs.missing > 0, "the same test must catch daemontools' losses, or it proves nothing");
+}
+
+#[test]
+fn a_full_disk_pauses_and_loses_nothing() {
+    let sb = Sandbox::new();
+    let small = sb.join("small");
+    fs::create_dir(&small).unwrap();
+    let probe = sb.run("/usr/bin/unshare", &["-m", "sh", "-c", "mount -t tmpfs -o size=64k none small && echo ok"]);
+    if stdout(&probe) != "ok\n" {
+        eprintln!(
+            "SKIPPED a_full_disk_pauses_and_loses_nothing: cannot mount a tmpfs here ({})",
+            stderr(&probe).trim()
+        );
+        return;
+    }
+    let (r, w) = pipe();
+    let mut w = fs::File::from(w);
+    let script =
+        format!("mount -t tmpfs -o size=1m none small && exec {} s4096 n1000 ./small/main", bin("multilog").display());
+    let err = fs::File::create(sb.join("multilog.err")).unwrap();
+    let mut cmd = sb.command("/usr/bin/unshare");
+    cmd.args(["-m", "sh", "-c", &script]).stdin(r.try_clone().unwrap()).stdout(Stdio::null()).stderr(err);
+    let mut child = cmd.spawn().unwrap();
+    // The tmpfs is seen through the process's own root.
+    let inside = PathBuf::from(format!("/proc/{}/root{}", child.id(), small.display()));
+    wait_for(5000, "the log directory", || inside.join("main/current").exists());
+    let mut filler = fs::File::create(inside.join("filler")).unwrap();
+    let chunk = vec![b'f'; 4096];
+    while filler.write_all(&chunk).is_ok() {}
+    drop(filler);
+
+    let total = 20_000;
+    let data: Vec<u8> = (0..total).flat_map(|i| format!("line {i:07}\n").into_bytes()).collect();
+    let feeder = std::thread::spawn(move || {
+        w.write_all(&data).unwrap();
+        w
+    });
+    wait_for(5000, "the warning", || {
+        fs::read_to_string(sb.join("multilog.err")).unwrap_or_default().contains("out of disk space")
+    });
+    let warning = fs::read_to_string(sb.join("multilog.err")).unwrap();
+    assert!(
+        warning
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("multilog: warning: unable to write to ./small/main/current, pausing: out of disk space"),
+        "{warning}"
+    );
+    fs::remove_file(inside.join("filler")).unwrap();
+    let w = feeder.join().unwrap();
+    let logged = || -> usize {
+        fs::read_dir(inside.join("main"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name() == "current" || e.file_name().to_string_lossy().starts_with('@'))
+                    .map(|e| fs::read(e.path()).unwrap_or_default().iter().filter(|&&b| b == b'\n').count())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    wait_for(20000, "every line after space came back", || logged() == total);
+    let mut text = Vec::new();
+    let mut names: Vec<_> = fs::read_dir(inside.join("main")).unwrap().flatten().map(|e| e.file_name()).collect();
+    names.sort();
+    for n in names
+        .iter()
+        .filter(|n| n.to_string_lossy().starts_with('@'))
+        .chain([std::ffi::OsString::from("current")].iter())
+    {
+        text.extend(fs::read(inside.join("main").join(n)).unwrap());
+    }
+    let expected: Vec<u8> = (0..total).flat_map(|i| format!("line {i:07}\n").into_bytes()).collect();
+    assert!(text == expected, "the log is not every line once, in order");
+    drop(w);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

@@ -1,16 +1,19 @@
-//! `multilog script`: reads lines on stdin and appends them to log
-//! directories, rotated by size. This is the core of daemontools' multilog:
-//! `t`, `sN`, `nN`, `./dir` and `/dir`; the other actions (patterns, `e`,
-//! `=`, `!`) belong to the multilog issue and are refused for now rather than
-//! silently ignored. SIGALRM rotates; SIGTERM ends the current line and exits.
+//! `multilog script`: reads lines on standard input and does what the
+//! script says with each: timestamps (`t`, or `T` for RFC 3339), patterns
+//! (`+`, `-`), alerts (`e`), status files (`=`), and log directories (`./dir`,
+//! `/dir`) with their size (`s`), count (`n`) and processor (`!`), as
+//! daemontools 0.76 does. SIGALRM rotates; SIGTERM ends the current line and
+//! exits. When standard input is a pipe, a byte leaves it only once it is in
+//! `current`, so a multilog killed at any moment loses nothing.
 
-use daemontools::logdir::{self, Failure, LogDir};
+use daemontools::input::{Got, Input};
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::multilog::{memchr, Multilog};
 use daemontools::sys::{self, SelfPipe};
-use daemontools::{tai64, Errno};
+use daemontools::Errno;
 use std::io::Write;
 use std::os::fd::BorrowedFd;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
 
 fn say(level: Level, parts: &[&[u8]]) {
@@ -22,97 +25,89 @@ fn die(parts: &[&[u8]]) -> ! {
     std::process::exit(EXIT_TEMP)
 }
 
-struct Dir {
-    name: Vec<u8>,
-    log: LogDir,
-}
-
-/// Runs `op` until it succeeds, warning and pausing 5 seconds after each failure: no data is dropped.
-fn retry(name: &[u8], mut op: impl FnMut() -> Result<(), Failure>) {
-    while let Err((what, e)) = op() {
-        say(Level::Warning, &[b"unable to ", what.as_bytes(), b" ", name, b", pausing: ", errstr(e).as_bytes()]);
-        std::thread::sleep(Duration::from_secs(5));
+/// A step failed: warn, and give it 5 seconds before it is tried again.
+fn pause(what: &[&[u8]], e: Option<Errno>) {
+    let mut parts = what.to_vec();
+    match e {
+        Some(e) => parts.extend_from_slice(&[b", pausing: ", errstr(e).as_bytes()]),
+        None => parts.push(b", pausing"),
     }
+    say(Level::Warning, &parts);
+    std::thread::sleep(Duration::from_secs(5));
 }
 
-fn parse_number(action: &[u8]) -> Option<u64> {
-    std::str::from_utf8(&action[1..]).ok()?.parse().ok()
+/// Copies what `e` selected to standard error.
+fn alert(ml: &mut Multilog) {
+    if !ml.alerts.is_empty() {
+        let _ = sys::write_all(unsafe { BorrowedFd::borrow_raw(2) }, &ml.alerts);
+        ml.alerts.clear();
+    }
 }
 
 fn main() {
-    let mut timestamp = false;
-    let (mut size, mut count) = (logdir::DEFAULT_SIZE, logdir::DEFAULT_COUNT);
-    let mut dirs = Vec::new();
-    for (i, arg) in std::env::args_os().skip(1).enumerate() {
-        let a = arg.as_bytes();
-        match a.first() {
-            Some(b't') if i == 0 && a.len() == 1 => timestamp = true,
-            Some(b's') => size = parse_number(a).unwrap_or(size).clamp(4096, 16_777_215),
-            Some(b'n') => count = parse_number(a).unwrap_or(count as u64).clamp(2, 1000) as usize,
-            Some(b'.' | b'/') => {
-                let path = std::path::Path::new(&arg);
-                let log = LogDir::open(path, size, count).unwrap_or_else(|(what, e)| match what {
-                    "lock" => die(&[b"unable to lock directory ", a, b": ", errstr(e).as_bytes()]),
-                    _ => die(&[b"unable to ", what.as_bytes(), b" ", a, b": ", errstr(e).as_bytes()]),
-                });
-                dirs.push(Dir { name: a.to_vec(), log });
-            }
-            _ => die(&[b"action ", a, b" is not supported yet"]),
-        }
-    }
+    // SAFETY: umask has no memory effects.
+    unsafe { libc::umask(0o022) };
+    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
+    let script: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
 
     let pipe = SelfPipe::new().unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
-    for sig in [libc::SIGTERM, libc::SIGALRM] {
+    // SIGIO tells of new input while a partial line is held in the pipe (see `Input`).
+    for sig in [libc::SIGTERM, libc::SIGALRM, libc::SIGIO] {
         pipe.catch(sig).unwrap_or_else(|e| die(&[b"unable to catch signals: ", errstr(e).as_bytes()]));
     }
-    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut at_line_start = true;
+    let mut ml = Multilog::new(&script, pause).unwrap_or_else(|f| {
+        die(&[f.before.as_bytes(), &f.name, f.after.as_bytes(), b": ", errstr(f.errno).as_bytes()])
+    });
+    let mut input = Input::stdin();
+    let mut buf = vec![0u8; input.buffer_len()];
+
     let mut exiting = false;
-    // After SIGTERM mid-line, read on until the line ends.
-    while !(exiting && at_line_start) {
-        let [input, _] = sys::poll_read([stdin, pipe.fd()], None)
-            .unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()]));
+    let mut ready = true;
+    let mut failed = None;
+    loop {
         let signals = pipe.drain();
         if signals.contains(libc::SIGALRM) {
-            for d in &mut dirs {
-                if !d.log.is_empty() {
-                    retry(&d.name, || d.log.rotate());
-                }
-            }
+            ml.rotate();
         }
         exiting |= signals.contains(libc::SIGTERM);
-        if !input {
+        if exiting && ml.at_line_start() {
+            break;
+        }
+        if !ready {
+            ready = input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()]));
             continue;
         }
-        let n = match nix::unistd::read(stdin, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
-            Err(e) => die(&[b"unable to read standard input: ", errstr(e).as_bytes()]),
-        };
-        let mut data = &buf[..n];
-        while !data.is_empty() {
-            let end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |i| i + 1);
-            let (piece, rest) = data.split_at(end);
-            let mut label = [0u8; tai64::LABEL_LEN + 1];
-            if timestamp && at_line_start {
-                label[..tai64::LABEL_LEN].copy_from_slice(&tai64::fmt_label(tai64::now()));
-                label[tai64::LABEL_LEN] = b' ';
+        // After SIGTERM a plain input is read a byte at a time, as daemontools
+        // does, so that nothing past the end of the line is taken.
+        let want = if exiting && !input.is_pipe() { 1 } else { buf.len() };
+        match input.read(&mut buf[..want]) {
+            Ok(Got::End) => break,
+            Ok(Got::Nothing) => ready = false,
+            Ok(Got::Data(start, mut end)) => {
+                if exiting {
+                    end = memchr(b'\n', &buf[start..end]).map_or(end, |i| start + i + 1);
+                }
+                ml.feed(&buf[start..end]);
+                ml.sync();
+                alert(&mut ml);
+                // A line still being gathered stays in the pipe until it ends.
+                while let Err(e) = input.commit(end - ml.unsettled()) {
+                    pause(&[b"unable to read standard input"], Some(e));
+                }
+                ready = input.is_pipe();
             }
-            let prefix: &[u8] = if timestamp && at_line_start { &label } else { &[] };
-            for d in &mut dirs {
-                retry(&d.name, || d.log.write(prefix));
-                retry(&d.name, || d.log.write(piece));
+            Err(e) => {
+                failed = Some(e);
+                break;
             }
-            at_line_start = piece.ends_with(b"\n");
-            data = rest;
-        }
-        for d in &mut dirs {
-            retry(&d.name, || d.log.flush());
         }
     }
-    for d in &mut dirs {
-        retry(&d.name, || d.log.close());
+    // A last line without its newline is logged with one, and may then leave the pipe.
+    let partial = ml.unsettled();
+    ml.finish();
+    alert(&mut ml);
+    let _ = input.commit(partial);
+    if let Some(e) = failed {
+        die(&[b"unable to read standard input: ", errstr(e).as_bytes()]);
     }
 }

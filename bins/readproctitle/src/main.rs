@@ -22,6 +22,7 @@ fn scroll(title: &mut [u8], input: &[u8]) {
 }
 
 #[no_mangle]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime calls it with its own argv
 pub extern "C" fn main(argc: c_int, argv: *const *mut c_char) -> c_int {
     if argc < 2 {
         std::process::exit(EXIT_USAGE);

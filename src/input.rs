@@ -1,0 +1,180 @@
+//! multilog's standard input, read so that killing multilog loses nothing.
+//!
+//! When standard input is a pipe (as svscan gives a logger, holding both
+//! ends across restarts), bytes are copied out of it with `tee(2)`, which
+//! leaves them in the pipe, and only removed with `splice(2)` to /dev/null
+//! once the caller has written them to disk ([`Input::commit`]). A multilog
+//! killed at any moment leaves every byte it has not logged in the pipe for
+//! the next one; at worst a few lines are logged twice. A partial line at
+//! the end is left in the pipe too ("held") until its newline comes. Such a
+//! pipe stays readable, so poll cannot say when more comes, and an
+//! edge-triggered epoll misses a writer that fills the pipe and sleeps; the
+//! kernel does send SIGIO (O_ASYNC) for every write to a pipe, and before a
+//! writer sleeps on a full one, so a held line is waited for on that signal.
+//! The caller must catch SIGIO (into the self-pipe) before [`Input::stdin`].
+//!
+//! Any other input (a file, a terminal, a socket) is read plainly.
+
+use nix::errno::Errno;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+const STDIN: libc::c_int = 0;
+
+/// What a read found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Got {
+    /// New bytes at `buf[start..end]` (bytes before `start` were seen before).
+    Data(usize, usize),
+    /// Nothing new yet.
+    Nothing,
+    /// End of input.
+    End,
+}
+
+struct Tee {
+    copy_r: OwnedFd,
+    copy_w: OwnedFd,
+    null: OwnedFd,
+    capacity: usize,
+}
+
+pub struct Input {
+    tee: Option<Tee>,
+    /// Bytes at the head of the pipe seen before and not yet committed.
+    held: usize,
+    /// Bytes at the head of the pipe the last read returned.
+    seen: usize,
+}
+
+fn owned(fd: libc::c_int) -> Result<OwnedFd, Errno> {
+    // SAFETY: fd was just returned to us by the kernel.
+    Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+impl Tee {
+    fn new() -> Result<Tee, Errno> {
+        // SAFETY: plain system calls on descriptors we own, with valid pointers.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            Errno::result(libc::fstat(STDIN, &mut st))?;
+            if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                return Err(Errno::ESPIPE);
+            }
+            let mut fds = [0; 2];
+            Errno::result(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC))?;
+            let (copy_r, copy_w) = (owned(fds[0])?, owned(fds[1])?);
+            let wanted = libc::fcntl(STDIN, libc::F_GETPIPE_SZ).max(65536);
+            libc::fcntl(copy_w.as_raw_fd(), libc::F_SETPIPE_SZ, wanted);
+            let capacity = Errno::result(libc::fcntl(copy_w.as_raw_fd(), libc::F_GETPIPE_SZ))? as usize;
+            let null = owned(libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC))?;
+            // SIGIO for every write to the pipe. The kernel keeps a reference
+            // to this process, not its number: once it is gone nobody else
+            // gets the signal, and the next multilog takes it over.
+            Errno::result(libc::fcntl(STDIN, libc::F_SETOWN, libc::getpid()))?;
+            let flags = Errno::result(libc::fcntl(STDIN, libc::F_GETFL))?;
+            Errno::result(libc::fcntl(STDIN, libc::F_SETFL, flags | libc::O_ASYNC))?;
+            Ok(Tee { copy_r, copy_w, null, capacity })
+        }
+    }
+}
+
+impl Input {
+    /// Reads standard input. SIGIO must be caught already.
+    pub fn stdin() -> Input {
+        Input { tee: Tee::new().ok(), held: 0, seen: 0 }
+    }
+
+    /// Whether bytes leave the input only when committed.
+    pub fn is_pipe(&self) -> bool {
+        self.tee.is_some()
+    }
+
+    /// The buffer size reads should be given.
+    pub fn buffer_len(&self) -> usize {
+        self.tee.as_ref().map_or(65536, |t| t.capacity)
+    }
+
+    /// Waits until the input may have something new, or `wake` (the
+    /// self-pipe SIGIO goes to) is readable. Says whether reading may find something.
+    pub fn wait(&self, wake: BorrowedFd) -> Result<bool, Errno> {
+        // A pipe holding only our held line is readable all the same: wait for SIGIO alone then.
+        let stdin = if self.held > 0 { -1 } else { STDIN };
+        let mut fds = [
+            libc::pollfd { fd: stdin, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: fds is a valid array of 2 pollfds.
+        match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) }) {
+            Ok(_) => Ok(self.tee.is_some() || fds[0].revents != 0),
+            Err(Errno::EINTR) => Ok(self.tee.is_some()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads what is there without blocking.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<Got, Errno> {
+        let Some(t) = &self.tee else {
+            return match nix::unistd::read(unsafe { BorrowedFd::borrow_raw(STDIN) }, buf) {
+                Ok(0) => Ok(Got::End),
+                Ok(n) => Ok(Got::Data(0, n)),
+                Err(Errno::EINTR | Errno::EAGAIN) => Ok(Got::Nothing),
+                Err(e) => Err(e),
+            };
+        };
+        let len = buf.len().min(t.capacity);
+        // SAFETY: tee between two pipes we hold.
+        let n = unsafe { libc::tee(STDIN, t.copy_w.as_raw_fd(), len, libc::SPLICE_F_NONBLOCK) };
+        let n = match Errno::result(n) {
+            Ok(0) => return Ok(Got::End),
+            Ok(n) => n as usize,
+            Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Got::Nothing),
+            Err(e) => return Err(e),
+        };
+        let mut got = 0;
+        while got < n {
+            match nix::unistd::read(t.copy_r.as_fd(), &mut buf[got..n]) {
+                Ok(k) => got += k,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.seen = n;
+        if n > self.held {
+            return Ok(Got::Data(self.held, n));
+        }
+        // Only held bytes: the end, if no writer is left.
+        let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let hup = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLHUP != 0;
+        Ok(if hup { Got::End } else { Got::Nothing })
+    }
+
+    /// The first `upto` bytes the last read returned (held ones included)
+    /// are logged: they may leave the pipe. The rest stay held.
+    pub fn commit(&mut self, upto: usize) -> Result<(), Errno> {
+        let Some(t) = &self.tee else { return Ok(()) };
+        let mut left = upto;
+        while left > 0 {
+            // SAFETY: splice from the pipe we read to /dev/null.
+            let r = unsafe {
+                libc::splice(
+                    STDIN,
+                    std::ptr::null_mut(),
+                    t.null.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    left,
+                    libc::SPLICE_F_NONBLOCK,
+                )
+            };
+            match Errno::result(r) {
+                Ok(0) | Err(Errno::EAGAIN) => break,
+                Ok(k) => left -= k as usize,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.held = self.seen - upto;
+        self.seen = self.held;
+        Ok(())
+    }
+}

@@ -1,0 +1,309 @@
+//! multilog's handling of its input, as daemontools 0.76 does it: each line
+//! is gathered up to a 1000-byte window (its timestamp included), the
+//! actions run on that window in script order (`+`, `-`, `e`, `=`, and each
+//! directory taking note of whether the line is selected), and then the
+//! whole line, of any length, goes to the selected directories.
+//!
+//! Input is taken as daemontools reads it, 1024 bytes at a time, every
+//! directory's buffer emptied before each read, so that `current` is cut
+//! where daemontools cuts it.
+
+use crate::logdir::{self, LogDir, Pause};
+use crate::script::{self, Action, Stamp};
+use crate::{sys, tai64};
+use nix::errno::Errno;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// The part of a line that actions see, timestamp included.
+pub const WINDOW: usize = 1000;
+/// How much daemontools reads at a time.
+const READ: usize = 1024;
+/// What `e` copies of a longer line.
+const ALERT: usize = 200;
+
+/// Why multilog cannot start: `before` + `name` + `after`, and the error.
+#[derive(Debug)]
+pub struct Fatal {
+    pub before: &'static str,
+    pub name: Vec<u8>,
+    pub after: &'static str,
+    pub errno: Errno,
+}
+
+enum Act {
+    Select(Vec<u8>),
+    Deselect(Vec<u8>),
+    Alert,
+    Status(usize),
+    Dir(usize),
+}
+
+/// An `=file`: the last selected line, padded with newlines to 1001 bytes, rewritten in place.
+struct StatusFile {
+    name: Vec<u8>,
+    fd: OwnedFd,
+}
+
+pub struct Multilog {
+    stamp: Stamp,
+    stamp_len: usize,
+    acts: Vec<Act>,
+    /// Whether any action looks at lines (`+`, `-`, `e`, `=`).
+    filters: bool,
+    dirs: Vec<LogDir>,
+    status: Vec<StatusFile>,
+    /// The window; past `len` it holds newlines, as daemontools keeps it.
+    line: Box<[u8; WINDOW + 1]>,
+    len: usize,
+    /// Whether a line has begun and not ended.
+    in_line: bool,
+    /// Whether the window is full and the rest of the line is going straight to the directories.
+    rest: bool,
+    /// What `e` wrote, for the caller to copy to standard error.
+    pub alerts: Vec<u8>,
+    pause: Pause,
+}
+
+impl Multilog {
+    /// Opens the `=` files, then the directories, as daemontools does.
+    pub fn new(script: &[&[u8]], pause: Pause) -> Result<Multilog, Fatal> {
+        let stamp = script::stamp(script);
+        let mut status = Vec::new();
+        for arg in script {
+            if let Action::Status(file) = script::action(arg) {
+                let fatal = |before| move |errno| Fatal { before, name: file.to_vec(), after: "", errno };
+                let path = CString::new(file).map_err(|_| Errno::EINVAL).map_err(fatal("unable to create "))?;
+                drop(sys::open_append(&path).map_err(fatal("unable to create "))?);
+                let fd = sys::open_write(&path).map_err(fatal("unable to write "))?;
+                status.push(StatusFile { name: file.to_vec(), fd });
+            }
+        }
+        let (mut size, mut count, mut processor) = (logdir::DEFAULT_SIZE, logdir::DEFAULT_COUNT, None);
+        let (mut acts, mut dirs, mut files) = (Vec::new(), Vec::new(), 0);
+        for arg in script {
+            match script::action(arg) {
+                Action::Select(p) => acts.push(Act::Select(p.to_vec())),
+                Action::Deselect(p) => acts.push(Act::Deselect(p.to_vec())),
+                Action::Alert => acts.push(Act::Alert),
+                Action::Status(_) => {
+                    acts.push(Act::Status(files));
+                    files += 1;
+                }
+                Action::Size(s) => size = s,
+                Action::Count(n) => count = n,
+                Action::Processor(p) => processor = Some(p),
+                Action::Dir(name) => {
+                    let d = LogDir::open(name, size, count, processor, pause).map_err(|f| Fatal {
+                        before: f.before,
+                        name: name.to_vec(),
+                        after: f.after,
+                        errno: f.errno,
+                    })?;
+                    acts.push(Act::Dir(dirs.len()));
+                    dirs.push(d);
+                }
+                Action::Ignored => {}
+            }
+        }
+        let stamp_len = match stamp {
+            Stamp::None => 0,
+            Stamp::Tai64n => tai64::LABEL_LEN + 1,
+            Stamp::Rfc3339 => tai64::RFC3339_LEN + 1,
+        };
+        Ok(Multilog {
+            stamp,
+            stamp_len,
+            filters: acts.iter().any(|a| !matches!(a, Act::Dir(_))),
+            acts,
+            dirs,
+            status,
+            line: Box::new([b'\n'; WINDOW + 1]),
+            len: 0,
+            in_line: false,
+            rest: false,
+            alerts: Vec::new(),
+            pause,
+        })
+    }
+
+    /// Takes what one read of the input returned.
+    pub fn feed(&mut self, data: &[u8]) {
+        for piece in data.chunks(READ) {
+            for d in &mut self.dirs {
+                d.flush_buffer();
+            }
+            self.take(piece);
+        }
+    }
+
+    fn take(&mut self, mut s: &[u8]) {
+        while !s.is_empty() {
+            if self.rest {
+                let end = memchr(b'\n', s).map_or(s.len(), |i| i + 1);
+                self.put_bytes(&s[..end]);
+                if s[end - 1] == b'\n' {
+                    self.rest = false;
+                    self.in_line = false;
+                }
+                s = &s[end..];
+                continue;
+            }
+            if !self.in_line {
+                self.in_line = true;
+                self.write_stamp();
+            }
+            let room = WINDOW - self.len;
+            let look = &s[..s.len().min(room)];
+            match memchr(b'\n', look) {
+                // The common case: a whole line, nothing looking at it.
+                Some(i) if !self.filters && self.len == self.stamp_len => {
+                    for d in &mut self.dirs {
+                        d.put(&self.line[..self.stamp_len], &look[..i]);
+                        d.put_bytes(b"\n");
+                    }
+                    self.len = 0;
+                    self.in_line = false;
+                    s = &s[i + 1..];
+                }
+                Some(i) => {
+                    self.gather(&look[..i]);
+                    s = &s[i + 1..];
+                    self.end_window();
+                    self.put_bytes(b"\n");
+                    self.in_line = false;
+                }
+                None if look.len() == room => {
+                    self.gather(look);
+                    s = &s[room..];
+                    self.end_window();
+                    self.rest = true;
+                }
+                None => {
+                    self.gather(look);
+                    s = &[];
+                }
+            }
+        }
+    }
+
+    fn write_stamp(&mut self) {
+        match self.stamp {
+            Stamp::None => {}
+            Stamp::Tai64n => self.line[..tai64::LABEL_LEN].copy_from_slice(&tai64::fmt_label(tai64::now())),
+            Stamp::Rfc3339 => {
+                self.line[..tai64::RFC3339_LEN].copy_from_slice(&tai64::fmt_rfc3339(std::time::SystemTime::now()))
+            }
+        }
+        if self.stamp_len > 0 {
+            self.line[self.stamp_len - 1] = b' ';
+        }
+        self.len = self.stamp_len;
+    }
+
+    fn gather(&mut self, bytes: &[u8]) {
+        self.line[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// The window is complete: the actions run on it, and it goes to the selected directories.
+    fn end_window(&mut self) {
+        let line = &self.line[..self.len];
+        if self.filters {
+            let mut selected = true;
+            for act in &self.acts {
+                match act {
+                    Act::Select(p) if !selected => selected = script::matches(p, line),
+                    Act::Deselect(p) if selected => selected = !script::matches(p, line),
+                    Act::Alert if selected => {
+                        let shown = &line[..line.len().min(ALERT)];
+                        self.alerts.extend_from_slice(shown);
+                        self.alerts.extend_from_slice(if line.len() > ALERT { b"...\n" } else { b"\n" });
+                    }
+                    Act::Status(k) if selected => {
+                        let f = &self.status[*k];
+                        loop {
+                            // SAFETY: pwrite from the window we own.
+                            let n = unsafe { libc::pwrite(f.fd.as_raw_fd(), self.line.as_ptr().cast(), WINDOW + 1, 0) };
+                            match Errno::result(n) {
+                                Ok(n) if n as usize == WINDOW + 1 => break,
+                                Ok(_) => (self.pause)(&[b"unable to write ", &f.name], None),
+                                Err(e) => (self.pause)(&[b"unable to write ", &f.name], Some(e)),
+                            }
+                        }
+                    }
+                    Act::Dir(k) => self.dirs[*k].selected = selected,
+                    Act::Select(_) | Act::Deselect(_) | Act::Alert | Act::Status(_) => {}
+                }
+            }
+        }
+        for d in self.dirs.iter_mut().filter(|d| d.selected) {
+            d.put(line, b"");
+        }
+        if !self.status.is_empty() {
+            self.line[..self.len].fill(b'\n');
+        }
+        self.len = 0;
+    }
+
+    fn put_bytes(&mut self, bytes: &[u8]) {
+        for d in self.dirs.iter_mut().filter(|d| d.selected) {
+            d.put_bytes(bytes);
+        }
+    }
+
+    /// Whether the input so far ended with a whole line.
+    pub fn at_line_start(&self) -> bool {
+        !self.in_line
+    }
+
+    /// Input bytes of the line being gathered, not yet given to any directory.
+    pub fn unsettled(&self) -> usize {
+        if self.in_line && !self.rest {
+            self.len - self.stamp_len
+        } else {
+            0
+        }
+    }
+
+    /// Everything taken so far that belongs in `current` is written there.
+    pub fn sync(&mut self) {
+        for d in &mut self.dirs {
+            d.sync();
+        }
+    }
+
+    /// SIGALRM: every directory whose `current` holds anything is rotated.
+    pub fn rotate(&mut self) {
+        self.sync();
+        for d in self.dirs.iter_mut().filter(|d| !d.is_empty()) {
+            d.rotate();
+        }
+    }
+
+    /// End of input (or SIGTERM at the end of a line): a last line without
+    /// its newline gets one, and every `current` is closed cleanly.
+    pub fn finish(&mut self) {
+        for d in &mut self.dirs {
+            d.flush_buffer();
+        }
+        if self.in_line {
+            if !self.rest {
+                self.end_window();
+            }
+            self.put_bytes(b"\n");
+            self.in_line = false;
+            self.rest = false;
+        }
+        for d in &mut self.dirs {
+            d.close();
+        }
+    }
+}
+
+/// The first `byte` in `s`, found by the C library's vectorised search.
+pub fn memchr(byte: u8, s: &[u8]) -> Option<usize> {
+    // SAFETY: memchr reads only the `s.len()` bytes of `s`.
+    let p = unsafe { libc::memchr(s.as_ptr().cast(), byte as libc::c_int, s.len()) };
+    (!p.is_null()).then(|| p as usize - s.as_ptr() as usize)
+}
