@@ -35,8 +35,15 @@ struct Tee {
     copy_r: OwnedFd,
     copy_w: OwnedFd,
     null: OwnedFd,
+    /// Of our copy pipe.
     capacity: usize,
+    /// Of the input pipe.
+    stdin_capacity: usize,
 }
+
+/// What a pipe found full grows to: a writer that outruns us can go on
+/// writing while we log, and we log in bigger pieces.
+const GROWN: usize = 1 << 20;
 
 pub struct Input {
     tee: Option<Tee>,
@@ -63,9 +70,7 @@ impl Tee {
             let mut fds = [0; 2];
             Errno::result(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC))?;
             let (copy_r, copy_w) = (owned(fds[0])?, owned(fds[1])?);
-            let wanted = libc::fcntl(STDIN, libc::F_GETPIPE_SZ).max(65536);
-            libc::fcntl(copy_w.as_raw_fd(), libc::F_SETPIPE_SZ, wanted);
-            let capacity = Errno::result(libc::fcntl(copy_w.as_raw_fd(), libc::F_GETPIPE_SZ))? as usize;
+            let stdin_capacity = Errno::result(libc::fcntl(STDIN, libc::F_GETPIPE_SZ))? as usize;
             let null = owned(libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC))?;
             // SIGIO for every write to the pipe. The kernel keeps a reference
             // to this process, not its number: once it is gone nobody else
@@ -73,7 +78,30 @@ impl Tee {
             Errno::result(libc::fcntl(STDIN, libc::F_SETOWN, libc::getpid()))?;
             let flags = Errno::result(libc::fcntl(STDIN, libc::F_GETFL))?;
             Errno::result(libc::fcntl(STDIN, libc::F_SETFL, flags | libc::O_ASYNC))?;
-            Ok(Tee { copy_r, copy_w, null, capacity })
+            let mut tee = Tee { copy_r, copy_w, null, capacity: 0, stdin_capacity };
+            tee.fit()?;
+            Ok(tee)
+        }
+    }
+}
+
+impl Tee {
+    /// Makes our copy pipe as big as the input pipe.
+    fn fit(&mut self) -> Result<(), Errno> {
+        let w = self.copy_w.as_raw_fd();
+        // SAFETY: fcntl on a pipe we own.
+        unsafe { libc::fcntl(w, libc::F_SETPIPE_SZ, self.stdin_capacity.max(65536) as libc::c_int) };
+        self.capacity = Errno::result(unsafe { libc::fcntl(w, libc::F_GETPIPE_SZ) })? as usize;
+        Ok(())
+    }
+
+    /// The input pipe was full: grow it (and our copy) once, if the system lets us.
+    fn grow(&mut self) {
+        // SAFETY: fcntl on our standard input.
+        let got = unsafe { libc::fcntl(STDIN, libc::F_SETPIPE_SZ, GROWN as libc::c_int) };
+        if got > 0 {
+            self.stdin_capacity = got as usize;
+            let _ = self.fit();
         }
     }
 }
@@ -89,14 +117,18 @@ impl Input {
         self.tee.is_some()
     }
 
-    /// The buffer size reads should be given.
+    /// The buffer size reads should be given (untouched memory costs nothing).
     pub fn buffer_len(&self) -> usize {
-        self.tee.as_ref().map_or(65536, |t| t.capacity)
+        if self.tee.is_some() {
+            GROWN
+        } else {
+            65536
+        }
     }
 
     /// Waits until the input may have something new, or `wake` (the
-    /// self-pipe SIGIO goes to) is readable. Says whether reading may find something.
-    pub fn wait(&self, wake: BorrowedFd) -> Result<bool, Errno> {
+    /// self-pipe SIGIO goes to) is readable.
+    pub fn wait(&self, wake: BorrowedFd) -> Result<(), Errno> {
         // A pipe holding only our held line is readable all the same: wait for SIGIO alone then.
         let stdin = if self.held > 0 { -1 } else { STDIN };
         let mut fds = [
@@ -105,15 +137,20 @@ impl Input {
         ];
         // SAFETY: fds is a valid array of 2 pollfds.
         match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) }) {
-            Ok(_) => Ok(self.tee.is_some() || fds[0].revents != 0),
-            Err(Errno::EINTR) => Ok(self.tee.is_some()),
+            Ok(_) | Err(Errno::EINTR) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
     /// Reads what is there without blocking.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<Got, Errno> {
-        let Some(t) = &self.tee else {
+        let Some(t) = &mut self.tee else {
+            // Never block in read(2), so that signals are seen at once.
+            let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut p, 1, 0) } != 1 {
+                return Ok(Got::Nothing);
+            }
             return match nix::unistd::read(unsafe { BorrowedFd::borrow_raw(STDIN) }, buf) {
                 Ok(0) => Ok(Got::End),
                 Ok(n) => Ok(Got::Data(0, n)),
@@ -130,6 +167,9 @@ impl Input {
             Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Got::Nothing),
             Err(e) => return Err(e),
         };
+        if n >= t.stdin_capacity && t.stdin_capacity < GROWN {
+            t.grow();
+        }
         let mut got = 0;
         while got < n {
             match nix::unistd::read(t.copy_r.as_fd(), &mut buf[got..n]) {

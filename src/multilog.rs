@@ -60,6 +60,8 @@ pub struct Multilog {
     in_line: bool,
     /// Whether the window is full and the rest of the line is going straight to the directories.
     rest: bool,
+    /// The stamp of the read being taken, made when its first line begins.
+    stamp_now: Option<[u8; tai64::RFC3339_LEN]>,
     /// What `e` wrote, for the caller to copy to standard error.
     pub alerts: Vec<u8>,
     pause: Pause,
@@ -122,17 +124,21 @@ impl Multilog {
             len: 0,
             in_line: false,
             rest: false,
+            stamp_now: None,
             alerts: Vec::new(),
             pause,
         })
     }
 
-    /// Takes what one read of the input returned.
+    /// Takes what one read of the input returned. The lines that one of
+    /// daemontools' 1024-byte reads would have taken share one reading of the
+    /// clock (the system's clock costs more than the rest of a line's work).
     pub fn feed(&mut self, data: &[u8]) {
         for piece in data.chunks(READ) {
             for d in &mut self.dirs {
                 d.flush_buffer();
             }
+            self.stamp_now = None;
             self.take(piece);
         }
     }
@@ -188,17 +194,21 @@ impl Multilog {
     }
 
     fn write_stamp(&mut self) {
-        match self.stamp {
-            Stamp::None => {}
-            Stamp::Tai64n => self.line[..tai64::LABEL_LEN].copy_from_slice(&tai64::fmt_label(tai64::now())),
-            Stamp::Rfc3339 => {
-                self.line[..tai64::RFC3339_LEN].copy_from_slice(&tai64::fmt_rfc3339(std::time::SystemTime::now()))
-            }
-        }
-        if self.stamp_len > 0 {
-            self.line[self.stamp_len - 1] = b' ';
-        }
         self.len = self.stamp_len;
+        if self.stamp_len == 0 {
+            return;
+        }
+        let stamp = self.stamp;
+        let now = self.stamp_now.get_or_insert_with(|| {
+            let mut text = [0u8; tai64::RFC3339_LEN];
+            match stamp {
+                Stamp::Tai64n => text[..tai64::LABEL_LEN].copy_from_slice(&tai64::fmt_label(tai64::now())),
+                _ => text = tai64::fmt_rfc3339(std::time::SystemTime::now()),
+            }
+            text
+        });
+        self.line[..self.stamp_len - 1].copy_from_slice(&now[..self.stamp_len - 1]);
+        self.line[self.stamp_len - 1] = b' ';
     }
 
     fn gather(&mut self, bytes: &[u8]) {

@@ -81,23 +81,40 @@ pub fn parse_label(s: &[u8]) -> Option<Tai64N> {
 /// prints it; the zone is the process's, from TZ). `None` when the C
 /// library cannot represent the time.
 pub fn fmt_local(t: Tai64N) -> Option<Vec<u8>> {
-    let secs = libc::time_t::try_from(unix_secs(t)).ok()?;
+    let mut text = local_seconds(unix_secs(t))?;
+    text.push(b'.');
+    text.extend_from_slice(&nanos9(t.1));
+    Some(text)
+}
+
+/// Seconds since the Unix epoch as local time, `YYYY-MM-DD HH:MM:SS`.
+pub fn local_seconds(secs: i64) -> Option<Vec<u8>> {
+    let secs = libc::time_t::try_from(secs).ok()?;
     // SAFETY: localtime_r fills the tm we own, or returns NULL.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
         return None;
     }
     let text = format!(
-        "{}-{:02}-{:02} {:02}:{:02}:{:02}.{:09}",
+        "{}-{:02}-{:02} {:02}:{:02}:{:02}",
         tm.tm_year as i64 + 1900,
         tm.tm_mon + 1,
         tm.tm_mday,
         tm.tm_hour,
         tm.tm_min,
         tm.tm_sec,
-        t.1
     );
     Some(text.into_bytes())
+}
+
+/// Nanoseconds as nine decimal digits.
+pub fn nanos9(mut n: u32) -> [u8; 9] {
+    let mut out = [b'0'; 9];
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out
 }
 
 /// Length of an RFC 3339 UTC time to the microsecond (`2026-11-21T19:08:46.766450Z`).

@@ -372,7 +372,11 @@ fn tally(dir: &Path, total: usize) -> Tally {
             continue;
         }
         for line in fs::read(&p).unwrap().split(|&b| b == b'\n') {
-            let n = line.get(26..).and_then(|l| l.strip_prefix(b"line ")).filter(|n| n.len() == 7);
+            let n = line
+                .get(26..)
+                .and_then(|l| l.strip_prefix(b"line "))
+                .map(|n| n.split(|&b| b == b' ').next().unwrap())
+                .filter(|n| n.len() == 7);
             match n.and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok()) {
                 Some(i) if i < total => seen[i] += 1,
                 _ if line.is_empty() => {}
@@ -507,4 +511,31 @@ fn a_full_disk_pauses_and_loses_nothing() {
     assert!(text == expected, "the log is not every line once, in order");
     drop(w);
     assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn a_writer_filling_the_pipe_mid_line_never_stalls() {
+    // A writer whose big writes end mid-line and fill the pipe, so that
+    // multilog holds a partial line while the writer sleeps on a full pipe.
+    // A missed wake-up there stalls for ever (or a second per pipeful).
+    let sb = Sandbox::new();
+    let (r, w) = pipe();
+    let total = 400_000;
+    let mut child = start(&sb, &bin("multilog"), &["t", "s16777215", "./main"], &r, Stdio::null());
+    drop(r);
+    let writer = std::thread::spawn(move || {
+        let mut w = fs::File::from(w);
+        let data: Vec<u8> = (0..total).flat_map(|i| format!("line {i:07} {}\n", "x".repeat(80)).into_bytes()).collect();
+        for piece in data.chunks(100_003) {
+            w.write_all(piece).unwrap();
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "multilog stalled on a full pipe");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    writer.join().unwrap();
+    let t = tally(&sb.join("main"), total);
+    assert_eq!((t.missing, t.twice, t.pieces), (0, 0, 0));
 }

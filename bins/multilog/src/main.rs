@@ -62,7 +62,6 @@ fn main() {
     let mut buf = vec![0u8; input.buffer_len()];
 
     let mut exiting = false;
-    let mut ready = true;
     let mut failed = None;
     loop {
         let signals = pipe.drain();
@@ -73,16 +72,15 @@ fn main() {
         if exiting && ml.at_line_start() {
             break;
         }
-        if !ready {
-            ready = input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()]));
-            continue;
-        }
         // After SIGTERM a plain input is read a byte at a time, as daemontools
         // does, so that nothing past the end of the line is taken.
         let want = if exiting && !input.is_pipe() { 1 } else { buf.len() };
         match input.read(&mut buf[..want]) {
             Ok(Got::End) => break,
-            Ok(Got::Nothing) => ready = false,
+            // Straight to the wait: a signal that came since the read is still in the self-pipe.
+            Ok(Got::Nothing) => {
+                input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()]))
+            }
             Ok(Got::Data(start, mut end)) => {
                 if exiting {
                     end = memchr(b'\n', &buf[start..end]).map_or(end, |i| start + i + 1);
@@ -94,7 +92,6 @@ fn main() {
                 while let Err(e) = input.commit(end - ml.unsettled()) {
                     pause(&[b"unable to read standard input"], Some(e));
                 }
-                ready = input.is_pipe();
             }
             Err(e) => {
                 failed = Some(e);

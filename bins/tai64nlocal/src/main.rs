@@ -9,6 +9,7 @@
 #![no_main]
 
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::multilog::memchr;
 use daemontools::{sys, tai64, Errno};
 use std::io::Write;
 use std::os::fd::BorrowedFd;
@@ -22,50 +23,82 @@ fn die(what: &str, e: Errno) -> ! {
 /// Enough of a line's start to decide: the label and the byte after it.
 const HEAD: usize = tai64::LABEL_LEN + 1;
 
-/// Writes the start of a line: converted when it is a label (not followed
-/// by more hex digits), else as it is.
-fn put_head(head: &[u8], out: &mut Vec<u8>) {
-    let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-    let is_label = head.len() >= tai64::LABEL_LEN
-        && head[1..tai64::LABEL_LEN].iter().all(hex)
-        && !head.get(tai64::LABEL_LEN).is_some_and(hex);
-    match tai64::parse_label(head).filter(|_| is_label).and_then(tai64::fmt_local) {
-        Some(local) => {
-            out.extend_from_slice(&local);
-            out.extend_from_slice(&head[tai64::LABEL_LEN..]);
+/// The local time of the last label's second: consecutive labels mostly share one.
+struct Local {
+    secs: i64,
+    text: Option<Vec<u8>>,
+}
+
+impl Local {
+    /// Writes the head of a line (up to 26 bytes, or fewer ending in a
+    /// newline), its label turned into local time if it is one.
+    fn put_head(&mut self, head: &[u8], out: &mut Vec<u8>) {
+        let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+        let is_label = head.len() >= tai64::LABEL_LEN
+            && head[1..tai64::LABEL_LEN].iter().all(hex)
+            && !head.get(tai64::LABEL_LEN).is_some_and(hex);
+        let Some(t) = tai64::parse_label(head).filter(|_| is_label) else {
+            return out.extend_from_slice(head);
+        };
+        let secs = tai64::unix_secs(t);
+        if self.text.is_none() || self.secs != secs {
+            self.secs = secs;
+            self.text = tai64::local_seconds(secs);
         }
-        None => out.extend_from_slice(head),
+        match &self.text {
+            Some(text) => {
+                out.extend_from_slice(text);
+                out.push(b'.');
+                out.extend_from_slice(&tai64::nanos9(t.1));
+                out.extend_from_slice(&head[tai64::LABEL_LEN..]);
+            }
+            None => out.extend_from_slice(head),
+        }
     }
 }
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    // SAFETY: descriptors 0 and 1 stay open for the life of the process.
+    // SAFETY: descriptors 0 and 1 are only borrowed; a closed one makes the calls fail.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(2 * buf.len());
-    // The start of the current line while it may still be a label.
+    // A line's head cut by the end of a read.
     let mut head = Vec::with_capacity(HEAD);
+    let mut local = Local { secs: 0, text: None };
     let mut at_line_start = true;
     loop {
         let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf).unwrap_or_else(|(what, e)| die(what, e));
         if n == 0 {
-            put_head(&head, &mut out);
+            local.put_head(&head, &mut out);
             sys::write_all(stdout, &out).unwrap_or_else(|e| die("write output", e));
             return 0;
         }
-        for &b in &buf[..n] {
+        let mut rest = &buf[..n];
+        while let Some(&b) = rest.first() {
             if at_line_start && (b == b'@' || !head.is_empty()) {
-                head.push(b);
-                if head.len() == HEAD || b == b'\n' {
-                    put_head(&head, &mut out);
+                // The head: up to 26 bytes, or fewer ending in a newline.
+                let take = &rest[..rest.len().min(HEAD - head.len())];
+                let end = memchr(b'\n', take).map_or(take.len(), |i| i + 1);
+                let piece = &take[..end];
+                rest = &rest[end..];
+                if head.is_empty() && (piece.len() == HEAD || piece.ends_with(b"\n")) {
+                    local.put_head(piece, &mut out);
+                } else {
+                    head.extend_from_slice(piece);
+                    if head.len() < HEAD && !piece.ends_with(b"\n") {
+                        continue;
+                    }
+                    local.put_head(&head, &mut out);
                     head.clear();
-                    at_line_start = b == b'\n';
                 }
+                at_line_start = piece.ends_with(b"\n");
                 continue;
             }
-            out.push(b);
-            at_line_start = b == b'\n';
+            let end = memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+            out.extend_from_slice(&rest[..end]);
+            at_line_start = rest[end - 1] == b'\n';
+            rest = &rest[end..];
         }
     }
 }
