@@ -73,8 +73,9 @@ impl Iterator for Getopt {
             Some(true) => match self.args.get(self.next + 1) {
                 Some(value) => {
                     let value = value.clone();
-                    self.next += 1;
-                    Opt::Arg(c, value)
+                    self.next += 2;
+                    self.pos = 0;
+                    return Some(Opt::Arg(c, value));
                 }
                 None => Opt::MissingArg(c),
             },
@@ -120,6 +121,9 @@ mod tests {
         );
         assert_eq!(r, vec!["f"]);
         assert_eq!(parse(&["-m"], "m:").0, vec![Opt::MissingArg(b'm')]);
+        let (o, r) = parse(&["-m", "100000000", "-um", "-5", "x"], "um:");
+        assert_eq!(o, vec![Opt::Arg(b'm', "100000000".into()), Opt::Flag(b'u'), Opt::Arg(b'm', "-5".into())]);
+        assert_eq!(r, vec!["x"]);
         assert_eq!(parse(&["-:"], "m:").0, vec![Opt::Illegal(b':')]);
     }
 }

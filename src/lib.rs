@@ -9,6 +9,7 @@ pub mod input;
 pub mod logdir;
 pub mod msg;
 pub mod multilog;
+pub mod pathexec;
 pub mod script;
 pub mod status;
 pub mod supervise;

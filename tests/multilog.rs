@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A small deterministic generator, so every run feeds the same bytes.
 struct Rng(u64);
@@ -93,15 +93,7 @@ fn run_logger(sb: &Sandbox, prog: &Path, script: &[&str], input: &[u8], root: &P
         .stderr(fs::File::create(&err_file).unwrap())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{} {args:?} did not finish in 20 s", prog.display());
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let code = child.wait().unwrap().code();
+    let code = finish_within(&mut child, 20_000, &format!("{} {args:?}", prog.display())).code();
     let err = String::from_utf8_lossy(&mask(&fs::read(&err_file).unwrap())).replace(root.to_str().unwrap(), "ROOT");
     (code, err)
 }
@@ -307,14 +299,7 @@ fn lock_alarm_and_term() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(child.try_wait().unwrap().is_none(), "exited mid-line");
     w.write_all(b"line\nthe next line stays in the pipe\n").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "multilog did not exit after TERM and a newline");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let status = finish_within(&mut child, 3000, "multilog after TERM and a newline");
     assert_eq!(status.code(), Some(0));
     assert_eq!(fs::read_to_string(&current).unwrap(), "half a line\n");
     assert_eq!(fs::metadata(&current).unwrap().permissions().mode() & 0o777, 0o744);
@@ -530,11 +515,7 @@ fn a_writer_filling_the_pipe_mid_line_never_stalls() {
             w.write_all(piece).unwrap();
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "multilog stalled on a full pipe");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    finish_within(&mut child, 30_000, "multilog, stalled on a full pipe,");
     writer.join().unwrap();
     let t = tally(&sb.join("main"), total);
     assert_eq!((t.missing, t.twice, t.pieces), (0, 0, 0));

@@ -39,6 +39,22 @@ pub fn wait_for(ms: u64, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits for `child` to exit; kills it and panics (naming `what`) after `ms`.
+pub fn finish_within(child: &mut Child, ms: u64, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_millis(ms);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish in {ms} ms");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Whether a process exists and is not a zombie.
 pub fn alive(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -1,0 +1,111 @@
+//! daemontools' `pathexec`: how every chain-loader runs the rest of its
+//! command line. The program is searched for in `$PATH` (the caller's own,
+//! `/bin:/usr/bin` when unset; an empty entry is the current directory)
+//! unless its name holds a `/`, and the environment is changed the way
+//! daemontools changes it, so that `env` prints the same lines in the same
+//! order.
+
+use nix::errno::Errno;
+use std::ffi::{CStr, CString};
+
+/// The process's environment, entry by entry, as the C library holds it.
+pub fn environ() -> Vec<Vec<u8>> {
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    let mut out = Vec::new();
+    // SAFETY: environ is a NULL-terminated array of C strings, and nothing
+    // changes it while we read (these programs have one thread).
+    unsafe {
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            out.push(CStr::from_ptr(*p).to_bytes().to_vec());
+            p = p.add(1);
+        }
+    }
+    out
+}
+
+/// One change, `NAME=value` or `NAME` alone (to remove it), applied as
+/// daemontools' `pathexec` does: the first variable named as the change
+/// (the text before its first `=`) is removed, the last variable taking its
+/// place, and the change is added at the end if it has a value.
+pub fn apply(env: &mut Vec<Vec<u8>>, change: &[u8]) {
+    let split = change.iter().position(|&b| b == b'=').unwrap_or(change.len());
+    let name = &change[..split];
+    if let Some(i) = env.iter().position(|e| e.len() > split && e.starts_with(name) && e[split] == b'=') {
+        env.swap_remove(i);
+    }
+    if split < change.len() {
+        env.push(change.to_vec());
+    }
+}
+
+/// Runs `argv` with the environment `env`. Returns only when it cannot,
+/// with daemontools' reason: the last error other than "not found" from the
+/// directories tried (permission denied, is a directory), else ENOENT.
+pub fn run(argv: &[Vec<u8>], env: &[Vec<u8>]) -> Errno {
+    let (Some(args), Some(envs)) = (cstrings(argv), cstrings(env)) else { return Errno::EINVAL };
+    let mut argp: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    argp.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = envs.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let exec = |path: &CStr| -> Errno {
+        // SAFETY: path, argp and envp are valid and NULL-terminated.
+        unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+        Errno::last()
+    };
+    let file = &argv[0];
+    if file.contains(&b'/') {
+        return exec(&args[0]);
+    }
+    let path = std::env::var_os("PATH").map_or(b"/bin:/usr/bin".to_vec(), |p| p.into_encoded_bytes());
+    let mut saved = None;
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let Ok(candidate) = CString::new([dir, b"/", file].concat()) else { continue };
+        match exec(&candidate) {
+            Errno::ENOENT => {}
+            e @ (Errno::EACCES | Errno::EPERM | Errno::EISDIR) => saved = Some(e),
+            e => return e,
+        }
+    }
+    saved.unwrap_or(Errno::ENOENT)
+}
+
+fn cstrings(v: &[Vec<u8>]) -> Option<Vec<CString>> {
+    v.iter().map(|s| CString::new(s.as_slice()).ok()).collect()
+}
+
+/// An account's uid and gid, from the password database.
+pub fn account(name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
+    let name = CString::new(name).ok()?;
+    // SAFETY: getpwnam returns NULL or a pointer valid until the next call;
+    // we copy the two numbers out at once (one thread).
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    (!pw.is_null()).then(|| unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(v: &[&str]) -> Vec<Vec<u8>> {
+        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn changes_as_daemontools_orders_them() {
+        // Debian's envdir, with a directory read as E, D, B, A (A empty), gave B, D, C, E.
+        let mut e = env(&["A=1", "B=2", "C=3"]);
+        for change in ["E=e", "D=new", "B=x", "A"] {
+            apply(&mut e, change.as_bytes());
+        }
+        assert_eq!(e, env(&["B=x", "D=new", "C=3", "E=e"]));
+        let mut e = env(&["F=9", "FOO=1", "F"]);
+        apply(&mut e, b"F=G=v");
+        assert_eq!(e, env(&["F", "FOO=1", "F=G=v"]), "the name ends at the first =; an entry without = is not it");
+        apply(&mut e, b"NOPE");
+        assert_eq!(e.len(), 3);
+    }
+}
