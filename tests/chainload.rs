@@ -215,7 +215,9 @@ fn setlock_matches_daemontools() {
     wait_for(3000, "the holder to take the lock", || {
         fs::read_to_string("/proc/locks").unwrap_or_default().contains(&format!(" {pid} "))
     });
-    for args in [&["-n", "held", "true"][..], &["-nx", "held", "true"], &["-nxX", "held", "true"]] {
+    for args in
+        [&["-n", "held", "true"][..], &["-Nn", "held", "true"], &["-nx", "held", "true"], &["-nxX", "held", "true"]]
+    {
         same(&sb, "setlock", args, &[]);
     }
     let o = same(&sb, "setlock", &["-n", "held", "true"], &[]);
