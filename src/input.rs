@@ -9,8 +9,12 @@
 //! the end is left in the pipe too ("held") until its newline comes. Such a
 //! pipe stays readable, so poll cannot say when more comes, and an
 //! edge-triggered epoll misses a writer that fills the pipe and sleeps; the
-//! kernel does send SIGIO (O_ASYNC) for every write to a pipe, and before a
-//! writer sleeps on a full one, so a held line is waited for on that signal.
+//! kernel (5.16 and later) sends SIGIO (O_ASYNC) for every write to a pipe,
+//! and before a writer sleeps on a full one, so a held line is waited for on
+//! that signal. The wait is bounded: a line held a second with nothing new
+//! (a writer paused mid-line, a packet-mode writer whose pieces fill every
+//! slot of the pipe, an older kernel) is taken out of the pipe, its bytes
+//! being in memory already; only that line is then at risk.
 //! The caller must catch SIGIO (into the self-pipe) before [`Input::stdin`].
 //!
 //! Any other input (a file, a terminal, a socket) is read plainly.
@@ -47,11 +51,14 @@ const GROWN: usize = 1 << 20;
 
 pub struct Input {
     tee: Option<Tee>,
-    /// Bytes at the head of the pipe seen before and not yet committed.
-    held: usize,
     /// Bytes at the head of the pipe the last read returned.
     seen: usize,
+    /// How many of those have left the pipe since.
+    consumed: usize,
 }
+
+/// How long a partial line is held in the pipe with nothing new coming.
+const HOLD_MS: libc::c_int = 1000;
 
 fn owned(fd: libc::c_int) -> Result<OwnedFd, Errno> {
     // SAFETY: fd was just returned to us by the kernel.
@@ -59,13 +66,13 @@ fn owned(fd: libc::c_int) -> Result<OwnedFd, Errno> {
 }
 
 impl Tee {
-    fn new() -> Result<Tee, Errno> {
+    /// `None` when standard input is not a pipe.
+    fn new() -> Result<Option<Tee>, Errno> {
         // SAFETY: plain system calls on descriptors we own, with valid pointers.
         unsafe {
             let mut st: libc::stat = std::mem::zeroed();
-            Errno::result(libc::fstat(STDIN, &mut st))?;
-            if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
-                return Err(Errno::ESPIPE);
+            if libc::fstat(STDIN, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+                return Ok(None);
             }
             let mut fds = [0; 2];
             Errno::result(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC))?;
@@ -80,7 +87,7 @@ impl Tee {
             Errno::result(libc::fcntl(STDIN, libc::F_SETFL, flags | libc::O_ASYNC))?;
             let mut tee = Tee { copy_r, copy_w, null, capacity: 0, stdin_capacity };
             tee.fit()?;
-            Ok(tee)
+            Ok(Some(tee))
         }
     }
 }
@@ -107,9 +114,19 @@ impl Tee {
 }
 
 impl Input {
-    /// Reads standard input. SIGIO must be caught already.
-    pub fn stdin() -> Input {
-        Input { tee: Tee::new().ok(), held: 0, seen: 0 }
+    /// Reads standard input. SIGIO must be caught already. When input is a
+    /// pipe that cannot be read this way, says why; it is then read plainly.
+    pub fn stdin() -> (Input, Option<Errno>) {
+        let (tee, why) = match Tee::new() {
+            Ok(tee) => (tee, None),
+            Err(e) => (None, Some(e)),
+        };
+        (Input { tee, seen: 0, consumed: 0 }, why)
+    }
+
+    /// Bytes at the head of the pipe, seen before and not yet committed.
+    fn held(&self) -> usize {
+        self.seen - self.consumed
     }
 
     /// Whether bytes leave the input only when committed.
@@ -128,15 +145,21 @@ impl Input {
 
     /// Waits until the input may have something new, or `wake` (the
     /// self-pipe SIGIO goes to) is readable.
-    pub fn wait(&self, wake: BorrowedFd) -> Result<(), Errno> {
+    pub fn wait(&mut self, wake: BorrowedFd) -> Result<(), Errno> {
         // A pipe holding only our held line is readable all the same: wait for SIGIO alone then.
-        let stdin = if self.held > 0 { -1 } else { STDIN };
+        let holding = self.tee.is_some() && self.held() > 0;
         let mut fds = [
-            libc::pollfd { fd: stdin, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: if holding { -1 } else { STDIN }, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
         ];
         // SAFETY: fds is a valid array of 2 pollfds.
-        match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) }) {
+        match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, if holding { HOLD_MS } else { -1 }) }) {
+            // Held long enough with nothing new: let the line's bytes go (they are in memory).
+            // (A failure is met again a second later.)
+            Ok(0) if holding => {
+                let _ = self.commit(self.seen);
+                Ok(())
+            }
             Ok(_) | Err(Errno::EINTR) => Ok(()),
             Err(e) => Err(e),
         }
@@ -178,9 +201,11 @@ impl Input {
                 Err(e) => return Err(e),
             }
         }
+        let held = self.held();
         self.seen = n;
-        if n > self.held {
-            return Ok(Got::Data(self.held, n));
+        self.consumed = 0;
+        if n > held {
+            return Ok(Got::Data(held, n));
         }
         // Only held bytes: the end, if no writer is left.
         let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
@@ -190,11 +215,12 @@ impl Input {
     }
 
     /// The first `upto` bytes the last read returned (held ones included)
-    /// are logged: they may leave the pipe. The rest stay held.
+    /// are logged: they may leave the pipe. The rest stay held. May be
+    /// called again with a larger `upto`; an error is worth retrying.
     pub fn commit(&mut self, upto: usize) -> Result<(), Errno> {
         let Some(t) = &self.tee else { return Ok(()) };
-        let mut left = upto;
-        while left > 0 {
+        let upto = upto.min(self.seen);
+        while self.consumed < upto {
             // SAFETY: splice from the pipe we read to /dev/null.
             let r = unsafe {
                 libc::splice(
@@ -202,19 +228,17 @@ impl Input {
                     std::ptr::null_mut(),
                     t.null.as_raw_fd(),
                     std::ptr::null_mut(),
-                    left,
+                    upto - self.consumed,
                     libc::SPLICE_F_NONBLOCK,
                 )
             };
             match Errno::result(r) {
-                Ok(0) | Err(Errno::EAGAIN) => break,
-                Ok(k) => left -= k as usize,
+                Ok(0) => return Err(Errno::EAGAIN),
+                Ok(k) => self.consumed += k as usize,
                 Err(Errno::EINTR) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.held = self.seen - upto;
-        self.seen = self.held;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 use nix::errno::Errno;
 use std::ffi::CStr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 fn open(path: &CStr, flags: i32, mode: libc::mode_t) -> Result<OwnedFd, Errno> {
     // SAFETY: path is a valid C string; the fd returned is ours alone.
@@ -201,17 +201,25 @@ pub fn write_atomic(tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicS
 }
 
 static SELFPIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+/// The signals caught and not yet drained, as a bit mask.
+static PENDING: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     let saved = Errno::last_raw();
-    let byte = sig as u8;
-    // SAFETY: write(2) is async-signal-safe; the fd is the self-pipe's write end.
-    unsafe { libc::write(SELFPIPE_WRITE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1) };
+    let bit = 1u64 << (sig & 63);
+    // One byte per signal newly pending, so that a flood of one signal (SIGIO
+    // on every write to a pipe) cannot fill the pipe and lose another.
+    if PENDING.fetch_or(bit, Ordering::SeqCst) & bit == 0 {
+        let byte = sig as u8;
+        // SAFETY: write(2) is async-signal-safe; the fd is the self-pipe's write end.
+        unsafe { libc::write(SELFPIPE_WRITE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1) };
+    }
     Errno::set_raw(saved);
 }
 
-/// The self-pipe: a caught signal becomes one byte (its number) in a
-/// non-blocking pipe that the event loop polls. One per process.
+/// The self-pipe: a caught signal is marked pending and, if it was not
+/// already, becomes one byte in a non-blocking pipe that the event loop
+/// polls. One per process.
 pub struct SelfPipe {
     read: OwnedFd,
     _write: OwnedFd,
@@ -253,16 +261,13 @@ impl SelfPipe {
         self.read.as_fd()
     }
 
-    /// Empties the pipe; returns the signals that arrived.
+    /// Empties the pipe; returns the signals that arrived. (A signal that
+    /// comes between the two steps is returned now and leaves a byte that
+    /// wakes the loop once more for nothing; none is lost.)
     pub fn drain(&self) -> Signals {
-        let mut set = 0u64;
         let mut buf = [0u8; 64];
-        while let Ok(n @ 1..) = nix::unistd::read(self.read.as_fd(), &mut buf) {
-            for &sig in &buf[..n] {
-                set |= 1 << (sig & 63);
-            }
-        }
-        Signals(set)
+        while let Ok(1..) = nix::unistd::read(self.read.as_fd(), &mut buf) {}
+        Signals(PENDING.swap(0, Ordering::SeqCst))
     }
 }
 
@@ -349,11 +354,29 @@ pub fn dup_onto(from: BorrowedFd, to: libc::c_int) -> Result<(), Errno> {
 /// writes `fail` + daemontools' reason + newline to stderr and exits 111.
 /// Returns the child's pid.
 pub fn spawn(argv: &Argv, fail: &[u8], in_child: impl FnOnce() -> Result<(), Errno>) -> Result<u32, Errno> {
-    // SAFETY: the child calls only async-signal-safe functions (dup2, chdir,
-    // signal, sigprocmask, execv, write, _exit) and touches no allocator.
-    let pid = Errno::result(unsafe { libc::fork() })?;
-    if pid > 0 {
-        return Ok(pid as u32);
+    // Signals stay blocked across fork, so that none reaches the child's copy
+    // of our handlers (and our self-pipe) before it puts them back.
+    // SAFETY: the child calls only async-signal-safe functions (sigaction,
+    // dup2, chdir, signal, sigprocmask, execv, write, _exit) and touches no allocator.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
+    }
+    let pid = unsafe { libc::fork() };
+    if pid != 0 {
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        return Errno::result(pid).map(|pid| pid as u32);
+    }
+    for sig in 1..libc::SIGRTMIN() {
+        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+        let caught = unsafe { libc::sigaction(sig, std::ptr::null(), &mut sa) } == 0
+            && sa.sa_sigaction != libc::SIG_DFL
+            && sa.sa_sigaction != libc::SIG_IGN;
+        if caught {
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
     }
     reset_signals_for_exec();
     let err = match in_child() {

@@ -5,6 +5,10 @@
 //! daemontools 0.76 does. SIGALRM rotates; SIGTERM ends the current line and
 //! exits. When standard input is a pipe, a byte leaves it only once it is in
 //! `current`, so a multilog killed at any moment loses nothing.
+//!
+//! A read error on standard input ends it as its end would (every line
+//! logged, `current` closed cleanly), then multilog exits 111 saying why;
+//! daemontools' exits 0 without a word.
 
 use daemontools::input::{Got, Input};
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
@@ -15,6 +19,9 @@ use std::io::Write;
 use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
+
+/// Input is logged and let go in slices of this size (a multiple of daemontools' 1024-byte read).
+const SLICE: usize = 256 * 1024;
 
 fn say(level: Level, parts: &[&[u8]]) {
     let _ = std::io::stderr().write_all(&msg::line("multilog", level, parts));
@@ -58,7 +65,13 @@ fn main() {
     let mut ml = Multilog::new(&script, pause).unwrap_or_else(|f| {
         die(&[f.before.as_bytes(), &f.name, f.after.as_bytes(), b": ", errstr(f.errno).as_bytes()])
     });
-    let mut input = Input::stdin();
+    let (mut input, why) = Input::stdin();
+    if let Some(e) = why {
+        say(
+            Level::Warning,
+            &[b"unable to keep unlogged input in its pipe, reading it plainly: ", errstr(e).as_bytes()],
+        );
+    }
     let mut buf = vec![0u8; input.buffer_len()];
 
     let mut exiting = false;
@@ -85,12 +98,18 @@ fn main() {
                 if exiting {
                     end = memchr(b'\n', &buf[start..end]).map_or(end, |i| start + i + 1);
                 }
-                ml.feed(&buf[start..end]);
-                ml.sync();
-                alert(&mut ml);
-                // A line still being gathered stays in the pipe until it ends.
-                while let Err(e) = input.commit(end - ml.unsettled()) {
-                    pause(&[b"unable to read standard input"], Some(e));
+                // In slices, so that a kill logs at most a slice twice.
+                let mut at = start;
+                while at < end {
+                    let stop = end.min(at + SLICE);
+                    ml.feed(&buf[at..stop]);
+                    ml.sync();
+                    alert(&mut ml);
+                    // A line still being gathered stays in the pipe until it ends.
+                    while let Err(e) = input.commit(stop.saturating_sub(ml.unsettled())) {
+                        pause(&[b"unable to read standard input"], Some(e));
+                    }
+                    at = stop;
                 }
             }
             Err(e) => {
