@@ -254,7 +254,8 @@ fn fghack_and_pgrphack_match_daemontools() {
     let n = |o: &Output| stdout(o).trim().parse::<i32>().unwrap();
     assert_eq!(n(&o) - n(&without), 31, "the pipe's write end and its 30 copies");
     // pgrphack: the child leads a new session and process group.
-    let check = "s=$(ps -o sid= -p $$ | tr -d ' '); g=$(ps -o pgid= -p $$ | tr -d ' '); [ $s = $$ ] && [ $g = $$ ] && echo leader";
+    // Fields 5 and 6 of /proc/PID/stat are the process group and the session.
+    let check = "set -- $(cat /proc/$$/stat); [ $5 = $$ ] && [ $6 = $$ ] && echo leader";
     for prog in [bin("pgrphack"), real("pgrphack")] {
         // Not a group leader already (unlike `run_with`'s commands), so setsid can work.
         let o = sb.command(&prog).args(["sh", "-c", check]).stdin(Stdio::null()).output().unwrap();
