@@ -30,11 +30,17 @@ pub enum Letter {
     Kill,
     /// `x`: supervise exits once the service is down.
     Exit,
+    /// `q`: QUIT (not in daemontools; as runit and s6).
+    Quit,
+    /// `1`: USR1 (not in daemontools).
+    User1,
+    /// `2`: USR2 (not in daemontools).
+    User2,
 }
 
 impl Letter {
     /// Every letter, in svc's usage order.
-    pub const ALL: [Letter; 11] = [
+    pub const ALL: [Letter; 14] = [
         Letter::Up,
         Letter::Down,
         Letter::Once,
@@ -46,6 +52,9 @@ impl Letter {
         Letter::Terminate,
         Letter::Kill,
         Letter::Exit,
+        Letter::Quit,
+        Letter::User1,
+        Letter::User2,
     ];
 
     pub fn byte(self) -> u8 {
@@ -61,6 +70,9 @@ impl Letter {
             Letter::Terminate => b't',
             Letter::Kill => b'k',
             Letter::Exit => b'x',
+            Letter::Quit => b'q',
+            Letter::User1 => b'1',
+            Letter::User2 => b'2',
         }
     }
 
@@ -98,7 +110,7 @@ mod tests {
     #[test]
     fn letters_round_trip_and_others_are_ignored() {
         let bytes: Vec<u8> = Letter::ALL.iter().map(|l| l.byte()).collect();
-        assert_eq!(bytes, b"udopchaitkx");
+        assert_eq!(bytes, b"udopchaitkxq12");
         for l in Letter::ALL {
             assert_eq!(Letter::from_byte(l.byte()), Some(l));
         }

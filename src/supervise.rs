@@ -6,6 +6,12 @@
 //! spacing between starts is a deadline ([`Machine::deadline`]) instead of a
 //! blocking `sleep(1)`, so control letters act at once even while a crashing
 //! service waits for its next start.
+//!
+//! Beyond daemontools, each switched on by a file in the service directory
+//! ([`Policy`]): `./finish` run after `./run` exits (bounded by
+//! `timeout-finish`; exiting 125 means "stay down"), `down-signal` instead
+//! of SIGTERM for `d`, and `timeout-kill` (SIGKILL if the service outlives
+//! its down signal). Without those files, daemontools' behaviour is unchanged.
 
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
@@ -21,13 +27,69 @@ pub struct Now {
     pub tai: Tai64N,
 }
 
+/// What the service directory asks beyond daemontools (read by the binary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// `./finish` exists and may be run.
+    pub finish: bool,
+    /// `timeout-finish`: how long `./finish` may run before it is killed.
+    pub timeout_finish: Duration,
+    /// `down-signal`: what `d` sends instead of SIGTERM.
+    pub down_signal: libc::c_int,
+    /// `timeout-kill`: SIGKILL this long after the down signal, if still running.
+    pub timeout_kill: Option<Duration>,
+}
+
+impl Default for Policy {
+    /// daemontools' behaviour: no finish, SIGTERM, no escalation.
+    fn default() -> Policy {
+        Policy {
+            finish: false,
+            timeout_finish: Duration::from_millis(5000),
+            down_signal: libc::SIGTERM,
+            timeout_kill: None,
+        }
+    }
+}
+
+/// How a process ended: its exit code, or the signal that killed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Exit(i32),
+    Signal(i32),
+}
+
+impl Ending {
+    /// From a wait status.
+    pub fn from_wait(status: libc::c_int) -> Ending {
+        if libc::WIFSIGNALED(status) {
+            Ending::Signal(libc::WTERMSIG(status))
+        } else {
+            Ending::Exit(libc::WEXITSTATUS(status))
+        }
+    }
+
+    /// `./finish`'s first two arguments: the exit code (256 when killed by a signal) and the signal (or 0).
+    pub fn finish_args(self) -> (i32, i32) {
+        match self {
+            Ending::Exit(code) => (code, 0),
+            Ending::Signal(sig) => (256, sig),
+        }
+    }
+}
+
+/// `./finish` exiting with this means: do not restart, want down.
+pub const FINISH_STAY_DOWN: i32 = 125;
+
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A byte read from `supervise/control`.
     Letter(u8),
     /// The service's process was reaped.
-    Exited,
+    Exited(Ending),
+    /// `./finish` was reaped.
+    FinishExited(Ending),
     /// The deadline passed.
     Timer,
     /// supervise itself got SIGTERM: `svc -dx`.
@@ -35,12 +97,16 @@ pub enum Event {
 }
 
 /// What the binary must do now, in this order: send the signals to the pid,
-/// start `./run` if `start` (then report with [`Machine::started`] or
-/// [`Machine::start_failed`]), rewrite the status file if `announce` or a
+/// kill `./finish` if `kill_finish`, start `./finish` with these arguments
+/// if `finish` (then report with [`Machine::finish_started`]), start `./run`
+/// if `start` (then report with [`Machine::started`] or
+/// [`Machine::start_failed`]), rewrite the status files if `announce` or a
 /// start happened, and exit 0 if `exit`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Actions {
     pub signals: [Option<libc::c_int>; 2],
+    pub kill_finish: bool,
+    pub finish: Option<(i32, i32)>,
     pub start: bool,
     pub announce: bool,
     pub exit: bool,
@@ -57,6 +123,8 @@ impl Actions {
         for sig in other.signals.into_iter().flatten() {
             out.signal(sig);
         }
+        out.kill_finish |= other.kill_finish;
+        out.finish = out.finish.or(other.finish);
         out.start |= other.start;
         out.announce |= other.announce;
         out.exit |= other.exit;
@@ -74,6 +142,64 @@ pub struct Machine {
     stamp: Tai64N,
     last_start: Option<Instant>,
     start_pending: bool,
+    /// What the service directory asks for; the binary refreshes it.
+    pub policy: Policy,
+    finish_pid: u32,
+    finish_deadline: Option<Instant>,
+    kill_deadline: Option<Instant>,
+    last_ending: Option<Ending>,
+    starts: u32,
+}
+
+/// What `supervise/info` tells beside the 18-byte status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Info {
+    pub finishing: bool,
+    pub last_ending: Option<Ending>,
+    /// Starts since supervise started, the first excluded.
+    pub restarts: u32,
+}
+
+impl Info {
+    /// The text of `supervise/info`: one `name value` line each, `-` for none.
+    pub fn pack(&self) -> Vec<u8> {
+        let (code, sig) = match self.last_ending {
+            Some(e) => {
+                let (c, s) = e.finish_args();
+                (c.to_string(), s.to_string())
+            }
+            None => ("-".into(), "-".into()),
+        };
+        format!(
+            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\n",
+            u8::from(self.finishing),
+            self.restarts
+        )
+        .into_bytes()
+    }
+
+    /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
+    pub fn unpack(text: &[u8]) -> Option<Info> {
+        let text = std::str::from_utf8(text).ok()?;
+        let mut info = Info { finishing: false, last_ending: None, restarts: 0 };
+        let (mut code, mut sig) = (None, None);
+        for line in text.lines() {
+            let (name, value) = line.split_once(' ')?;
+            match name {
+                "finishing" => info.finishing = value == "1",
+                "last_exit_code" => code = value.parse::<i32>().ok(),
+                "last_signal" => sig = value.parse::<i32>().ok(),
+                "restarts" => info.restarts = value.parse().ok()?,
+                _ => {}
+            }
+        }
+        info.last_ending = match (code, sig) {
+            (Some(256), Some(s)) => Some(Ending::Signal(s)),
+            (Some(c), _) => Some(Ending::Exit(c)),
+            _ => None,
+        };
+        Some(info)
+    }
 }
 
 impl Machine {
@@ -87,6 +213,12 @@ impl Machine {
             stamp: now.tai,
             last_start: None,
             start_pending: false,
+            policy: Policy::default(),
+            finish_pid: 0,
+            finish_deadline: None,
+            kill_deadline: None,
+            last_ending: None,
+            starts: 0,
         }
     }
 
@@ -108,11 +240,28 @@ impl Machine {
         Status { stamp: self.stamp, pid: self.pid, paused: self.pid != 0 && self.paused, want: self.want }
     }
 
-    /// When the next start is due, if one waits.
+    /// The pid of `./finish`, 0 when it is not running.
+    pub fn finish_pid(&self) -> u32 {
+        self.finish_pid
+    }
+
+    /// What `supervise/info` says now.
+    pub fn info(&self) -> Info {
+        Info { finishing: self.finish_pid != 0, last_ending: self.last_ending, restarts: self.starts.saturating_sub(1) }
+    }
+
+    /// When the next timer is due: a start waiting for its spacing, the end
+    /// of `timeout-finish`, or the end of `timeout-kill`.
     pub fn deadline(&self) -> Option<Instant> {
         // A start waits only after an earlier one: last_start is set with it.
-        let last = self.last_start?;
-        self.start_pending.then(|| last + RESTART_SPACING)
+        let start = self.last_start.filter(|_| self.start_pending && self.finish_pid == 0).map(|t| t + RESTART_SPACING);
+        [start, self.finish_deadline, self.kill_deadline].into_iter().flatten().min()
+    }
+
+    /// The binary started `./finish` as `pid`.
+    pub fn finish_started(&mut self, pid: u32, now: Now) {
+        self.finish_pid = pid;
+        self.finish_deadline = Some(now.mono + self.policy.timeout_finish);
     }
 
     /// The binary started `./run` as `pid`.
@@ -122,6 +271,14 @@ impl Machine {
         self.stamp = now.tai;
         self.last_start = Some(now.mono);
         self.start_pending = false;
+        self.starts += 1;
+    }
+
+    /// The binary could not start `./finish`: go on as if it had run.
+    pub fn finish_failed(&mut self, now: Now) -> Actions {
+        self.finish_pid = 0;
+        self.finish_deadline = None;
+        self.run_over(now)
     }
 
     /// The binary could not fork: try again after the spacing.
@@ -131,6 +288,11 @@ impl Machine {
     }
 
     fn request_start(&mut self, now: Now) -> Actions {
+        if self.finish_pid != 0 {
+            // After `./finish`.
+            self.start_pending = true;
+            return Actions::default();
+        }
         match self.last_start {
             Some(t) if now.mono < t + RESTART_SPACING => {
                 self.start_pending = true;
@@ -144,7 +306,20 @@ impl Machine {
     }
 
     fn exit_if_down(&self) -> Actions {
-        Actions { exit: self.exiting && self.pid == 0, ..Actions::default() }
+        Actions { exit: self.exiting && self.pid == 0 && self.finish_pid == 0, ..Actions::default() }
+    }
+
+    /// `./run` and `./finish` are both over: exit, restart, or stay down.
+    fn run_over(&mut self, now: Now) -> Actions {
+        let announce = Actions { announce: true, ..Actions::default() };
+        if self.exiting {
+            return announce.merge(self.exit_if_down());
+        }
+        if self.want == Want::Up {
+            announce.merge(self.request_start(now))
+        } else {
+            announce
+        }
     }
 
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
@@ -164,7 +339,10 @@ impl Machine {
                 let mut a = announce;
                 if up {
                     self.paused = false;
-                    a.signals = [Some(libc::SIGTERM), Some(libc::SIGCONT)];
+                    a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+                    if let Some(t) = self.policy.timeout_kill {
+                        self.kill_deadline.get_or_insert(now.mono + t);
+                    }
                 }
                 a
             }
@@ -197,6 +375,9 @@ impl Machine {
             Event::Letter(b'i') => signal(libc::SIGINT),
             Event::Letter(b't') => signal(libc::SIGTERM),
             Event::Letter(b'k') => signal(libc::SIGKILL),
+            Event::Letter(b'q') => signal(libc::SIGQUIT),
+            Event::Letter(b'1') => signal(libc::SIGUSR1),
+            Event::Letter(b'2') => signal(libc::SIGUSR2),
             Event::Letter(b'x') => {
                 self.exiting = true;
                 announce.merge(self.exit_if_down())
@@ -206,25 +387,43 @@ impl Machine {
                 let a = self.handle(Event::Letter(b'd'), now);
                 a.merge(self.handle(Event::Letter(b'x'), now))
             }
-            Event::Exited => {
+            Event::Exited(ending) => {
                 self.pid = 0;
                 self.stamp = now.tai;
-                if self.exiting {
-                    return announce.merge(self.exit_if_down());
+                self.kill_deadline = None;
+                self.last_ending = Some(ending);
+                if self.policy.finish {
+                    // Marked running at once, so nothing starts before it is done.
+                    self.finish_pid = u32::MAX;
+                    return Actions { finish: Some(ending.finish_args()), ..announce };
                 }
-                if self.want == Want::Up {
-                    announce.merge(self.request_start(now))
-                } else {
-                    announce
+                self.run_over(now)
+            }
+            Event::FinishExited(ending) => {
+                self.finish_pid = 0;
+                self.finish_deadline = None;
+                if ending == Ending::Exit(FINISH_STAY_DOWN) {
+                    self.want = Want::Down;
+                    self.start_pending = false;
                 }
+                self.run_over(now)
             }
             Event::Timer => {
-                if self.start_pending && !up && !self.exiting {
-                    self.start_pending = false;
-                    Actions { start: true, ..Actions::default() }
-                } else {
-                    Actions::default()
+                let mut a = Actions::default();
+                if self.finish_deadline.is_some_and(|d| now.mono >= d) {
+                    self.finish_deadline = None;
+                    a.kill_finish = true;
                 }
+                if self.kill_deadline.is_some_and(|d| now.mono >= d) {
+                    self.kill_deadline = None;
+                    a = a.merge(signal(libc::SIGKILL));
+                }
+                let due = self.last_start.is_some_and(|t| now.mono >= t + RESTART_SPACING);
+                if self.start_pending && due && !up && self.finish_pid == 0 && !self.exiting {
+                    self.start_pending = false;
+                    a.start = true;
+                }
+                a
             }
         }
     }
@@ -281,7 +480,7 @@ mod tests {
         assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]);
         assert!(a.announce);
         assert_eq!(m.status().want, Want::Down);
-        let a = m.handle(Event::Exited, c.now());
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
         assert!(!a.start && a.announce);
         assert_eq!(m.status().pid, 0);
     }
@@ -318,7 +517,7 @@ mod tests {
         letter(&mut m, &c, b'p');
         letter(&mut m, &c, b'd');
         assert!(!m.status().paused, "d continues the process");
-        m.handle(Event::Exited, c.now());
+        m.handle(Event::Exited(Ending::Exit(0)), c.now());
         letter(&mut m, &c, b'p');
         assert!(!m.status().paused, "no pid, no pause");
         let now = c.advance(2000);
@@ -332,7 +531,7 @@ mod tests {
         let mut c = Clock::new();
         let mut m = running(&c, 42);
         let now = c.advance(100);
-        let a = m.handle(Event::Exited, now);
+        let a = m.handle(Event::Exited(Ending::Exit(0)), now);
         assert!(!a.start, "too soon");
         assert_eq!(m.deadline(), Some(c.0 + Duration::from_millis(900)));
         assert_eq!(m.status().want, Want::Up);
@@ -348,7 +547,7 @@ mod tests {
     fn timer_starts_the_pending_restart() {
         let mut c = Clock::new();
         let mut m = running(&c, 42);
-        m.handle(Event::Exited, c.advance(10));
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(10));
         let now = c.advance(990);
         assert!(m.handle(Event::Timer, now).start);
         assert_eq!(m.deadline(), None);
@@ -358,7 +557,7 @@ mod tests {
     fn exit_after_a_second_starts_at_once() {
         let mut c = Clock::new();
         let mut m = running(&c, 42);
-        assert!(m.handle(Event::Exited, c.advance(1500)).start);
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.advance(1500)).start);
     }
 
     #[test]
@@ -369,7 +568,7 @@ mod tests {
         assert!(letter(&mut m, &c, b'o').start);
         m.started(7, c.now());
         assert_eq!(m.status().want, Want::Nothing);
-        assert!(!m.handle(Event::Exited, c.advance(5000)).start);
+        assert!(!m.handle(Event::Exited(Ending::Exit(0)), c.advance(5000)).start);
     }
 
     #[test]
@@ -379,7 +578,7 @@ mod tests {
         let a = letter(&mut m, &c, b'd');
         assert!(a.signals[0].is_some());
         letter(&mut m, &c, b'u');
-        assert!(m.handle(Event::Exited, c.advance(2000)).start);
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000)).start);
     }
 
     #[test]
@@ -388,7 +587,7 @@ mod tests {
         let mut m = running(&c, 42);
         let a = letter(&mut m, &c, b'x');
         assert!(!a.exit && a.signals == [None, None], "x does not stop the service");
-        let a = m.handle(Event::Exited, c.now());
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
         assert!(a.exit && !a.start);
         let mut m = Machine::new(false, c.now());
         assert!(letter(&mut m, &c, b'x').exit);
@@ -401,14 +600,14 @@ mod tests {
         let a = m.handle(Event::Terminate, c.now());
         assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]);
         assert!(!a.exit);
-        assert!(m.handle(Event::Exited, c.now()).exit);
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.now()).exit);
     }
 
     #[test]
     fn unknown_bytes_do_nothing() {
         let c = Clock::new();
         let mut m = running(&c, 42);
-        for b in (0..=255u8).filter(|b| !b"udopchaitkx".contains(b)) {
+        for b in (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)) {
             assert_eq!(letter(&mut m, &c, b), Actions::default());
         }
     }
@@ -422,7 +621,83 @@ mod tests {
         letter(&mut m, &c, b'p');
         letter(&mut m, &c, b'h');
         assert_eq!(m.status().stamp, start);
-        m.handle(Event::Exited, c.now());
+        m.handle(Event::Exited(Ending::Exit(0)), c.now());
         assert_ne!(m.status().stamp, start);
+    }
+
+    fn with_policy(c: &Clock, policy: Policy) -> Machine {
+        let mut m = Machine::new(true, c.now());
+        m.policy = policy;
+        assert!(m.boot(c.now()).start);
+        m.started(42, c.now());
+        m
+    }
+
+    #[test]
+    fn finish_runs_before_any_restart_and_125_keeps_it_down() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(2000));
+        assert_eq!((a.finish, a.start), (Some((256, libc::SIGTERM)), false));
+        m.finish_started(77, c.now());
+        assert_eq!(m.info().finishing, true);
+        assert!(!m.handle(Event::Letter(b'u'), c.now()).start, "no start while finish runs");
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.advance(10));
+        assert!(a.start, "restarted once finish is done");
+        m.started(43, c.now());
+        m.handle(Event::Exited(Ending::Exit(3)), c.advance(2000));
+        m.finish_started(78, c.now());
+        let a = m.handle(Event::FinishExited(Ending::Exit(FINISH_STAY_DOWN)), c.now());
+        assert!(!a.start && !m.handle(Event::Timer, c.advance(5000)).start);
+        assert_eq!(m.status().want, Want::Down);
+        assert_eq!(m.info().last_ending, Some(Ending::Exit(3)));
+        assert_eq!(m.info().restarts, 1);
+    }
+
+    #[test]
+    fn a_finish_past_its_timeout_is_killed_and_x_waits_for_it() {
+        let mut c = Clock::new();
+        let policy = Policy { finish: true, timeout_finish: Duration::from_millis(300), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        letter(&mut m, &c, b'x');
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert!(a.finish.is_some() && !a.exit, "x waits for finish");
+        m.finish_started(77, c.now());
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(300)));
+        assert!(m.handle(Event::Timer, c.advance(300)).kill_finish);
+        assert!(m.handle(Event::FinishExited(Ending::Signal(libc::SIGKILL)), c.now()).exit);
+    }
+
+    #[test]
+    fn down_signal_and_timeout_kill() {
+        let mut c = Clock::new();
+        let policy =
+            Policy { down_signal: libc::SIGINT, timeout_kill: Some(Duration::from_millis(500)), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        assert_eq!(letter(&mut m, &c, b'd').signals, [Some(libc::SIGINT), Some(libc::SIGCONT)]);
+        assert_eq!(m.handle(Event::Timer, c.advance(499)).signals, [None, None]);
+        assert_eq!(m.handle(Event::Timer, c.advance(1)).signals, [Some(libc::SIGKILL), None]);
+        // Gone in time: no kill.
+        let mut m = with_policy(&c, policy);
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Signal(libc::SIGINT)), c.advance(10));
+        assert_eq!(m.deadline(), None);
+    }
+
+    #[test]
+    fn q_1_2_and_info_round_trip() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for (l, sig) in [(b'q', libc::SIGQUIT), (b'1', libc::SIGUSR1), (b'2', libc::SIGUSR2)] {
+            assert_eq!(letter(&mut m, &c, l).signals, [Some(sig), None]);
+        }
+        for info in [
+            Info { finishing: true, last_ending: Some(Ending::Signal(9)), restarts: 7 },
+            Info { finishing: false, last_ending: Some(Ending::Exit(3)), restarts: 0 },
+            Info { finishing: false, last_ending: None, restarts: 0 },
+        ] {
+            assert_eq!(Info::unpack(&info.pack()), Some(info));
+        }
+        assert_eq!(Info::unpack(b"garbage"), None);
     }
 }

@@ -19,6 +19,9 @@ pub const CONTROL: &CStr = c"supervise/control";
 pub const OK: &CStr = c"supervise/ok";
 pub const STATUS: &CStr = c"supervise/status";
 pub const STATUS_NEW: &CStr = c"supervise/status.new";
+/// Beside the 18-byte status: what daemontools' format has no room for (`svstat -j`).
+pub const INFO: &CStr = c"supervise/info";
+pub const INFO_NEW: &CStr = c"supervise/info.new";
 
 /// The directory a program started in, to return to after each service.
 pub struct Origin(OwnedFd);

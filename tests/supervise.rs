@@ -215,7 +215,7 @@ fn unknown_control_bytes_are_ignored() {
     let dir = sb.service("s", SLEEPER);
     let sup = sb.supervise(&bin("supervise"), "s");
     let pid = sb.wait_up("s", 0);
-    let garbage: Vec<u8> = (0..=255u8).filter(|b| !b"udopchaitkx".contains(b)).cycle().take(4000).collect();
+    let garbage: Vec<u8> = (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)).cycle().take(4000).collect();
     std::io::Write::write_all(
         &mut fs::OpenOptions::new().write(true).open(dir.join("supervise/control")).unwrap(),
         &garbage,

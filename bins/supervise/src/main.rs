@@ -4,17 +4,22 @@
 //! spacing of starts is a timer (control letters act at once meanwhile) and
 //! SIGTERM means `svc -dx` instead of orphaning the service.
 //!
-//! One thread, one `poll` over the self-pipe and the control FIFO; no
-//! allocation once the loop runs.
+//! Beyond daemontools, switched on by files in the service directory:
+//! `finish` (run after `run` exits, with `EXITCODE SIGNAL DIRNAME`),
+//! `timeout-finish` (ms, default 5000), `down-signal` (a name such as
+//! `SIGINT`), `timeout-kill` (ms); letters `q`, `1`, `2`; and
+//! `supervise/info` beside the unchanged status, for `svstat -j`.
+//!
+//! One thread, one `poll` over the self-pipe and the control FIFO.
 
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
-use daemontools::supervise::{Actions, Event, Machine, Now};
+use daemontools::supervise::{Actions, Ending, Event, Machine, Now, Policy};
 use daemontools::sys::{self, Argv, AtomicStep, SelfPipe};
 use daemontools::{svdir, tai64, Errno};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const PROG: &str = "supervise";
 
@@ -33,13 +38,56 @@ fn now() -> Now {
 
 struct Supervise<'a> {
     dir: &'a [u8],
+    /// The service directory's own name, `./finish`'s third argument.
+    name: Vec<u8>,
     machine: Machine,
     run: Argv,
     start_failed: Vec<u8>,
 }
 
+/// The first line of a small file in the service directory, if it exists.
+fn setting(name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(name).ok()?;
+    Some(text.lines().next().unwrap_or("").trim().to_string())
+}
+
+/// A signal by name (`SIGINT`, `INT`) or number.
+fn signal_named(name: &str) -> Option<libc::c_int> {
+    const NAMES: [(&str, libc::c_int); 12] = [
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("KILL", libc::SIGKILL),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("ALRM", libc::SIGALRM),
+        ("TERM", libc::SIGTERM),
+        ("CONT", libc::SIGCONT),
+        ("STOP", libc::SIGSTOP),
+        ("WINCH", libc::SIGWINCH),
+        ("PWR", libc::SIGPWR),
+    ];
+    let bare = name.strip_prefix("SIG").unwrap_or(name);
+    NAMES.iter().find(|(n, _)| *n == bare).map(|&(_, s)| s).or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
+}
+
+/// What the service directory asks for now (the files are read at each event, as s6 does).
+fn policy() -> Policy {
+    let ms = |name| setting(name).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_millis);
+    let d = Policy::default();
+    Policy {
+        // SAFETY: access(2) with a valid C string.
+        finish: unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0,
+        timeout_finish: ms("timeout-finish").unwrap_or(d.timeout_finish),
+        down_signal: setting("down-signal").and_then(|v| signal_named(&v)).unwrap_or(d.down_signal),
+        timeout_kill: ms("timeout-kill").filter(|t| !t.is_zero()),
+    }
+}
+
 impl Supervise<'_> {
     fn announce(&self) {
+        // The extra state first, so that a reader woken by the status finds it current.
+        let _ = sys::write_atomic(svdir::INFO_NEW, svdir::INFO, &self.machine.info().pack());
         if let Err((step, e)) = sys::write_atomic(svdir::STATUS_NEW, svdir::STATUS, &self.machine.status().pack()) {
             let what: &[u8] = match step {
                 AtomicStep::Open => b"unable to open ",
@@ -64,7 +112,27 @@ impl Supervise<'_> {
         }
     }
 
+    fn start_finish(&mut self, (code, sig): (i32, i32)) {
+        let (code, sig) = (code.to_string(), sig.to_string());
+        let argv = Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]);
+        let started = argv.ok_or(Errno::EINVAL).and_then(|argv| {
+            let fail = [b"supervise: warning: unable to start ", self.dir, b"/finish: "].concat();
+            sys::spawn(&argv, &fail, || Ok(()))
+        });
+        match started {
+            Ok(pid) => self.machine.finish_started(pid, now()),
+            Err(e) => {
+                say(Level::Warning, &[b"unable to fork for ", self.dir, b"/finish: ", errstr(e).as_bytes()]);
+                let a = self.machine.finish_failed(now());
+                self.act(a);
+            }
+        }
+    }
+
     fn handle(&mut self, event: Event) {
+        if matches!(event, Event::Letter(_) | Event::Exited(_) | Event::Terminate) {
+            self.machine.policy = policy();
+        }
         let a: Actions = self.machine.handle(event, now());
         self.act(a);
     }
@@ -73,6 +141,14 @@ impl Supervise<'_> {
         let pid = self.machine.pid();
         for sig in a.signals.into_iter().flatten() {
             let _ = sys::kill(pid, sig);
+        }
+        let finish = self.machine.finish_pid();
+        // Never 0 or the placeholder: kill(2) would take them for a group or everything.
+        if a.kill_finish && finish != 0 && finish != u32::MAX {
+            let _ = sys::kill(finish, libc::SIGKILL);
+        }
+        if let Some(args) = a.finish {
+            self.start_finish(args);
         }
         if a.start {
             self.start();
@@ -115,8 +191,13 @@ fn main() {
     let _control_write =
         sys::open_write(svdir::CONTROL).unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
 
+    // The directory's own name: the last part of the path, or of the working directory for `.`.
+    let last = std::path::Path::new(args[0].as_os_str()).file_name().map(|n| n.as_bytes().to_vec());
+    let cwd = || std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.as_bytes().to_vec()));
+    let name = last.or_else(cwd).unwrap_or_else(|| dir.to_vec());
     let mut sv = Supervise {
         dir,
+        name,
         machine: Machine::new(normally_up, now()),
         run: Argv::new("./run", &["./run"]).expect("no NUL"),
         start_failed: [b"supervise: warning: unable to start ", dir, b"/run: "].concat(),
@@ -126,6 +207,7 @@ fn main() {
     let _ = sys::mkfifo(svdir::OK, 0o600);
     let _ok = sys::open_read(svdir::OK).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
 
+    sv.machine.policy = policy();
     let boot = sv.machine.boot(now());
     sv.act(boot);
 
@@ -137,9 +219,11 @@ fn main() {
 
         let signals = pipe.drain();
         if signals.contains(libc::SIGCHLD) {
-            while let Some((pid, _status)) = sys::reap() {
+            while let Some((pid, status)) = sys::reap() {
                 if pid == sv.machine.pid() {
-                    sv.handle(Event::Exited);
+                    sv.handle(Event::Exited(Ending::from_wait(status)));
+                } else if pid == sv.machine.finish_pid() {
+                    sv.handle(Event::FinishExited(Ending::from_wait(status)));
                 }
             }
         }

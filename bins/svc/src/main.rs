@@ -1,4 +1,4 @@
-//! `svc -udopchaitkx DIR...`: sends control letters to the supervise of each
+//! `svc -udopchaitkxq12 DIR...`: sends control letters to the supervise of each
 //! service directory, all in one write to `DIR/supervise/control`.
 
 use daemontools::control::{self, SendError};
@@ -8,6 +8,7 @@ use daemontools::svdir::{self, Origin};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
+/// daemontools' text, unchanged: `q`, `1` and `2` are documented in the man page.
 const USAGE: &[u8] =
     b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n";
 
@@ -16,7 +17,7 @@ fn say(level: Level, parts: &[&[u8]]) {
 }
 
 fn main() {
-    let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "udopchaitkx");
+    let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "udopchaitkxq12");
     let mut letters = Vec::with_capacity(20);
     for opt in opts.by_ref() {
         match opt {
