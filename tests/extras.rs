@@ -1,0 +1,128 @@
+//! What supervise does beyond daemontools, each switched on by a file in the
+//! service directory, end to end with real processes, and daemontools'
+//! behaviour when the file is absent.
+
+mod common;
+
+use common::*;
+use daemontools::status::Want;
+use std::fs;
+use std::time::{Duration, Instant};
+
+fn read(sb: &Sandbox, path: &str) -> String {
+    fs::read_to_string(sb.join(path)).unwrap_or_default()
+}
+
+#[test]
+fn finish_runs_with_the_exit_before_the_restart() {
+    let sb = Sandbox::new();
+    sb.service("web", "echo run >> log\nexec sleep 100\n");
+    write_script(&sb.join("web/finish"), "echo \"finish $*\" >> log\n");
+    sb.supervise(&bin("supervise"), "web");
+    let first = sb.wait_up("web", 0);
+    sb.run(bin("svc"), &["-t", "web"]);
+    let second = sb.wait_up("web", first);
+    assert_ne!(first, second);
+    assert_eq!(read(&sb, "web/log"), format!("run\nfinish 256 {} web\nrun\n", libc::SIGTERM));
+    // An exit code reaches finish as it is, with signal 0.
+    fs::write(sb.join("web/timeout-finish"), "2000\n").unwrap();
+    write_script(&sb.join("web/run"), "echo run >> log\nsleep 0.2\nexit 3\n");
+    sb.run(bin("svc"), &["-t", "web"]);
+    wait_for(5000, "finish 3 0", || read(&sb, "web/log").contains("finish 3 0 web\n"));
+}
+
+#[test]
+fn finish_exiting_125_keeps_the_service_down() {
+    let sb = Sandbox::new();
+    sb.service("web", "exec sleep 100\n");
+    write_script(&sb.join("web/finish"), "exit 125\n");
+    sb.supervise(&bin("supervise"), "web");
+    let pid = sb.wait_up("web", 0);
+    sb.run(bin("svc"), &["-k", "web"]);
+    sb.wait_down("web");
+    std::thread::sleep(Duration::from_millis(1500));
+    let s = sb.status("web");
+    assert_eq!((s.pid, s.want), (0, Want::Down), "restarted after finish said 125 (old pid {pid})");
+    let o = sb.run(bin("svstat"), &["web"]);
+    assert!(stdout(&o).starts_with("web: down ") && stdout(&o).ends_with(" seconds, normally up\n"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_finish_past_timeout_finish_is_killed() {
+    let sb = Sandbox::new();
+    sb.service("web", "exec sleep 100\n");
+    write_script(&sb.join("web/finish"), "echo $$ > finish.pid\nexec sleep 100\n");
+    fs::write(sb.join("web/timeout-finish"), "300\n").unwrap();
+    sb.supervise(&bin("supervise"), "web");
+    let first = sb.wait_up("web", 0);
+    let t = Instant::now();
+    sb.run(bin("svc"), &["-t", "web"]);
+    sb.wait_up("web", first);
+    let finish: u32 = read(&sb, "web/finish.pid").trim().parse().unwrap();
+    assert!(!alive(finish), "finish still runs");
+    assert!(t.elapsed() >= Duration::from_millis(300), "restarted before timeout-finish");
+    assert!(t.elapsed() < Duration::from_millis(3000));
+}
+
+#[test]
+fn down_signal_and_timeout_kill() {
+    let sb = Sandbox::new();
+    // Ignores TERM; says so when it gets INT.
+    sb.service("web", "trap 'echo INT >> log; exit 0' INT\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
+    sb.supervise(&bin("supervise"), "web");
+    sb.wait_up("web", 0);
+    // Without down-signal and timeout-kill: daemontools' TERM, ignored, and the service stays up.
+    sb.run(bin("svc"), &["-d", "web"]);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_ne!(sb.status("web").pid, 0, "stopped without the files: not daemontools' behaviour");
+    sb.run(bin("svc"), &["-u", "web"]);
+    fs::write(sb.join("web/down-signal"), "SIGINT\n").unwrap();
+    sb.run(bin("svc"), &["-d", "web"]);
+    sb.wait_down("web");
+    assert_eq!(read(&sb, "web/log"), "INT\n");
+    // timeout-kill: a service that ignores its down signal is killed.
+    fs::write(sb.join("web/down-signal"), "TERM\n").unwrap();
+    fs::write(sb.join("web/timeout-kill"), "300\n").unwrap();
+    sb.run(bin("svc"), &["-u", "web"]);
+    sb.wait_up("web", 0);
+    let t = Instant::now();
+    sb.run(bin("svc"), &["-d", "web"]);
+    sb.wait_down("web");
+    assert!(t.elapsed() >= Duration::from_millis(250), "down before timeout-kill: {:?}", t.elapsed());
+}
+
+#[test]
+fn quit_usr1_usr2_letters() {
+    let sb = Sandbox::new();
+    sb.service(
+        "web",
+        "trap 'echo QUIT >> log' QUIT\ntrap 'echo USR1 >> log' USR1\ntrap 'echo USR2 >> log' USR2\n\
+         echo ready > ready\nwhile :; do sleep 0.05; done\n",
+    );
+    sb.supervise(&bin("supervise"), "web");
+    sb.wait_up("web", 0);
+    wait_for(3000, "the traps", || sb.join("web/ready").exists());
+    for (letter, name) in [("-q", "QUIT"), ("-1", "USR1"), ("-2", "USR2")] {
+        let o = sb.run(bin("svc"), &[letter, "web"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        wait_for(3000, name, || read(&sb, "web/log").lines().last() == Some(name));
+    }
+}
+
+#[test]
+fn info_sits_beside_an_unchanged_status() {
+    let sb = Sandbox::new();
+    sb.service("web", "exec sleep 100\n");
+    sb.supervise(&bin("supervise"), "web");
+    let first = sb.wait_up("web", 0);
+    sb.run(bin("svc"), &["-k", "web"]);
+    sb.wait_up("web", first);
+    assert_eq!(fs::read(sb.join("web/supervise/status")).unwrap().len(), 18);
+    let info = daemontools::supervise::Info::unpack(&fs::read(sb.join("web/supervise/info")).unwrap()).unwrap();
+    assert_eq!(info.restarts, 1);
+    assert_eq!(info.last_ending, Some(daemontools::supervise::Ending::Signal(libc::SIGKILL)));
+    // daemontools' svstat reads our status as its own.
+    let ours = stdout(&sb.run(bin("svstat"), &["web"]));
+    let theirs = stdout(&sb.run(real("svstat"), &["web"]));
+    assert_eq!(ours.split(')').next(), theirs.split(')').next());
+}
