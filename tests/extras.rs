@@ -126,3 +126,84 @@ fn info_sits_beside_an_unchanged_status() {
     let theirs = stdout(&sb.run(real("svstat"), &["web"]));
     assert_eq!(ours.split(')').next(), theirs.split(')').next());
 }
+
+#[test]
+fn svstat_j_is_json_and_plain_svstat_is_unchanged() {
+    let sb = Sandbox::new();
+    sb.service("up", "exec sleep 100\n");
+    sb.service("fin", "exec sleep 100\n");
+    write_script(&sb.join("fin/finish"), "exec sleep 100\n");
+    sb.service("idle", "exec sleep 100\n");
+    fs::write(sb.join("idle/down"), "").unwrap();
+    // Supervised once: `ok` is there with nobody reading it.
+    fs::create_dir_all(sb.join("dead/supervise")).unwrap();
+    let ok = std::ffi::CString::new(sb.join("dead/supervise/ok").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(ok.as_ptr(), 0o600) }, 0);
+    for s in ["up", "fin", "idle"] {
+        sb.supervise(&bin("supervise"), s);
+    }
+    let first = sb.wait_up("up", 0);
+    sb.run(bin("svc"), &["-k", "up"]);
+    let second = sb.wait_up("up", first);
+    let fin = sb.wait_up("fin", 0);
+    sb.run(bin("svc"), &["-d", "fin"]);
+    sb.wait_down("fin");
+    let plain = stdout(&sb.run(bin("svstat"), &["up", "fin", "idle", "dead", "nonexistent"]));
+    let theirs = stdout(&sb.run(real("svstat"), &["up", "fin", "idle", "dead", "nonexistent"]));
+    // The seconds may straddle a tick between the two runs.
+    let mask = |text: &str| -> String {
+        text.split(" seconds")
+            .map(|part| part.trim_end_matches(|c: char| c.is_ascii_digit()))
+            .collect::<Vec<_>>()
+            .join("N seconds")
+    };
+    assert_eq!(mask(&plain), mask(&theirs), "plain svstat must stay daemontools'");
+    let o = sb.run(bin("svstat"), &["-j", "up", "fin", "idle", "dead", "nonexistent"]);
+    let rows: Vec<serde_json::Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect();
+    assert_eq!(rows.len(), 5);
+    let fields = [
+        "dir",
+        "state",
+        "pid",
+        "seconds",
+        "want",
+        "paused",
+        "normally",
+        "ready",
+        "ready_seconds",
+        "last_exit_code",
+        "last_signal",
+        "restarts",
+        "backoff_seconds",
+        "error",
+    ];
+    for row in &rows {
+        for f in fields {
+            assert!(row.get(f).is_some(), "{f} missing in {row}");
+        }
+    }
+    let (up, finishing, idle, dead, missing) = (&rows[0], &rows[1], &rows[2], &rows[3], &rows[4]);
+    assert_eq!(
+        (up["dir"].as_str(), up["state"].as_str(), up["pid"].as_u64()),
+        (Some("up"), Some("up"), Some(second as u64))
+    );
+    assert_eq!(
+        (up["want"].as_str(), up["normally"].as_str(), up["restarts"].as_u64()),
+        (Some("up"), Some("up"), Some(1))
+    );
+    assert_eq!((up["last_signal"].as_i64(), up["last_exit_code"].as_i64()), (Some(libc::SIGKILL as i64), None));
+    assert_eq!(
+        (finishing["state"].as_str(), finishing["pid"].as_u64()),
+        (Some("finishing"), None),
+        "{finishing} (was {fin})"
+    );
+    assert_eq!(
+        (finishing["want"].as_str(), finishing["last_signal"].as_i64()),
+        (Some("down"), Some(libc::SIGTERM as i64))
+    );
+    assert_eq!((idle["state"].as_str(), idle["normally"].as_str()), (Some("down"), Some("down")));
+    assert_eq!((dead["state"].as_str(), dead["error"].as_str()), (Some("not running"), None));
+    assert_eq!(missing["state"].as_str(), Some("error"));
+    assert_eq!(missing["error"].as_str(), Some("unable to chdir: file does not exist"));
+}

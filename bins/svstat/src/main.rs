@@ -1,8 +1,13 @@
 //! `svstat DIR...`: one line per service directory, daemontools' text to the
 //! byte: `DIR: up (pid N) S seconds`, `DIR: down S seconds, normally up`,
 //! `DIR: supervise not running`, ... Exits 0 even for bad directories.
+//!
+//! `svstat -j DIR...` (ours): one JSON object per line instead, with what
+//! `supervise/info` adds (finishing, last exit, restarts).
 
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::status::{Status, Want};
+use daemontools::supervise::{Ending, Info};
 use daemontools::svdir::{self, Origin, StatusError};
 use daemontools::{tai64, Errno};
 use std::io::Write;
@@ -33,15 +38,103 @@ fn describe() -> String {
     }
 }
 
+/// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
+fn json_str(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for c in String::from_utf8_lossy(bytes).chars() {
+        match c {
+            '"' => out += "\\\"",
+            '\\' => out += "\\\\",
+            c if (c as u32) < 0x20 => out += &format!("\\u{:04x}", c as u32),
+            c => out.push(c),
+        }
+    }
+    out + "\""
+}
+
+/// The JSON fields after `"dir":...` for a directory that cannot be read.
+fn json_error(text: String) -> String {
+    format!(
+        "\"state\":\"error\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\"normally\":null,\
+         \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\"last_signal\":null,\"restarts\":null,\
+         \"backoff_seconds\":null,\"error\":{}",
+        json_str(text.as_bytes())
+    )
+}
+
+/// The JSON fields after `"dir":...` for the service directory we are in.
+fn describe_json() -> String {
+    let error = json_error;
+    let normally_up = match svdir::normally_up() {
+        Ok(up) => up,
+        Err(e) => return error(format!("unable to stat down: {}", errstr(e))),
+    };
+    let normally = if normally_up { "up" } else { "down" };
+    match svdir::probe_ok() {
+        Ok(()) => {}
+        Err(Errno::ENXIO) => {
+            return format!(
+                "\"state\":\"not running\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\
+                 \"normally\":\"{normally}\",\"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\
+                 \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"error\":null"
+            )
+        }
+        Err(e) => return error(format!("unable to open supervise/ok: {}", errstr(e))),
+    }
+    let status: Status = match svdir::read_status() {
+        Ok(status) => status,
+        Err(StatusError::Open(e)) => return error(format!("unable to open supervise/status: {}", errstr(e))),
+        Err(StatusError::Read(e)) => return error(format!("unable to read supervise/status: {}", errstr(e))),
+        Err(StatusError::BadFormat) => return error("unable to read supervise/status: bad format".into()),
+    };
+    // Written by our supervise only; daemontools' has none.
+    let info = std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b));
+    let state = match (status.pid, info) {
+        (0, Some(Info { finishing: true, .. })) => "finishing",
+        (0, _) => "down",
+        _ => "up",
+    };
+    let pid = if status.pid == 0 { "null".to_string() } else { status.pid.to_string() };
+    let want = match status.want {
+        Want::Up => "\"up\"",
+        Want::Down => "\"down\"",
+        Want::Nothing => "null",
+    };
+    let (code, sig) = match info.and_then(|i| i.last_ending) {
+        Some(Ending::Exit(c)) => (c.to_string(), "null".to_string()),
+        Some(Ending::Signal(s)) => ("null".to_string(), s.to_string()),
+        None => ("null".to_string(), "null".to_string()),
+    };
+    let restarts = info.map_or("null".to_string(), |i| i.restarts.to_string());
+    format!(
+        "\"state\":\"{state}\",\"pid\":{pid},\"seconds\":{},\"want\":{want},\"paused\":{},\"normally\":\"{normally}\",\
+         \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":{code},\"last_signal\":{sig},\"restarts\":{restarts},\
+         \"backoff_seconds\":0,\"error\":null",
+        status.seconds_since(tai64::now()),
+        status.pid != 0 && status.paused,
+    )
+}
+
 fn main() {
     let origin = Origin::open().unwrap_or_else(|e| die(b"unable to open current directory: ", e));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for dir in std::env::args_os().skip(1) {
-        let text = match svdir::enter(&dir) {
-            Ok(()) => describe(),
-            Err(e) => format!("unable to chdir: {}", errstr(e)),
+    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
+    let json = args.first().is_some_and(|a| a == "-j");
+    if json {
+        args.remove(0);
+    }
+    for dir in args {
+        let line = match (svdir::enter(&dir), json) {
+            (Ok(()), false) => [dir.as_bytes(), b": ", describe().as_bytes()].concat(),
+            (Err(e), false) => [dir.as_bytes(), b": unable to chdir: ", errstr(e).as_bytes()].concat(),
+            (Ok(()), true) => format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json()).into_bytes(),
+            (Err(e), true) => {
+                let fields = json_error(format!("unable to chdir: {}", errstr(e)));
+                format!("{{\"dir\":{},{fields}}}", json_str(dir.as_bytes())).into_bytes()
+            }
         };
-        let _ = out.write_all(&[dir.as_bytes(), b": ", text.as_bytes(), b"\n"].concat());
+        let _ = out.write_all(&line);
+        let _ = out.write_all(b"\n");
         origin.restore().unwrap_or_else(|e| die(b"unable to set directory: ", e));
     }
     let _ = out.flush();
