@@ -38,6 +38,11 @@ pub struct Policy {
     pub down_signal: libc::c_int,
     /// `timeout-kill`: SIGKILL this long after the down signal, if still running.
     pub timeout_kill: Option<Duration>,
+    /// `restart-backoff-max`: restarts wait 1, 2, 4 ... seconds up to this,
+    /// back to 1 once a run lasts longer than it.
+    pub backoff_max: Option<Duration>,
+    /// `restart-limit` (`COUNT SECONDS`): after COUNT deaths within SECONDS, stay down.
+    pub restart_limit: Option<(u32, Duration)>,
 }
 
 impl Default for Policy {
@@ -48,6 +53,8 @@ impl Default for Policy {
             timeout_finish: Duration::from_millis(5000),
             down_signal: libc::SIGTERM,
             timeout_kill: None,
+            backoff_max: None,
+            restart_limit: None,
         }
     }
 }
@@ -141,6 +148,8 @@ pub struct Machine {
     exiting: bool,
     stamp: Tai64N,
     last_start: Option<Instant>,
+    /// No start before this: a second after the last (daemontools), or the back-off after an exit.
+    not_before: Option<Instant>,
     start_pending: bool,
     /// What the service directory asks for; the binary refreshes it.
     pub policy: Policy,
@@ -149,6 +158,11 @@ pub struct Machine {
     kill_deadline: Option<Instant>,
     last_ending: Option<Ending>,
     starts: u32,
+    /// The wait before the next restart under `restart-backoff-max`.
+    backoff: Duration,
+    /// When the service died lately, for `restart-limit`.
+    deaths: std::collections::VecDeque<Instant>,
+    failed: bool,
 }
 
 /// What `supervise/info` tells beside the 18-byte status.
@@ -158,6 +172,10 @@ pub struct Info {
     pub last_ending: Option<Ending>,
     /// Starts since supervise started, the first excluded.
     pub restarts: u32,
+    /// `restart-limit` was reached: the service stays down until `svc -u`.
+    pub failed: bool,
+    /// The wait before the next restart under `restart-backoff-max`, in seconds.
+    pub backoff_seconds: u64,
 }
 
 impl Info {
@@ -171,9 +189,11 @@ impl Info {
             None => ("-".into(), "-".into()),
         };
         format!(
-            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\n",
+            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\n",
             u8::from(self.finishing),
-            self.restarts
+            self.restarts,
+            u8::from(self.failed),
+            self.backoff_seconds,
         )
         .into_bytes()
     }
@@ -181,7 +201,7 @@ impl Info {
     /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
     pub fn unpack(text: &[u8]) -> Option<Info> {
         let text = std::str::from_utf8(text).ok()?;
-        let mut info = Info { finishing: false, last_ending: None, restarts: 0 };
+        let mut info = Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0 };
         let (mut code, mut sig) = (None, None);
         for line in text.lines() {
             let (name, value) = line.split_once(' ')?;
@@ -190,6 +210,8 @@ impl Info {
                 "last_exit_code" => code = value.parse::<i32>().ok(),
                 "last_signal" => sig = value.parse::<i32>().ok(),
                 "restarts" => info.restarts = value.parse().ok()?,
+                "failed" => info.failed = value == "1",
+                "backoff" => info.backoff_seconds = value.parse().ok()?,
                 _ => {}
             }
         }
@@ -212,6 +234,7 @@ impl Machine {
             exiting: false,
             stamp: now.tai,
             last_start: None,
+            not_before: None,
             start_pending: false,
             policy: Policy::default(),
             finish_pid: 0,
@@ -219,6 +242,9 @@ impl Machine {
             kill_deadline: None,
             last_ending: None,
             starts: 0,
+            backoff: RESTART_SPACING,
+            deaths: std::collections::VecDeque::new(),
+            failed: false,
         }
     }
 
@@ -247,14 +273,19 @@ impl Machine {
 
     /// What `supervise/info` says now.
     pub fn info(&self) -> Info {
-        Info { finishing: self.finish_pid != 0, last_ending: self.last_ending, restarts: self.starts.saturating_sub(1) }
+        Info {
+            finishing: self.finish_pid != 0,
+            last_ending: self.last_ending,
+            restarts: self.starts.saturating_sub(1),
+            failed: self.failed,
+            backoff_seconds: if self.policy.backoff_max.is_some() { self.backoff.as_secs() } else { 0 },
+        }
     }
 
     /// When the next timer is due: a start waiting for its spacing, the end
     /// of `timeout-finish`, or the end of `timeout-kill`.
     pub fn deadline(&self) -> Option<Instant> {
-        // A start waits only after an earlier one: last_start is set with it.
-        let start = self.last_start.filter(|_| self.start_pending && self.finish_pid == 0).map(|t| t + RESTART_SPACING);
+        let start = self.not_before.filter(|_| self.start_pending && self.finish_pid == 0);
         [start, self.finish_deadline, self.kill_deadline].into_iter().flatten().min()
     }
 
@@ -270,6 +301,7 @@ impl Machine {
         self.paused = false;
         self.stamp = now.tai;
         self.last_start = Some(now.mono);
+        self.not_before = Some(now.mono + RESTART_SPACING);
         self.start_pending = false;
         self.starts += 1;
     }
@@ -283,7 +315,7 @@ impl Machine {
 
     /// The binary could not fork: try again after the spacing.
     pub fn start_failed(&mut self, now: Now) {
-        self.last_start = Some(now.mono);
+        self.not_before = Some(now.mono + RESTART_SPACING);
         self.start_pending = true;
     }
 
@@ -293,8 +325,8 @@ impl Machine {
             self.start_pending = true;
             return Actions::default();
         }
-        match self.last_start {
-            Some(t) if now.mono < t + RESTART_SPACING => {
+        match self.not_before {
+            Some(t) if now.mono < t => {
                 self.start_pending = true;
                 Actions::default()
             }
@@ -307,6 +339,30 @@ impl Machine {
 
     fn exit_if_down(&self) -> Actions {
         Actions { exit: self.exiting && self.pid == 0 && self.finish_pid == 0, ..Actions::default() }
+    }
+
+    /// The restart policy's bookkeeping at each death of the service.
+    fn count_death(&mut self, now: Now) {
+        let ran = self.last_start.map_or(Duration::ZERO, |t| now.mono.saturating_duration_since(t));
+        if let Some(max) = self.policy.backoff_max {
+            // This restart waits `backoff` from now; the next one twice as long.
+            if ran > max {
+                self.backoff = RESTART_SPACING;
+            }
+            self.not_before = Some(self.not_before.unwrap_or(now.mono).max(now.mono + self.backoff));
+            self.backoff = (self.backoff * 2).min(max.max(RESTART_SPACING));
+        }
+        if let Some((count, window)) = self.policy.restart_limit {
+            self.deaths.push_back(now.mono);
+            while self.deaths.front().is_some_and(|&t| now.mono.saturating_duration_since(t) > window) {
+                self.deaths.pop_front();
+            }
+            if self.deaths.len() >= count as usize && self.want != Want::Down {
+                self.want = Want::Down;
+                self.failed = true;
+                self.start_pending = false;
+            }
+        }
     }
 
     /// `./run` and `./finish` are both over: exit, restart, or stay down.
@@ -348,6 +404,8 @@ impl Machine {
             }
             Event::Letter(b'u') => {
                 self.want = Want::Up;
+                self.failed = false;
+                self.deaths.clear();
                 if up {
                     announce
                 } else {
@@ -392,6 +450,7 @@ impl Machine {
                 self.stamp = now.tai;
                 self.kill_deadline = None;
                 self.last_ending = Some(ending);
+                self.count_death(now);
                 if self.policy.finish {
                     // Marked running at once, so nothing starts before it is done.
                     self.finish_pid = u32::MAX;
@@ -418,7 +477,7 @@ impl Machine {
                     self.kill_deadline = None;
                     a = a.merge(signal(libc::SIGKILL));
                 }
-                let due = self.last_start.is_some_and(|t| now.mono >= t + RESTART_SPACING);
+                let due = self.not_before.is_none_or(|t| now.mono >= t);
                 if self.start_pending && due && !up && self.finish_pid == 0 && !self.exiting {
                     self.start_pending = false;
                     a.start = true;
@@ -692,12 +751,67 @@ mod tests {
             assert_eq!(letter(&mut m, &c, l).signals, [Some(sig), None]);
         }
         for info in [
-            Info { finishing: true, last_ending: Some(Ending::Signal(9)), restarts: 7 },
-            Info { finishing: false, last_ending: Some(Ending::Exit(3)), restarts: 0 },
-            Info { finishing: false, last_ending: None, restarts: 0 },
+            Info {
+                finishing: true,
+                last_ending: Some(Ending::Signal(9)),
+                restarts: 7,
+                failed: true,
+                backoff_seconds: 8,
+            },
+            Info {
+                finishing: false,
+                last_ending: Some(Ending::Exit(3)),
+                restarts: 0,
+                failed: false,
+                backoff_seconds: 0,
+            },
+            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0 },
         ] {
             assert_eq!(Info::unpack(&info.pack()), Some(info));
         }
         assert_eq!(Info::unpack(b"garbage"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_max_and_resets_after_a_long_run() {
+        let mut c = Clock::new();
+        let policy = Policy { backoff_max: Some(Duration::from_secs(4)), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let died = c.advance(100);
+            assert!(!m.handle(Event::Exited(Ending::Exit(1)), died).start);
+            let due = m.deadline().unwrap();
+            waits.push((due - died.mono).as_millis() as u64);
+            c.advance((due - died.mono).as_millis() as u64);
+            assert!(m.handle(Event::Timer, c.now()).start);
+            m.started(50, c.now());
+        }
+        assert_eq!(waits, vec![1000, 2000, 4000, 4000, 4000]);
+        // A run longer than the max starts over at one second.
+        c.advance(5000);
+        m.handle(Event::Exited(Ending::Exit(1)), c.now());
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn restart_limit_keeps_it_down_until_u() {
+        let mut c = Clock::new();
+        let policy = Policy { restart_limit: Some((3, Duration::from_secs(10))), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        for i in 0..3 {
+            let a = m.handle(Event::Exited(Ending::Exit(1)), c.advance(1500));
+            if i < 2 {
+                assert!(a.start);
+                m.started(60 + i, c.now());
+            } else {
+                assert!(!a.start);
+            }
+        }
+        assert!(m.info().failed);
+        assert_eq!(m.status().want, Want::Down);
+        assert!(!m.handle(Event::Timer, c.advance(5000)).start);
+        assert!(letter(&mut m, &c, b'u').start);
+        assert!(!m.info().failed);
     }
 }

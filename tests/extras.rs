@@ -207,3 +207,43 @@ fn svstat_j_is_json_and_plain_svstat_is_unchanged() {
     assert_eq!(missing["state"].as_str(), Some("error"));
     assert_eq!(missing["error"].as_str(), Some("unable to chdir: file does not exist"));
 }
+
+#[test]
+fn restart_backoff_and_limit() {
+    let sb = Sandbox::new();
+    // Back-off: a service dying at once restarts after 1, then 2 seconds.
+    sb.service("crash", "date +%s.%N >> starts\nexit 1\n");
+    fs::write(sb.join("crash/restart-backoff-max"), "8\n").unwrap();
+    sb.supervise(&bin("supervise"), "crash");
+    let starts = |sb: &Sandbox| -> Vec<f64> { read(sb, "crash/starts").lines().map(|l| l.parse().unwrap()).collect() };
+    wait_for(6000, "three starts", || starts(&sb).len() >= 3);
+    let s = starts(&sb);
+    let (gap1, gap2) = (s[1] - s[0], s[2] - s[1]);
+    assert!((0.9..1.6).contains(&gap1) && (1.9..2.6).contains(&gap2), "waits {gap1:.2} s then {gap2:.2} s");
+    let o = sb.run(bin("svstat"), &["-j", "crash"]);
+    let row: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(row["backoff_seconds"].as_u64().unwrap() >= 4, "{row}");
+    // svc works at all times: down at once, not after the wait.
+    sb.run(bin("svc"), &["-d", "crash"]);
+    let n = starts(&sb).len();
+    std::thread::sleep(Duration::from_millis(4500));
+    assert_eq!(starts(&sb).len(), n, "started while wanted down");
+
+    // Limit: after 3 deaths within 60 s it stays down and svstat says failed.
+    sb.service("limited", "exit 1\n");
+    fs::write(sb.join("limited/restart-limit"), "3 60\n").unwrap();
+    sb.supervise(&bin("supervise"), "limited");
+    wait_for(6000, "failed", || {
+        stdout(&sb.run(bin("svstat"), &["limited"])).ends_with(" seconds, normally up, failed\n")
+    });
+    assert_eq!(sb.status("limited").want, Want::Down);
+    let info = daemontools::supervise::Info::unpack(&fs::read(sb.join("limited/supervise/info")).unwrap()).unwrap();
+    assert_eq!((info.failed, info.restarts), (true, 2));
+    // Without the files: daemontools' one second, and never failed.
+    sb.service("plain", "date +%s.%N >> starts\nexit 1\n");
+    sb.supervise(&bin("supervise"), "plain");
+    wait_for(5000, "three plain starts", || read(&sb, "plain/starts").lines().count() >= 3);
+    let s: Vec<f64> = read(&sb, "plain/starts").lines().map(|l| l.parse().unwrap()).collect();
+    assert!((0.9..1.6).contains(&(s[2] - s[1])), "daemontools spacing: {:.2} s", s[2] - s[1]);
+    assert!(!stdout(&sb.run(bin("svstat"), &["plain"])).contains("failed"));
+}

@@ -7,7 +7,8 @@
 //! Beyond daemontools, switched on by files in the service directory:
 //! `finish` (run after `run` exits, with `EXITCODE SIGNAL DIRNAME`),
 //! `timeout-finish` (ms, default 5000), `down-signal` (a name such as
-//! `SIGINT`), `timeout-kill` (ms); letters `q`, `1`, `2`; and
+//! `SIGINT`), `timeout-kill` (ms), `restart-backoff-max` (s),
+//! `restart-limit` (`COUNT SECONDS`); letters `q`, `1`, `2`; and
 //! `supervise/info` beside the unchanged status, for `svstat -j`.
 //!
 //! One thread, one `poll` over the self-pipe and the control FIFO.
@@ -81,6 +82,15 @@ fn policy() -> Policy {
         timeout_finish: ms("timeout-finish").unwrap_or(d.timeout_finish),
         down_signal: setting("down-signal").and_then(|v| signal_named(&v)).unwrap_or(d.down_signal),
         timeout_kill: ms("timeout-kill").filter(|t| !t.is_zero()),
+        backoff_max: setting("restart-backoff-max")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs),
+        restart_limit: setting("restart-limit").and_then(|v| {
+            let mut words = v.split_whitespace();
+            let count = words.next()?.parse::<u32>().ok().filter(|&c| c > 0)?;
+            Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
+        }),
     }
 }
 

@@ -31,7 +31,14 @@ fn describe() -> String {
         Err(e) => return format!("unable to open supervise/ok: {}", errstr(e)),
     }
     match svdir::read_status() {
-        Ok(status) => status.describe(normally_up, tai64::now()),
+        Ok(status) => {
+            let mut text = status.describe(normally_up, tai64::now());
+            // Only when restart-limit stopped it: otherwise daemontools' text to the byte.
+            if std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b)).is_some_and(|i| i.failed) {
+                text += ", failed";
+            }
+            text
+        }
         Err(StatusError::Open(e)) => format!("unable to open supervise/status: {}", errstr(e)),
         Err(StatusError::Read(e)) => format!("unable to read supervise/status: {}", errstr(e)),
         Err(StatusError::BadFormat) => "unable to read supervise/status: bad format".into(),
@@ -57,7 +64,7 @@ fn json_error(text: String) -> String {
     format!(
         "\"state\":\"error\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\"normally\":null,\
          \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\"last_signal\":null,\"restarts\":null,\
-         \"backoff_seconds\":null,\"error\":{}",
+         \"backoff_seconds\":null,\"failed\":null,\"error\":{}",
         json_str(text.as_bytes())
     )
 }
@@ -76,7 +83,7 @@ fn describe_json() -> String {
             return format!(
                 "\"state\":\"not running\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\
                  \"normally\":\"{normally}\",\"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\
-                 \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"error\":null"
+                 \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"failed\":null,\"error\":null"
             )
         }
         Err(e) => return error(format!("unable to open supervise/ok: {}", errstr(e))),
@@ -106,10 +113,12 @@ fn describe_json() -> String {
         None => ("null".to_string(), "null".to_string()),
     };
     let restarts = info.map_or("null".to_string(), |i| i.restarts.to_string());
+    let backoff = info.map_or(0, |i| i.backoff_seconds);
+    let failed = info.is_some_and(|i| i.failed);
     format!(
         "\"state\":\"{state}\",\"pid\":{pid},\"seconds\":{},\"want\":{want},\"paused\":{},\"normally\":\"{normally}\",\
          \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":{code},\"last_signal\":{sig},\"restarts\":{restarts},\
-         \"backoff_seconds\":0,\"error\":null",
+         \"backoff_seconds\":{backoff},\"failed\":{failed},\"error\":null",
         status.seconds_since(tai64::now()),
         status.pid != 0 && status.paused,
     )
