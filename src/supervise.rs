@@ -43,6 +43,8 @@ pub struct Policy {
     pub backoff_max: Option<Duration>,
     /// `restart-limit` (`COUNT SECONDS`): after COUNT deaths within SECONDS, stay down.
     pub restart_limit: Option<(u32, Duration)>,
+    /// `notification-fd`: the service writes a newline to this descriptor when it is ready.
+    pub notification_fd: Option<i32>,
 }
 
 impl Default for Policy {
@@ -55,6 +57,7 @@ impl Default for Policy {
             timeout_kill: None,
             backoff_max: None,
             restart_limit: None,
+            notification_fd: None,
         }
     }
 }
@@ -93,6 +96,8 @@ pub const FINISH_STAY_DOWN: i32 = 125;
 pub enum Event {
     /// A byte read from `supervise/control`.
     Letter(u8),
+    /// The service wrote a newline to its notification descriptor.
+    Ready,
     /// The service's process was reaped.
     Exited(Ending),
     /// `./finish` was reaped.
@@ -163,6 +168,9 @@ pub struct Machine {
     /// When the service died lately, for `restart-limit`.
     deaths: std::collections::VecDeque<Instant>,
     failed: bool,
+    /// Whether this run was given a notification descriptor, and when it said it was ready.
+    ready_capable: bool,
+    ready_at: Option<Tai64N>,
 }
 
 /// What `supervise/info` tells beside the 18-byte status.
@@ -176,6 +184,8 @@ pub struct Info {
     pub failed: bool,
     /// The wait before the next restart under `restart-backoff-max`, in seconds.
     pub backoff_seconds: u64,
+    /// For a service with `notification-fd`: since when it is ready (`Some(None)`: not yet).
+    pub ready: Option<Option<Tai64N>>,
 }
 
 impl Info {
@@ -188,8 +198,13 @@ impl Info {
             }
             None => ("-".into(), "-".into()),
         };
+        let ready = match self.ready {
+            None => "-".to_string(),
+            Some(None) => "0".to_string(),
+            Some(Some(t)) => String::from_utf8_lossy(&crate::tai64::fmt_label(t)).into_owned(),
+        };
         format!(
-            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\n",
+            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\n",
             u8::from(self.finishing),
             self.restarts,
             u8::from(self.failed),
@@ -201,7 +216,8 @@ impl Info {
     /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
     pub fn unpack(text: &[u8]) -> Option<Info> {
         let text = std::str::from_utf8(text).ok()?;
-        let mut info = Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0 };
+        let mut info =
+            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0, ready: None };
         let (mut code, mut sig) = (None, None);
         for line in text.lines() {
             let (name, value) = line.split_once(' ')?;
@@ -212,6 +228,8 @@ impl Info {
                 "restarts" => info.restarts = value.parse().ok()?,
                 "failed" => info.failed = value == "1",
                 "backoff" => info.backoff_seconds = value.parse().ok()?,
+                "ready" if value == "0" => info.ready = Some(None),
+                "ready" => info.ready = crate::tai64::parse_label(value.as_bytes()).map(Some),
                 _ => {}
             }
         }
@@ -245,6 +263,8 @@ impl Machine {
             backoff: RESTART_SPACING,
             deaths: std::collections::VecDeque::new(),
             failed: false,
+            ready_capable: false,
+            ready_at: None,
         }
     }
 
@@ -279,6 +299,7 @@ impl Machine {
             restarts: self.starts.saturating_sub(1),
             failed: self.failed,
             backoff_seconds: if self.policy.backoff_max.is_some() { self.backoff.as_secs() } else { 0 },
+            ready: (self.ready_capable && self.pid != 0).then_some(self.ready_at),
         }
     }
 
@@ -304,6 +325,8 @@ impl Machine {
         self.not_before = Some(now.mono + RESTART_SPACING);
         self.start_pending = false;
         self.starts += 1;
+        self.ready_capable = self.policy.notification_fd.is_some();
+        self.ready_at = None;
     }
 
     /// The binary could not start `./finish`: go on as if it had run.
@@ -445,8 +468,17 @@ impl Machine {
                 let a = self.handle(Event::Letter(b'd'), now);
                 a.merge(self.handle(Event::Letter(b'x'), now))
             }
+            Event::Ready => {
+                if up && self.ready_capable && self.ready_at.is_none() {
+                    self.ready_at = Some(now.tai);
+                    announce
+                } else {
+                    Actions::default()
+                }
+            }
             Event::Exited(ending) => {
                 self.pid = 0;
+                self.ready_at = None;
                 self.stamp = now.tai;
                 self.kill_deadline = None;
                 self.last_ending = Some(ending);
@@ -757,6 +789,7 @@ mod tests {
                 restarts: 7,
                 failed: true,
                 backoff_seconds: 8,
+                ready: Some(Some(c.now().tai)),
             },
             Info {
                 finishing: false,
@@ -764,8 +797,9 @@ mod tests {
                 restarts: 0,
                 failed: false,
                 backoff_seconds: 0,
+                ready: Some(None),
             },
-            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0 },
+            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0, ready: None },
         ] {
             assert_eq!(Info::unpack(&info.pack()), Some(info));
         }

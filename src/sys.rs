@@ -415,14 +415,31 @@ pub fn poll_read<const N: usize>(
     fds: [BorrowedFd; N],
     timeout: Option<std::time::Duration>,
 ) -> Result<[bool; N], Errno> {
-    let mut pfds = fds.map(|fd| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 });
-    // Round up, so that a wait for a deadline never wakes just before it.
+    poll_raw(fds.map(|fd| fd.as_raw_fd()), timeout)
+}
+
+/// Like [`poll_read`] over raw descriptors, where -1 stands for none.
+pub fn poll_raw<const N: usize>(
+    fds: [libc::c_int; N],
+    timeout: Option<std::time::Duration>,
+) -> Result<[bool; N], Errno> {
+    let mut pfds = fds.map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
     let ms = timeout.map_or(-1, |d| d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
     // SAFETY: pfds is a valid array of N pollfds.
     match Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, ms) }) {
         Err(Errno::EINTR) => Ok([false; N]),
         Err(e) => Err(e),
         Ok(_) => Ok(pfds.map(|p| p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0)),
+    }
+}
+
+/// In a child before exec: makes `from` descriptor `to`, open across exec. Async-signal-safe.
+pub fn move_fd(from: libc::c_int, to: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: dup2 and fcntl on descriptors of this process.
+    if from == to {
+        Errno::result(unsafe { libc::fcntl(to, libc::F_SETFD, 0) }).map(drop)
+    } else {
+        Errno::result(unsafe { libc::dup2(from, to) }).map(drop)
     }
 }
 

@@ -247,3 +247,37 @@ fn restart_backoff_and_limit() {
     assert!((0.9..1.6).contains(&(s[2] - s[1])), "daemontools spacing: {:.2} s", s[2] - s[1]);
     assert!(!stdout(&sb.run(bin("svstat"), &["plain"])).contains("failed"));
 }
+
+#[test]
+fn readiness_through_notification_fd() {
+    let sb = Sandbox::new();
+    // Ready once it has written its file; says so on fd 5.
+    sb.service("web", "sleep 0.3\necho prepared > prepared\necho >&5\nexec sleep 100\n");
+    fs::write(sb.join("web/notification-fd"), "5\n").unwrap();
+    sb.service("plain", "exec sleep 100\n");
+    sb.supervise(&bin("supervise"), "web");
+    sb.supervise(&bin("supervise"), "plain");
+    sb.wait_up("web", 0);
+    sb.wait_up("plain", 0);
+    let json = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(stdout(&sb.run(bin("svstat"), &["-j", dir])).trim()).unwrap()
+    };
+    if !sb.join("web/prepared").exists() {
+        assert_eq!(json("web")["ready"], serde_json::Value::Bool(false));
+        assert!(!stdout(&sb.run(bin("svstat"), &["web"])).contains("ready"));
+    }
+    wait_for(3000, "ready", || json("web")["ready"] == serde_json::Value::Bool(true));
+    assert!(sb.join("web/prepared").exists(), "ready before the service said so");
+    let text = stdout(&sb.run(bin("svstat"), &["web"]));
+    assert!(text.starts_with("web: up (pid ") && text.ends_with(" seconds, ready 0 seconds\n"), "{text}");
+    // Without notification-fd: daemontools' line, and ready is null.
+    let plain = stdout(&sb.run(bin("svstat"), &["plain"]));
+    assert!(plain.ends_with(" seconds\n") && !plain.contains("ready"), "{plain}");
+    assert_eq!(json("plain")["ready"], serde_json::Value::Null);
+    // A restart is not ready until it says so again.
+    let pid = sb.status("web").pid;
+    sb.run(bin("svc"), &["-k", "web"]);
+    sb.wait_up("web", pid);
+    assert_eq!(json("web")["ready"], serde_json::Value::Bool(false));
+    wait_for(3000, "ready again", || json("web")["ready"] == serde_json::Value::Bool(true));
+}

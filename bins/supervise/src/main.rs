@@ -8,7 +8,8 @@
 //! `finish` (run after `run` exits, with `EXITCODE SIGNAL DIRNAME`),
 //! `timeout-finish` (ms, default 5000), `down-signal` (a name such as
 //! `SIGINT`), `timeout-kill` (ms), `restart-backoff-max` (s),
-//! `restart-limit` (`COUNT SECONDS`); letters `q`, `1`, `2`; and
+//! `restart-limit` (`COUNT SECONDS`), `notification-fd` (the service writes a
+//! newline to that descriptor when ready); letters `q`, `1`, `2`; and
 //! `supervise/info` beside the unchanged status, for `svstat -j`.
 //!
 //! One thread, one `poll` over the self-pipe and the control FIFO.
@@ -18,7 +19,7 @@ use daemontools::supervise::{Actions, Ending, Event, Machine, Now, Policy};
 use daemontools::sys::{self, Argv, AtomicStep, SelfPipe};
 use daemontools::{svdir, tai64, Errno};
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,8 @@ struct Supervise<'a> {
     machine: Machine,
     run: Argv,
     start_failed: Vec<u8>,
+    /// The read end of the running service's notification descriptor, until it says it is ready.
+    ready_pipe: Option<OwnedFd>,
 }
 
 /// The first line of a small file in the service directory, if it exists.
@@ -86,6 +89,7 @@ fn policy() -> Policy {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|&s| s > 0)
             .map(Duration::from_secs),
+        notification_fd: setting("notification-fd").and_then(|v| v.parse::<i32>().ok()).filter(|&n| n >= 3),
         restart_limit: setting("restart-limit").and_then(|v| {
             let mut words = v.split_whitespace();
             let count = words.next()?.parse::<u32>().ok().filter(|&c| c > 0)?;
@@ -113,7 +117,19 @@ impl Supervise<'_> {
     }
 
     fn start(&mut self) {
-        match sys::spawn(&self.run, &self.start_failed, || Ok(())) {
+        self.ready_pipe = None;
+        let notify = self.machine.policy.notification_fd.and_then(|n| {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
+            sys::set_nonblocking(w.as_fd(), false).ok()?;
+            Some((r, w, n))
+        });
+        let w = notify.as_ref().map(|(_, w, n)| (w.as_raw_fd(), *n));
+        let started = sys::spawn(&self.run, &self.start_failed, || match w {
+            Some((from, to)) => sys::move_fd(from, to),
+            None => Ok(()),
+        });
+        self.ready_pipe = notify.map(|(r, ..)| r);
+        match started {
             Ok(pid) => self.machine.started(pid, now()),
             Err(e) => {
                 say(Level::Warning, &[b"unable to fork for ", self.dir, b": ", errstr(e).as_bytes()]);
@@ -211,6 +227,7 @@ fn main() {
         machine: Machine::new(normally_up, now()),
         run: Argv::new("./run", &["./run"]).expect("no NUL"),
         start_failed: [b"supervise: warning: unable to start ", dir, b"/run: "].concat(),
+        ready_pipe: None,
     };
     // The status exists before `ok` does, so whoever finds `ok` finds a status.
     sv.announce();
@@ -224,13 +241,27 @@ fn main() {
     let mut buf = [0u8; 64];
     loop {
         let timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
-        let [_, control_ready] = sys::poll_read([pipe.fd(), control.as_fd()], timeout)
-            .unwrap_or_else(|e| fail(b"unable to poll in ", b"", e));
+        let ready_fd = sv.ready_pipe.as_ref().map_or(-1, |r| r.as_raw_fd());
+        let [_, control_ready, notified] =
+            sys::poll_raw([pipe.fd().as_raw_fd(), control.as_raw_fd(), ready_fd], timeout)
+                .unwrap_or_else(|e| fail(b"unable to poll in ", b"", e));
+        if notified {
+            // A newline says ready; the end of file, that it never will be.
+            match nix::unistd::read(sv.ready_pipe.as_ref().expect("polled").as_fd(), &mut buf) {
+                Ok(n) if buf[..n].contains(&b'\n') => {
+                    sv.ready_pipe = None;
+                    sv.handle(Event::Ready);
+                }
+                Ok(0) => sv.ready_pipe = None,
+                _ => {}
+            }
+        }
 
         let signals = pipe.drain();
         if signals.contains(libc::SIGCHLD) {
             while let Some((pid, status)) = sys::reap() {
                 if pid == sv.machine.pid() {
+                    sv.ready_pipe = None;
                     sv.handle(Event::Exited(Ending::from_wait(status)));
                 } else if pid == sv.machine.finish_pid() {
                     sv.handle(Event::FinishExited(Ending::from_wait(status)));

@@ -32,9 +32,18 @@ fn describe() -> String {
     }
     match svdir::read_status() {
         Ok(status) => {
-            let mut text = status.describe(normally_up, tai64::now());
-            // Only when restart-limit stopped it: otherwise daemontools' text to the byte.
-            if std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b)).is_some_and(|i| i.failed) {
+            let now = tai64::now();
+            let mut text = status.describe(normally_up, now);
+            // Only for a service with notification-fd, or stopped by restart-limit:
+            // otherwise daemontools' text to the byte.
+            let info = std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b));
+            if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
+                text += &format!(
+                    ", ready {} seconds",
+                    tai64::unix_secs(now).saturating_sub(tai64::unix_secs(since)).max(0)
+                );
+            }
+            if info.is_some_and(|i| i.failed) {
                 text += ", failed";
             }
             text
@@ -115,11 +124,17 @@ fn describe_json() -> String {
     let restarts = info.map_or("null".to_string(), |i| i.restarts.to_string());
     let backoff = info.map_or(0, |i| i.backoff_seconds);
     let failed = info.is_some_and(|i| i.failed);
+    let now = tai64::now();
+    let (ready, ready_seconds) = match info.and_then(|i| i.ready).filter(|_| status.pid != 0) {
+        None => ("null".to_string(), "null".to_string()),
+        Some(None) => ("false".to_string(), "null".to_string()),
+        Some(Some(t)) => ("true".to_string(), (tai64::unix_secs(now) - tai64::unix_secs(t)).max(0).to_string()),
+    };
     format!(
         "\"state\":\"{state}\",\"pid\":{pid},\"seconds\":{},\"want\":{want},\"paused\":{},\"normally\":\"{normally}\",\
-         \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":{code},\"last_signal\":{sig},\"restarts\":{restarts},\
+         \"ready\":{ready},\"ready_seconds\":{ready_seconds},\"last_exit_code\":{code},\"last_signal\":{sig},\"restarts\":{restarts},\
          \"backoff_seconds\":{backoff},\"failed\":{failed},\"error\":null",
-        status.seconds_since(tai64::now()),
+        status.seconds_since(now),
         status.pid != 0 && status.paused,
     )
 }
