@@ -16,5 +16,6 @@ pub mod supervise;
 pub mod svdir;
 pub mod sys;
 pub mod tai64;
+pub mod waiting;
 
 pub use nix::errno::Errno;

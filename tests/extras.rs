@@ -281,3 +281,58 @@ fn readiness_through_notification_fd() {
     assert_eq!(json("web")["ready"], serde_json::Value::Bool(false));
     wait_for(3000, "ready again", || json("web")["ready"] == serde_json::Value::Bool(true));
 }
+
+#[test]
+fn svc_waits_woken_by_the_change() {
+    let sb = Sandbox::new();
+    // Takes 300 ms to stop after TERM; notes when it is about to exit.
+    sb.service("web", "trap 'sleep 0.3; date +%s.%N > stopped; exit 0' TERM\nwhile :; do sleep 0.02; done\n");
+    write_script(&sb.join("web/finish"), "sleep 0.3\n");
+    sb.supervise(&bin("supervise"), "web");
+    sb.wait_up("web", 0);
+    let since_epoch = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    // -wd: returns when the service is down, not before, and soon after.
+    let o = sb.run(bin("svc"), &["-d", "-wd", "web"]);
+    let returned = since_epoch();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sb.status("web").pid, 0);
+    let stopped: f64 = read(&sb, "web/stopped").trim().parse().unwrap();
+    let late = returned - stopped;
+    eprintln!("svc -wd returned {:.1} ms after the service's last moment", late * 1000.0);
+    assert!(late < 0.25, "svc -wd returned {late:.3} s after the change: polling, not woken");
+    // -wD waits for finish too.
+    sb.run(bin("svc"), &["-u", "-wu", "web"]);
+    let t = Instant::now();
+    let o = sb.run(bin("svc"), &["-d", "-wD", "web"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(t.elapsed() >= Duration::from_millis(550), "returned before finish was done: {:?}", t.elapsed());
+    // -wr: a new pid.
+    assert_eq!(sb.run(bin("svc"), &["-u", "-wU", "web"]).status.code(), Some(0));
+    let pid = sb.status("web").pid;
+    let o = sb.run(bin("svc"), &["-k", "-wr", "web"]);
+    assert_eq!(o.status.code(), Some(0));
+    let now = sb.status("web").pid;
+    assert!(now != 0 && now != pid);
+    // Timeout: 99 and the service named; usage: 100.
+    let o = sb.run(bin("svc"), &["-wd", "-T", "200", "web"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(99), "svc: fatal: timed out waiting for web\n".to_string()));
+    assert_eq!(sb.run(bin("svc"), &["-wz", "web"]).status.code(), Some(100));
+    assert_eq!(sb.run(bin("svc"), &["-T", "x", "web"]).status.code(), Some(100));
+    // -dx -wD: service and supervise both gone.
+    let o = sb.run(bin("svc"), &["-dx", "-wD", "web"]);
+    assert_eq!(o.status.code(), Some(0));
+    wait_for(2000, "supervise to exit", || !supervised(&sb, "web"));
+    // Waiting for up where no supervise runs: 111 at once.
+    let o = sb.run(bin("svc"), &["-wu", "web"]);
+    assert_eq!(o.status.code(), Some(111), "{}", stderr(&o));
+    assert!(fs::read_dir(sb.join("web/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
+}
+
+fn supervised(sb: &Sandbox, dir: &str) -> bool {
+    let ok = std::ffi::CString::new(sb.join(dir).join("supervise/ok").to_str().unwrap()).unwrap();
+    let fd = unsafe { libc::open(ok.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
+    if fd >= 0 {
+        unsafe { libc::close(fd) };
+    }
+    fd >= 0
+}

@@ -114,6 +114,8 @@ impl Supervise<'_> {
             };
             say(Level::Warning, &[what, self.dir, path, errstr(e).as_bytes()]);
         }
+        // `svc -w` and the like: woken by the change itself.
+        daemontools::waiting::notify();
     }
 
     fn start(&mut self) {
