@@ -171,11 +171,15 @@ pub struct Machine {
     /// Whether this run was given a notification descriptor, and when it said it was ready.
     ready_capable: bool,
     ready_at: Option<Tai64N>,
+    /// The running process was told to stop (`d`, `t`, `k`): its death is no crash.
+    stop_asked: bool,
 }
 
 /// What `supervise/info` tells beside the 18-byte status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Info {
+    /// The pid the status says, so that an info left by another supervise is not believed.
+    pub pid: u32,
     pub finishing: bool,
     pub last_ending: Option<Ending>,
     /// Starts since supervise started, the first excluded.
@@ -204,7 +208,8 @@ impl Info {
             Some(Some(t)) => String::from_utf8_lossy(&crate::tai64::fmt_label(t)).into_owned(),
         };
         format!(
-            "finishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\n",
+            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\n",
+            self.pid,
             u8::from(self.finishing),
             self.restarts,
             u8::from(self.failed),
@@ -216,12 +221,20 @@ impl Info {
     /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
     pub fn unpack(text: &[u8]) -> Option<Info> {
         let text = std::str::from_utf8(text).ok()?;
-        let mut info =
-            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0, ready: None };
+        let mut info = Info {
+            pid: 0,
+            finishing: false,
+            last_ending: None,
+            restarts: 0,
+            failed: false,
+            backoff_seconds: 0,
+            ready: None,
+        };
         let (mut code, mut sig) = (None, None);
         for line in text.lines() {
             let (name, value) = line.split_once(' ')?;
             match name {
+                "pid" => info.pid = value.parse().ok()?,
                 "finishing" => info.finishing = value == "1",
                 "last_exit_code" => code = value.parse::<i32>().ok(),
                 "last_signal" => sig = value.parse::<i32>().ok(),
@@ -265,6 +278,7 @@ impl Machine {
             failed: false,
             ready_capable: false,
             ready_at: None,
+            stop_asked: false,
         }
     }
 
@@ -294,6 +308,7 @@ impl Machine {
     /// What `supervise/info` says now.
     pub fn info(&self) -> Info {
         Info {
+            pid: self.pid,
             finishing: self.finish_pid != 0,
             last_ending: self.last_ending,
             restarts: self.starts.saturating_sub(1),
@@ -327,6 +342,7 @@ impl Machine {
         self.starts += 1;
         self.ready_capable = self.policy.notification_fd.is_some();
         self.ready_at = None;
+        self.stop_asked = false;
     }
 
     /// The binary could not start `./finish`: go on as if it had run.
@@ -364,8 +380,12 @@ impl Machine {
         Actions { exit: self.exiting && self.pid == 0 && self.finish_pid == 0, ..Actions::default() }
     }
 
-    /// The restart policy's bookkeeping at each death of the service.
+    /// The restart policy's bookkeeping at each death of the service that
+    /// nobody asked for (wanted up, not told to stop).
     fn count_death(&mut self, now: Now) {
+        if self.stop_asked || self.want != Want::Up {
+            return;
+        }
         let ran = self.last_start.map_or(Duration::ZERO, |t| now.mono.saturating_duration_since(t));
         if let Some(max) = self.policy.backoff_max {
             // This restart waits `backoff` from now; the next one twice as long.
@@ -418,6 +438,7 @@ impl Machine {
                 let mut a = announce;
                 if up {
                     self.paused = false;
+                    self.stop_asked = true;
                     a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
                     if let Some(t) = self.policy.timeout_kill {
                         self.kill_deadline.get_or_insert(now.mono + t);
@@ -429,6 +450,9 @@ impl Machine {
                 self.want = Want::Up;
                 self.failed = false;
                 self.deaths.clear();
+                self.kill_deadline = None;
+                // Asked for: daemontools' spacing, not the back-off.
+                self.not_before = self.last_start.map(|t| t + RESTART_SPACING);
                 if up {
                     announce
                 } else {
@@ -437,6 +461,7 @@ impl Machine {
             }
             Event::Letter(b'o') => {
                 self.want = Want::Nothing;
+                self.kill_deadline = None;
                 if up {
                     announce
                 } else {
@@ -454,8 +479,14 @@ impl Machine {
             Event::Letter(b'h') => signal(libc::SIGHUP),
             Event::Letter(b'a') => signal(libc::SIGALRM),
             Event::Letter(b'i') => signal(libc::SIGINT),
-            Event::Letter(b't') => signal(libc::SIGTERM),
-            Event::Letter(b'k') => signal(libc::SIGKILL),
+            Event::Letter(b't') => {
+                self.stop_asked |= up;
+                signal(libc::SIGTERM)
+            }
+            Event::Letter(b'k') => {
+                self.stop_asked |= up;
+                signal(libc::SIGKILL)
+            }
             Event::Letter(b'q') => signal(libc::SIGQUIT),
             Event::Letter(b'1') => signal(libc::SIGUSR1),
             Event::Letter(b'2') => signal(libc::SIGUSR2),
@@ -784,6 +815,7 @@ mod tests {
         }
         for info in [
             Info {
+                pid: 42,
                 finishing: true,
                 last_ending: Some(Ending::Signal(9)),
                 restarts: 7,
@@ -792,6 +824,7 @@ mod tests {
                 ready: Some(Some(c.now().tai)),
             },
             Info {
+                pid: 0,
                 finishing: false,
                 last_ending: Some(Ending::Exit(3)),
                 restarts: 0,
@@ -799,7 +832,15 @@ mod tests {
                 backoff_seconds: 0,
                 ready: Some(None),
             },
-            Info { finishing: false, last_ending: None, restarts: 0, failed: false, backoff_seconds: 0, ready: None },
+            Info {
+                pid: 0,
+                finishing: false,
+                last_ending: None,
+                restarts: 0,
+                failed: false,
+                backoff_seconds: 0,
+                ready: None,
+            },
         ] {
             assert_eq!(Info::unpack(&info.pack()), Some(info));
         }
@@ -847,5 +888,28 @@ mod tests {
         assert!(!m.handle(Event::Timer, c.advance(5000)).start);
         assert!(letter(&mut m, &c, b'u').start);
         assert!(!m.info().failed);
+    }
+
+    #[test]
+    fn asked_for_stops_are_not_crashes_and_u_cancels_the_kill() {
+        let mut c = Clock::new();
+        let policy = Policy {
+            backoff_max: Some(Duration::from_secs(30)),
+            restart_limit: Some((2, Duration::from_secs(60))),
+            timeout_kill: Some(Duration::from_millis(500)),
+            ..Policy::default()
+        };
+        let mut m = with_policy(&c, policy);
+        for pid in 43..47 {
+            letter(&mut m, &c, b't');
+            let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(1500));
+            assert!(a.start, "a restart asked for with t waits no back-off");
+            m.started(pid, c.now());
+        }
+        assert!(!m.info().failed);
+        // d then u at once: the kill is off.
+        letter(&mut m, &c, b'd');
+        letter(&mut m, &c, b'u');
+        assert_eq!(m.handle(Event::Timer, c.advance(600)).signals, [None, None]);
     }
 }

@@ -28,9 +28,18 @@ pub fn notify() {
         }
         let path = Path::new(EVENT).join(&name);
         let Ok(c) = cstr(&path) else { continue };
-        match crate::sys::open_write(&c) {
+        // Only a FIFO, never through a symlink: supervise may run as root.
+        // SAFETY: open with a valid path; the fd is ours.
+        let fd =
+            unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+        match Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }) {
             Ok(fd) => {
-                let _ = nix::unistd::write(fd.as_fd(), b"!");
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                let fifo =
+                    unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+                if fifo {
+                    let _ = nix::unistd::write(fd.as_fd(), b"!");
+                }
             }
             // Nobody reads it: its waiter is gone.
             Err(Errno::ENXIO) => {
@@ -66,8 +75,10 @@ impl Waiter {
         let c = cstr(&temp)?;
         let _ = std::fs::remove_file(&temp);
         crate::sys::mkfifo(&c, 0o600)?;
+        // Read-write: a FIFO opened for reading alone reports a hang-up for
+        // good once supervise's first write end closes, and poll would spin.
         // SAFETY: open with a valid path; the fd is ours.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC) };
         let fd = Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })?;
         std::fs::rename(&temp, &path).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
         Ok(Waiter { fd, path })

@@ -37,7 +37,8 @@ fn usage(c: u8) -> ! {
 /// A directory's status and info, read by path; `None` when there is no status.
 fn state(dir: &Path) -> Option<(Status, Option<Info>)> {
     let status = Status::unpack(&std::fs::read(dir.join("supervise/status")).ok()?)?;
-    let info = std::fs::read(dir.join("supervise/info")).ok().and_then(|b| Info::unpack(&b));
+    let info =
+        std::fs::read(dir.join("supervise/info")).ok().and_then(|b| Info::unpack(&b)).filter(|i| i.pid == status.pid);
     Some((status, info))
 }
 
@@ -62,8 +63,9 @@ fn wait(goal: Goal, waiting: &[(std::ffi::OsString, Option<Waiter>, u32)], timeo
         if pending.is_empty() {
             return 0;
         }
+        // Nobody left to make the change (a supervise killed leaves its last status).
         for dir in &pending {
-            if !goal.reachable_unsupervised() && !supervised(Path::new(dir)) {
+            if !supervised(Path::new(dir)) {
                 say(Level::Fatal, &[b"unable to wait for ", dir.as_bytes(), b": supervise not running"]);
                 return EXIT_TEMP;
             }

@@ -19,6 +19,12 @@ fn die(what: &[u8], e: Errno) -> ! {
     std::process::exit(EXIT_TEMP)
 }
 
+/// `supervise/info`, written by our supervise only, and believed only when
+/// it speaks of the process the status does (a stale one is ignored).
+fn info_for(status: &Status) -> Option<Info> {
+    std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b)).filter(|i| i.pid == status.pid)
+}
+
 /// The text after `DIR: ` for the service directory we are in.
 fn describe() -> String {
     let normally_up = match svdir::normally_up() {
@@ -36,7 +42,7 @@ fn describe() -> String {
             let mut text = status.describe(normally_up, now);
             // Only for a service with notification-fd, or stopped by restart-limit:
             // otherwise daemontools' text to the byte.
-            let info = std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b));
+            let info = info_for(&status);
             if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
                 text += &format!(
                     ", ready {} seconds",
@@ -103,8 +109,7 @@ fn describe_json() -> String {
         Err(StatusError::Read(e)) => return error(format!("unable to read supervise/status: {}", errstr(e))),
         Err(StatusError::BadFormat) => return error("unable to read supervise/status: bad format".into()),
     };
-    // Written by our supervise only; daemontools' has none.
-    let info = std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b));
+    let info = info_for(&status);
     let state = match (status.pid, info) {
         (0, Some(Info { finishing: true, .. })) => "finishing",
         (0, _) => "down",
