@@ -176,7 +176,7 @@ pub struct Machine {
 }
 
 /// What `supervise/info` tells beside the 18-byte status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Info {
     /// The pid the status says, so that an info left by another supervise is not believed.
     pub pid: u32,
@@ -221,15 +221,7 @@ impl Info {
     /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
     pub fn unpack(text: &[u8]) -> Option<Info> {
         let text = std::str::from_utf8(text).ok()?;
-        let mut info = Info {
-            pid: 0,
-            finishing: false,
-            last_ending: None,
-            restarts: 0,
-            failed: false,
-            backoff_seconds: 0,
-            ready: None,
-        };
+        let mut info = Info::default();
         let (mut code, mut sig) = (None, None);
         for line in text.lines() {
             let (name, value) = line.split_once(' ')?;
@@ -832,15 +824,7 @@ mod tests {
                 backoff_seconds: 0,
                 ready: Some(None),
             },
-            Info {
-                pid: 0,
-                finishing: false,
-                last_ending: None,
-                restarts: 0,
-                failed: false,
-                backoff_seconds: 0,
-                ready: None,
-            },
+            Info::default(),
         ] {
             assert_eq!(Info::unpack(&info.pack()), Some(info));
         }
