@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Memory per supervised service: our supervise against daemontools'
+supervise, runit's runsv and s6's s6-supervise, in one run.
+
+For each system, 50 services running `exec sleep 1000` each get one
+supervisor (started directly, as a scanner would). Once all are up, the
+supervisors' /proc/PID/smaps_rollup gives, per supervisor:
+  rss       resident memory
+  pss       proportional share (shared pages divided among their users)
+  private   private clean + private dirty
+and the same for the scanner alone, started on an empty directory
+(svscan, svscan, runsvdir, s6-svscan). Medians of --runs runs, systems
+alternating; the last lines are our ratios to daemontools' (the target).
+
+    cargo build --release && python3 bench/memory.py [--services 50] [--runs 3]
+
+Service directories live on /dev/shm. Every process started is killed.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OURS = os.path.join(ROOT, "target", "release")
+
+SUPERVISOR = {
+    "ours": lambda d: [os.path.join(OURS, "supervise"), d],
+    "daemontools": lambda d: ["/usr/bin/supervise", d],
+    "runit": lambda d: ["/usr/bin/runsv", d],
+    "s6": lambda d: ["/usr/bin/s6-supervise", d],
+}
+SCANNER = {
+    "ours": lambda d: [os.path.join(OURS, "svscan"), d],
+    "daemontools": lambda d: ["/usr/bin/svscan", d],
+    "runit": lambda d: ["/usr/bin/runsvdir", d],
+    "s6": lambda d: ["/usr/bin/s6-svscan", d],
+}
+
+
+def rollup(pid):
+    """(rss, pss, private) in KiB from /proc/PID/smaps_rollup."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[0].endswith(":"):
+                fields[parts[0][:-1]] = int(parts[1])
+    return fields["Rss"], fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
+
+
+def children(pid):
+    """Pids whose parent is `pid`."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(name))
+            except OSError:
+                pass
+    return out
+
+
+def measure_supervisors(system, n, work):
+    root = os.path.join(work, system)
+    shutil.rmtree(root, ignore_errors=True)
+    dirs = []
+    for i in range(n):
+        d = os.path.join(root, f"s{i}")
+        os.makedirs(d)
+        with open(os.path.join(d, "run"), "w") as f:
+            f.write("#!/bin/sh\nexec sleep 1000\n")
+        os.chmod(os.path.join(d, "run"), 0o755)
+        dirs.append(d)
+    procs = [subprocess.Popen(SUPERVISOR[system](d), stdin=subprocess.DEVNULL, start_new_session=True) for d in dirs]
+    try:
+        deadline = time.monotonic() + 20
+        while any(len(children(p.pid)) != 1 for p in procs):
+            if time.monotonic() > deadline:
+                sys.exit(f"{system}: not every service came up")
+            time.sleep(0.05)
+        time.sleep(0.3)
+        rows = [rollup(p.pid) for p in procs]
+        return tuple(statistics.median(r[i] for r in rows) for i in range(3))
+    finally:
+        for p in procs:
+            for c in children(p.pid):
+                os.kill(c, signal.SIGKILL)
+            p.kill()
+            p.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def measure_scanner(system, work):
+    d = os.path.join(work, f"scan-{system}")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    p = subprocess.Popen(SCANNER[system](d), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.5)
+        return rollup(p.pid)
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--services", type=int, default=50)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--systems", default=",".join(SUPERVISOR))
+    args = ap.parse_args()
+    systems = args.systems.split(",")
+    work = tempfile.mkdtemp(prefix="membench-", dir="/dev/shm")
+    sup = {s: [] for s in systems}
+    scan = {s: [] for s in systems}
+    try:
+        for run in range(args.runs):
+            order = systems[run % len(systems):] + systems[: run % len(systems)]
+            for s in order:
+                sup[s].append(measure_supervisors(s, args.services, work))
+                scan[s].append(measure_scanner(s, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    med = lambda rows, i: statistics.median(r[i] for r in rows)
+    print(f"memory per supervisor, {args.services} services each, median of {args.runs} runs (KiB)")
+    print(f"{'system':<12} {'rss':>6} {'pss':>6} {'private':>8}   scanner: {'rss':>6} {'pss':>6} {'private':>8}")
+    for s in systems:
+        print(f"{s:<12} {med(sup[s], 0):>6.0f} {med(sup[s], 1):>6.0f} {med(sup[s], 2):>8.0f}            "
+              f"{med(scan[s], 0):>6.0f} {med(scan[s], 1):>6.0f} {med(scan[s], 2):>8.0f}")
+    if "ours" in systems and "daemontools" in systems:
+        for what, i in (("pss", 1), ("private", 2)):
+            print(f"ours / daemontools, {what} per supervise: {med(sup['ours'], i) / med(sup['daemontools'], i):.2f} "
+                  f"(target <= 1); scanner: {med(scan['ours'], i) / med(scan['daemontools'], i):.2f}")
+
+
+if __name__ == "__main__":
+    main()
