@@ -29,10 +29,10 @@ pub fn open_read_dir(path: &CStr) -> Result<OwnedFd, Errno> {
 /// In a child before exec: opens `name` onto descriptor `to`, which is left
 /// open across exec. Async-signal-safe.
 pub fn open_onto(name: &CStr, flags: i32, mode: libc::mode_t, to: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: open, dup2 and close are async-signal-safe; the fds are ours.
+    // SAFETY: open and close are async-signal-safe; the fds are ours.
     let fd = Errno::result(unsafe { libc::open(name.as_ptr(), flags, mode as libc::c_uint) })?;
+    move_fd(fd, to)?;
     if fd != to {
-        Errno::result(unsafe { libc::dup2(fd, to) })?;
         unsafe { libc::close(fd) };
     }
     Ok(())

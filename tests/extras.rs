@@ -359,9 +359,5 @@ fn svc_waits_woken_by_the_change() {
 
 fn supervised(sb: &Sandbox, dir: &str) -> bool {
     let ok = std::ffi::CString::new(sb.join(dir).join("supervise/ok").to_str().unwrap()).unwrap();
-    let fd = unsafe { libc::open(ok.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
-    if fd >= 0 {
-        unsafe { libc::close(fd) };
-    }
-    fd >= 0
+    daemontools::sys::open_write(&ok).is_ok()
 }

@@ -78,11 +78,15 @@ fn wait(goal: Goal, waiting: &[(std::ffi::OsString, Option<Waiter>, u32)], timeo
         }
         // Woken by supervise; once a second anyway, for a supervise that does not tell (daemontools').
         let wait = left.map_or(Duration::from_secs(1), |l| l.min(Duration::from_secs(1)));
-        let mut fds = [-1; 64];
-        for (slot, (_, w, _)) in fds.iter_mut().zip(waiting) {
-            *slot = w.as_ref().map_or(-1, |w| w.fd());
-        }
-        let _ = daemontools::sys::poll_raw(fds, Some(wait));
+        let mut fds: Vec<libc::pollfd> = waiting
+            .iter()
+            .filter_map(|(_, w, _)| w.as_ref())
+            .map(|w| libc::pollfd { fd: w.fd(), events: libc::POLLIN, revents: 0 })
+            .collect();
+        // SAFETY: fds is a valid array of that many pollfds.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait.as_nanos().div_ceil(1_000_000) as libc::c_int)
+        };
         waiting.iter().filter_map(|(_, w, _)| w.as_ref()).for_each(Waiter::drain);
     }
 }

@@ -25,39 +25,50 @@ fn info_for(status: &Status) -> Option<Info> {
     std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b)).filter(|i| i.pid == status.pid)
 }
 
-/// The text after `DIR: ` for the service directory we are in.
-fn describe() -> String {
+/// What the service directory we are in holds, with daemontools' words for what went wrong.
+enum Found {
+    Status { normally_up: bool, status: Status },
+    NotRunning { normally_up: bool },
+    Error(String),
+}
+
+fn look() -> Found {
     let normally_up = match svdir::normally_up() {
         Ok(up) => up,
-        Err(e) => return format!("unable to stat down: {}", errstr(e)),
+        Err(e) => return Found::Error(format!("unable to stat down: {}", errstr(e))),
     };
     match svdir::probe_ok() {
         Ok(()) => {}
-        Err(Errno::ENXIO) => return "supervise not running".into(),
-        Err(e) => return format!("unable to open supervise/ok: {}", errstr(e)),
+        Err(Errno::ENXIO) => return Found::NotRunning { normally_up },
+        Err(e) => return Found::Error(format!("unable to open supervise/ok: {}", errstr(e))),
     }
     match svdir::read_status() {
-        Ok(status) => {
-            let now = tai64::now();
-            let mut text = status.describe(normally_up, now);
-            // Only for a service with notification-fd, or stopped by restart-limit:
-            // otherwise daemontools' text to the byte.
-            let info = info_for(&status);
-            if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
-                text += &format!(
-                    ", ready {} seconds",
-                    tai64::unix_secs(now).saturating_sub(tai64::unix_secs(since)).max(0)
-                );
-            }
-            if info.is_some_and(|i| i.failed) {
-                text += ", failed";
-            }
-            text
-        }
-        Err(StatusError::Open(e)) => format!("unable to open supervise/status: {}", errstr(e)),
-        Err(StatusError::Read(e)) => format!("unable to read supervise/status: {}", errstr(e)),
-        Err(StatusError::BadFormat) => "unable to read supervise/status: bad format".into(),
+        Ok(status) => Found::Status { normally_up, status },
+        Err(StatusError::Open(e)) => Found::Error(format!("unable to open supervise/status: {}", errstr(e))),
+        Err(StatusError::Read(e)) => Found::Error(format!("unable to read supervise/status: {}", errstr(e))),
+        Err(StatusError::BadFormat) => Found::Error("unable to read supervise/status: bad format".into()),
     }
+}
+
+/// The text after `DIR: ` for the service directory we are in.
+fn describe() -> String {
+    let (normally_up, status) = match look() {
+        Found::Status { normally_up, status } => (normally_up, status),
+        Found::NotRunning { .. } => return "supervise not running".into(),
+        Found::Error(text) => return text,
+    };
+    let now = tai64::now();
+    let mut text = status.describe(normally_up, now);
+    // Only for a service with notification-fd, or stopped by restart-limit:
+    // otherwise daemontools' text to the byte.
+    let info = info_for(&status);
+    if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
+        text += &format!(", ready {} seconds", tai64::unix_secs(now).saturating_sub(tai64::unix_secs(since)).max(0));
+    }
+    if info.is_some_and(|i| i.failed) {
+        text += ", failed";
+    }
+    text
 }
 
 /// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
@@ -74,41 +85,25 @@ fn json_str(bytes: &[u8]) -> String {
     out + "\""
 }
 
-/// The JSON fields after `"dir":...` for a directory that cannot be read.
-fn json_error(text: String) -> String {
+/// The JSON fields after `"dir":...` when there is no status to show.
+fn json_without_status(state: &str, normally: Option<bool>, error: Option<&str>) -> String {
+    let normally = normally.map_or("null", |up| if up { "\"up\"" } else { "\"down\"" });
+    let error = error.map_or("null".to_string(), |e| json_str(e.as_bytes()));
     format!(
-        "\"state\":\"error\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\"normally\":null,\
-         \"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\"last_signal\":null,\"restarts\":null,\
-         \"backoff_seconds\":null,\"failed\":null,\"error\":{}",
-        json_str(text.as_bytes())
+        "\"state\":\"{state}\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\
+         \"normally\":{normally},\"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\
+         \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"failed\":null,\"error\":{error}"
     )
 }
 
 /// The JSON fields after `"dir":...` for the service directory we are in.
 fn describe_json() -> String {
-    let error = json_error;
-    let normally_up = match svdir::normally_up() {
-        Ok(up) => up,
-        Err(e) => return error(format!("unable to stat down: {}", errstr(e))),
+    let (normally_up, status) = match look() {
+        Found::Status { normally_up, status } => (normally_up, status),
+        Found::NotRunning { normally_up } => return json_without_status("not running", Some(normally_up), None),
+        Found::Error(text) => return json_without_status("error", None, Some(&text)),
     };
     let normally = if normally_up { "up" } else { "down" };
-    match svdir::probe_ok() {
-        Ok(()) => {}
-        Err(Errno::ENXIO) => {
-            return format!(
-                "\"state\":\"not running\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\
-                 \"normally\":\"{normally}\",\"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\
-                 \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"failed\":null,\"error\":null"
-            )
-        }
-        Err(e) => return error(format!("unable to open supervise/ok: {}", errstr(e))),
-    }
-    let status: Status = match svdir::read_status() {
-        Ok(status) => status,
-        Err(StatusError::Open(e)) => return error(format!("unable to open supervise/status: {}", errstr(e))),
-        Err(StatusError::Read(e)) => return error(format!("unable to read supervise/status: {}", errstr(e))),
-        Err(StatusError::BadFormat) => return error("unable to read supervise/status: bad format".into()),
-    };
     let info = info_for(&status);
     let state = match (status.pid, info) {
         (0, Some(Info { finishing: true, .. })) => "finishing",
@@ -158,7 +153,7 @@ fn main() {
             (Err(e), false) => [dir.as_bytes(), b": unable to chdir: ", errstr(e).as_bytes()].concat(),
             (Ok(()), true) => format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json()).into_bytes(),
             (Err(e), true) => {
-                let fields = json_error(format!("unable to chdir: {}", errstr(e)));
+                let fields = json_without_status("error", None, Some(&format!("unable to chdir: {}", errstr(e))));
                 format!("{{\"dir\":{},{fields}}}", json_str(dir.as_bytes())).into_bytes()
             }
         };
