@@ -8,11 +8,14 @@ supervisors' /proc/PID/smaps_rollup gives, per supervisor:
   rss       resident memory
   pss       proportional share (shared pages divided among their users)
   private   private clean + private dirty
+  anonymous the scanner's heap, stack and data (Pss_Anon): what it costs
+            beyond the pages of its executable, which a lone process does
+            not share (and which a freshly built file counts as dirty)
 and the same for the scanner alone, started on an empty directory
 (svscan, svscan, runsvdir, s6-svscan). Medians of --runs runs, systems
 alternating; the last lines are our ratios to daemontools' (the target).
 
-    cargo build --release && python3 bench/memory.py [--services 50] [--runs 3]
+    cargo build --release && python3 bench/memory.py [--services 50] [--runs 3] [--json FILE]
 
 Service directories live on /dev/shm. Every process started is killed.
 """
@@ -27,15 +30,10 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OURS = os.path.join(ROOT, "target", "release")
+import report
 
-SUPERVISOR = {
-    "ours": lambda d: [os.path.join(OURS, "supervise"), d],
-    "daemontools": lambda d: ["/usr/bin/supervise", d],
-    "runit": lambda d: ["/usr/bin/runsv", d],
-    "s6": lambda d: ["/usr/bin/s6-supervise", d],
-}
+OURS = report.OURS
+SUPERVISOR = report.SUPERVISOR
 SCANNER = {
     "ours": lambda d: [os.path.join(OURS, "svscan"), d],
     "daemontools": lambda d: ["/usr/bin/svscan", d],
@@ -52,7 +50,7 @@ def rollup(pid):
             parts = line.split()
             if len(parts) >= 3 and parts[0].endswith(":"):
                 fields[parts[0][:-1]] = int(parts[1])
-    return fields["Rss"], fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
+    return fields["Rss"], fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"], fields["Pss_Anon"]
 
 
 def children(pid):
@@ -89,7 +87,7 @@ def measure_supervisors(system, n, work):
             time.sleep(0.05)
         time.sleep(0.3)
         rows = [rollup(p.pid) for p in procs]
-        return tuple(statistics.median(r[i] for r in rows) for i in range(3))
+        return tuple(statistics.median(r[i] for r in rows) for i in range(4))
     finally:
         for p in procs:
             for c in children(p.pid):
@@ -119,6 +117,7 @@ def main():
     ap.add_argument("--services", type=int, default=50)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--systems", default=",".join(SUPERVISOR))
+    ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     systems = args.systems.split(",")
     work = tempfile.mkdtemp(prefix="membench-", dir="/dev/shm")
@@ -132,17 +131,19 @@ def main():
                 scan[s].append(measure_scanner(s, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    med = lambda rows, i: statistics.median(r[i] for r in rows)
-    print(f"memory per supervisor, {args.services} services each, median of {args.runs} runs (KiB)")
-    print(f"{'system':<12} {'rss':>6} {'pss':>6} {'private':>8}   scanner: {'rss':>6} {'pss':>6} {'private':>8}")
-    for s in systems:
-        print(f"{s:<12} {med(sup[s], 0):>6.0f} {med(sup[s], 1):>6.0f} {med(sup[s], 2):>8.0f}            "
-              f"{med(scan[s], 0):>6.0f} {med(scan[s], 1):>6.0f} {med(scan[s], 2):>8.0f}")
-    if "ours" in systems and "daemontools" in systems:
-        for what, i in (("pss", 1), ("private", 2)):
-            print(f"ours / daemontools, {what} per supervise: {med(sup['ours'], i) / med(sup['daemontools'], i):.2f} "
-                  f"(target <= 1); scanner: {med(scan['ours'], i) / med(scan['daemontools'], i):.2f}")
+    def med(got, i):
+        return {s: statistics.median(r[i] for r in got[s]) for s in systems}
 
+    rows = [
+        report.row("memory per supervise: private", "KiB", med(sup, 2), against="daemontools", target=1.0),
+        report.row("memory per supervise: Pss", "KiB", med(sup, 1), against="daemontools", target=1.0),
+        report.row("memory per supervise: RSS", "KiB", med(sup, 0), against="daemontools"),
+        report.row("scanner alone: private", "KiB", med(scan, 2), against="daemontools", target=1.0),
+        report.row("scanner alone: Pss", "KiB", med(scan, 1), against="daemontools", target=1.0),
+        report.row("scanner alone: anonymous", "KiB", med(scan, 3), against="daemontools"),
+    ]
+    print(f"memory per supervisor, {args.services} services each, and the scanner alone; median of {args.runs} runs")
+    report.emit(rows, args.json)
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ median of --runs runs, the systems alternating run by run.
 Then tai64nlocal (ours and daemontools') turns a million labelled lines
 into local time: wall and CPU time, median of --runs.
 
-    cargo build --release && python3 bench/multilog_throughput.py [--mb 200] [--runs 3]
+    cargo build --release && python3 bench/multilog_throughput.py [--mb 200] [--runs 3] [--json FILE]
 
 Everything lives on /dev/shm (a tmpfs) so that disk noise stays out.
 """
@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target", "release")
@@ -126,6 +128,7 @@ def main():
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     systems = args.systems.split(",")
     for s in systems:
@@ -147,19 +150,13 @@ def main():
                 walls[s].append(wall)
                 cpus[s].append(cpu)
         print(f"logger throughput: {size / 1e6:.0f} MB, {lines} lines of {LINE} bytes, median of {args.runs} runs")
-        print(f"{'system':<12} {'MB/s':>8} {'CPU s/GB':>9}")
         mbs = {s: size / 1e6 / statistics.median(walls[s]) for s in systems}
         cpg = {s: statistics.median(cpus[s]) / (size / 1e9) for s in systems}
-        for s in systems:
-            print(f"{s:<12} {mbs[s]:>8.0f} {cpg[s]:>9.2f}")
-        peers = [s for s in systems if s not in ("ours", "cat")]
-        if "ours" in systems and peers:
-            fast = max(peers, key=lambda s: mbs[s])
-            lean = min(peers, key=lambda s: cpg[s])
-            print(f"ours / fastest peer ({fast}): {mbs['ours'] / mbs[fast]:.2f}x the MB/s (target >= 3)")
-            print(f"ours / leanest peer ({lean}): {cpg['ours'] / cpg[lean]:.2f} of the CPU per GB (target <= 0.33)")
-            if "cat" in systems:
-                print(f"ours / cat: {mbs['ours'] / mbs['cat']:.2f} of the MB/s (target >= 0.5)")
+        rows = [
+            report.row("logger throughput", "MB/s", mbs, target=3, higher=True),
+            report.row("logger throughput against cat", "MB/s", mbs, against="cat", target=0.5, higher=True),
+            report.row("logger CPU per GB", "CPU s/GB", cpg, target=0.33),
+        ]
 
         # tai64nlocal over a million labelled lines.
         labelled = os.path.join(work, "labelled")
@@ -177,12 +174,10 @@ def main():
             for who in (["ours", "daemontools"] if run % 2 == 0 else ["daemontools", "ours"]):
                 prog = os.path.join(OURS, "tai64nlocal") if who == "ours" else "/usr/bin/tai64nlocal"
                 times[who].append(tai64nlocal(prog, labelled))
-        print(f"\ntai64nlocal, 1,000,000 labelled lines, median of {args.runs} runs")
-        print(f"{'system':<12} {'wall s':>8} {'CPU s':>8}")
-        med = {w: (statistics.median(t[0] for t in times[w]), statistics.median(t[1] for t in times[w])) for w in times}
-        for w in med:
-            print(f"{w:<12} {med[w][0]:>8.3f} {med[w][1]:>8.3f}")
-        print(f"daemontools / ours: {med['daemontools'][0] / med['ours'][0]:.2f}x faster (target >= 3)")
+        med = {w: statistics.median(t[0] for t in times[w]) for w in times}
+        rows.append(report.row("tai64nlocal, a million lines", "s", med, against="daemontools", target=1 / 3))
+        print(f"tai64nlocal: 1,000,000 labelled lines, median of {args.runs} runs")
+        report.emit(rows, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

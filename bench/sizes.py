@@ -3,11 +3,14 @@
 profile strips), against the same program of daemontools from Debian, and
 the whole suite.
 
-    cargo build --release && python3 bench/sizes.py
+    cargo build --release && python3 bench/sizes.py [--json FILE]
 """
 
+import argparse
 import os
 import sys
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target", "release")
@@ -22,21 +25,24 @@ def size(path):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", help="also write the rows to this file")
+    args = ap.parse_args()
     missing = [p for p in PROGRAMS if size(os.path.join(OURS, p)) is None]
     if missing:
         sys.exit(f"not built: {' '.join(missing)} (cargo build --release)")
-    print(f"{'program':<14} {'ours KB':>8} {'daemontools KB':>15} {'ratio':>6}")
-    total_ours = total_theirs = 0
+    rows, total = [], {"ours": 0, "daemontools": 0}
     for p in PROGRAMS:
-        ours = size(os.path.join(OURS, p))
+        kb = {"ours": size(os.path.join(OURS, p)) / 1000}
         theirs = size(os.path.join("/usr/bin", p))
-        total_ours += ours
-        total_theirs += theirs or 0
-        t = f"{theirs / 1000:>15.1f}" if theirs else f"{'-':>15}"
-        r = f"{ours / theirs:>6.1f}" if theirs else f"{'-':>6}"
-        print(f"{p:<14} {ours / 1000:>8.1f} {t} {r}")
-    print(f"{'suite':<14} {total_ours / 1000:>8.1f} {total_theirs / 1000:>15.1f} {total_ours / total_theirs:>6.1f}")
-
+        if theirs:
+            kb["daemontools"] = theirs / 1000
+        for s in kb:
+            total[s] += kb[s]
+        rows.append(report.row(f"size {p}", "KB", kb, against="daemontools"))
+    rows.append(report.row("size of the suite", "KB", total, against="daemontools"))
+    print("stripped sizes")
+    report.emit(rows, args.json)
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,9 @@ For N services (each `run` says it is up through a FIFO, then execs sleep),
 every system is started in turn (alternating, run by run) and measured for:
   up      wall time from the scanner's start until every service runs
   cpu     CPU time the whole tree (scanner, supervisors, services) spent getting there
-  idle    CPU of the whole tree afterwards, per second of wall time (ns precision,
-          from /proc/PID/schedstat), over --idle seconds
+  idle    CPU of the whole tree in the steady state, per second of wall time (ns
+          precision, from /proc/PID/schedstat), over --idle seconds from 6 s after
+          the start (so after the first 5-second scan)
   rss     the scanner's own resident memory once idle
   stop    time from SIGTERM to the scanner until every process of the tree is gone
           ('-' when services are still running 10 s later: daemontools' svscan and
@@ -32,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target", "release")
@@ -156,7 +159,7 @@ def one_run(system, n, idle_secs, shm):
         sleeps = sum(1 for p in pids if comm(p) == "sleep")
         if sleeps != n:
             raise RuntimeError(f"{system}: {sleeps} services running, not {n}")
-        time.sleep(2)
+        time.sleep(max(2, 6 - (time.monotonic() - t0)))
         pids = tree_pids(proc.pid)
         c0, w0 = cpu_ns(pids), time.monotonic()
         time.sleep(idle_secs)
@@ -185,7 +188,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--counts", default="1000,10000")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--idle", type=float, default=12.0, help="seconds of idle measurement (covers two 5 s scans)")
+    ap.add_argument("--idle", type=float, default=10.0, help="seconds of idle measurement (covers two 5 s scans)")
+    ap.add_argument("--json", help="also write the rows to this file")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     args = ap.parse_args()
     # Run in the background, SIGINT may come ignored: make both signals end the
@@ -196,6 +200,7 @@ def main():
         sys.exit("bench: build first: cargo build --release")
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     systems = args.systems.split(",")
+    rows = []
     for n in map(int, args.counts.split(",")):
         results = {s: [] for s in systems}
         for r in range(args.runs):
@@ -205,26 +210,20 @@ def main():
                     continue
                 results[s].append(one_run(s, n, args.idle, shm))
                 print(f"  {n} services, run {r + 1}, {s}: {results[s][-1]}", file=sys.stderr)
-        print(f"\n{n} services, median of {args.runs} runs")
-        metrics = [("up", "ms"), ("cpu", "CPU-ms"), ("idle", "CPU-ms/s"), ("rss", "KiB"), ("stop", "s")]
-        print(f"{'metric':<16}" + "".join(f"{s:>13}" for s in systems) + f"{'ours/best':>11}{'ours/dt':>9}")
-        for m, unit in metrics:
-            row, med = [], {}
-            for s in systems:
-                vals = [x[m] for x in results[s] if x[m] is not None]
-                if vals:
-                    med[s] = statistics.median(vals)
-                row.append("-" if s not in med else f"{med[s]:.3f}" if med[s] < 10 else f"{med[s]:.0f}")
-            peers = [v for s, v in med.items() if s != "ours" and v > 0]
-            ours = med.get("ours")
-
-            def ratio(base):
-                return f"{ours / base:.2f}" if ours is not None and base else "-"
-
-            row.append(ratio(min(peers) if peers else None))
-            row.append(ratio(med.get("daemontools")))
-            print(f"{m + ' ' + unit:<16}" + "".join(f"{v:>13}" for v in row[:-2]) + f"{row[-2]:>11}{row[-1]:>9}")
-        print("(best: the lowest non-zero peer; dt: daemontools; lower is better everywhere)")
+        med = {}
+        for m in ("up", "cpu", "idle", "rss", "stop"):
+            vals = {s: [x[m] for x in results[s] if x[m] is not None] for s in systems}
+            med[m] = {s: statistics.median(v) for s, v in vals.items() if v}
+        rows += [
+            report.row(f"{n} services: all up", "ms", med["up"], target=0.7),
+            report.row(f"{n} services: CPU until up", "CPU-ms", med["cpu"], target=0.7),
+            report.row(f"{n} services: idle CPU", "CPU-ms/s", med["idle"], against="runit" if "runit" in med["idle"]
+                       else "best", target=1.0),
+            report.row(f"{n} services: scanner RSS", "KiB", med["rss"]),
+            report.row(f"{n} services: stop all", "s", med["stop"]),
+        ]
+    print(f"\nscanner scale, median of {args.runs} runs (stop '-': the scanner leaves services running)")
+    report.emit(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -203,6 +203,8 @@ pub fn write_atomic(tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicS
 static SELFPIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// The signals caught and not yet drained, as a bit mask.
 static PENDING: AtomicU64 = AtomicU64::new(0);
+/// The signals caught into the self-pipe, as a bit mask (for `spawn`).
+static CAUGHT: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {
     let saved = Errno::last_raw();
@@ -253,8 +255,10 @@ impl SelfPipe {
             sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
             sa.sa_flags = libc::SA_RESTART | libc::SA_NOCLDSTOP;
             libc::sigemptyset(&mut sa.sa_mask);
-            Errno::result(libc::sigaction(sig, &sa, std::ptr::null_mut())).map(drop)
+            Errno::result(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
         }
+        CAUGHT.fetch_or(1 << (sig & 63), Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -349,45 +353,73 @@ pub fn dup_onto(from: BorrowedFd, to: libc::c_int) -> Result<(), Errno> {
     Errno::result(unsafe { libc::dup2(from.as_raw_fd(), to) }).map(drop)
 }
 
-/// Forks; the child runs `in_child` (which must be async-signal-safe), then
-/// execs `argv` with the inherited environment. When that fails the child
-/// writes `fail` + daemontools' reason + newline to stderr and exits 111.
-/// Returns the child's pid.
-pub fn spawn(argv: &Argv, fail: &[u8], in_child: impl FnOnce() -> Result<(), Errno>) -> Result<u32, Errno> {
-    // Signals stay blocked across fork, so that none reaches the child's copy
-    // of our handlers (and our self-pipe) before it puts them back.
-    // SAFETY: the child calls only async-signal-safe functions (sigaction,
-    // dup2, chdir, signal, sigprocmask, execv, write, _exit) and touches no allocator.
+/// What a child of `spawn` runs, on a stack of its own.
+struct Child<'a, F> {
+    argv: &'a Argv,
+    fail: &'a [u8],
+    in_child: Option<F>,
+}
+
+/// Starts a child that runs `in_child` (which must be async-signal-safe and
+/// allocate nothing), then execs `argv` with the inherited environment. When
+/// that fails the child writes `fail` + daemontools' reason + newline to
+/// stderr and exits 111. Returns the child's pid.
+///
+/// The child shares our memory until it execs, as with vfork(2), on a stack
+/// of its own, and we wait for that exec: no page tables are copied and the
+/// child runs first, which is what a restart waits on.
+pub fn spawn<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], in_child: F) -> Result<u32, Errno> {
+    extern "C" fn start<F: FnOnce() -> Result<(), Errno>>(arg: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: `arg` is the `Child` below, alive while we are suspended in clone.
+        let child = unsafe { &mut *arg.cast::<Child<F>>() };
+        // Our handlers would write to the self-pipe we share with the parent;
+        // exec puts every caught signal back to default, the runtime's own included.
+        let caught = CAUGHT.load(Ordering::SeqCst);
+        for sig in (1..64).filter(|sig| caught & (1 << sig) != 0) {
+            // SAFETY: signal(2) is async-signal-safe; the handler table is the child's own.
+            unsafe { libc::signal(sig, libc::SIG_DFL) };
+        }
+        reset_signals_for_exec();
+        let err = match child.in_child.take().map_or(Ok(()), |f| f()) {
+            Err(e) => e,
+            Ok(()) => exec(child.argv),
+        };
+        let reason = crate::msg::errstr(err).as_bytes();
+        for part in [child.fail, reason, b"\n"] {
+            // SAFETY: write(2) of a borrowed buffer.
+            unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
+        }
+        // SAFETY: _exit(2) ends the child without touching shared state.
+        unsafe { libc::_exit(111) }
+    }
+    // Signals stay blocked until the child has put our handlers back, so that
+    // none runs a handler of ours (and writes to our self-pipe) in the child.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigprocmask with valid sets.
     unsafe {
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    let pid = unsafe { libc::fork() };
-    if pid != 0 {
-        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-        return Errno::result(pid).map(|pid| pid as u32);
-    }
-    for sig in 1..libc::SIGRTMIN() {
-        let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
-        let caught = unsafe { libc::sigaction(sig, std::ptr::null(), &mut sa) } == 0
-            && sa.sa_sigaction != libc::SIG_DFL
-            && sa.sa_sigaction != libc::SIG_IGN;
-        if caught {
-            unsafe { libc::signal(sig, libc::SIG_DFL) };
-        }
-    }
-    reset_signals_for_exec();
-    let err = match in_child() {
-        Err(e) => e,
-        Ok(()) => exec(argv),
+    let mut child = Child { argv, fail, in_child: Some(in_child) };
+    // On the heap and left uninitialised, so that only the page or two the
+    // child touches become resident (a 16 KiB array on our stack would be
+    // probed whole by the compiler).
+    let mut stack: Vec<u128> = Vec::with_capacity(1024);
+    // SAFETY: the stack is ours and outlives the child's use of it (CLONE_VFORK:
+    // we resume once it has exec'd or exited); without CLONE_SIGHAND, CLONE_FS
+    // and CLONE_FILES its handlers, directory and descriptors are its own.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.capacity()).cast::<libc::c_void>();
+        libc::clone(start::<F>, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&raw mut child).cast())
     };
-    let reason = crate::msg::errstr(err).as_bytes();
-    for part in [fail, reason, b"\n"] {
-        unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
+    let err = Errno::last();
+    // SAFETY: as above.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    match pid {
+        -1 => Err(err),
+        pid => Ok(pid as u32),
     }
-    unsafe { libc::_exit(111) }
 }
 
 /// Reaps one child that has exited, without waiting: its pid and wait status.

@@ -8,7 +8,10 @@
 //!
 //! Beyond daemontools: a symlink or directory moved into DIR is started at
 //! once (inotify; a directory made in place waits for the next scan, as it
-//! may still be being filled). SIGALRM scans now; SIGHUP scans now and takes
+//! may still be being filled). An idle scan costs one stat: DIR is read
+//! whole only when its times changed, a supervise exited, or the last scan
+//! left something not started (a symlink whose target is replaced in place
+//! waits for SIGALRM or a change to DIR). SIGALRM scans now; SIGHUP scans now and takes
 //! down the services whose entry is gone. SIGTERM and SIGINT take every
 //! service down, then its logger once it has read its pipe to the end, and
 //! exit 0; what ignores that is killed after the grace period (default 5 s),
@@ -43,6 +46,12 @@ fn say(level: Level, parts: &[&[u8]]) {
 
 fn warn(parts: &[&[u8]]) {
     say(Level::Warning, parts);
+}
+
+/// Warns; false, for `return failed(..)` where something could not be done.
+fn failed(parts: &[&[u8]]) -> bool {
+    warn(parts);
+    false
 }
 
 fn die(parts: &[&[u8]]) -> ! {
@@ -139,6 +148,28 @@ struct Scanner {
     pids: HashMap<u32, (Key, bool)>,
     /// When the next stop deadline falls, while a stop is under way.
     stop_wake: Option<Instant>,
+    /// DIR's modification and change times when it was last read whole.
+    seen: Option<Stamp>,
+    /// The next 5-second scan must read DIR whole: a supervise exited, an
+    /// entry could not be started, or DIR changed too recently to trust its times.
+    must_scan: bool,
+}
+
+/// DIR's modification and change times, to the nanosecond.
+type Stamp = [i64; 4];
+
+/// A time this close to now may be followed by a change that leaves it the
+/// same: the kernel stamps files with a clock that moves a tick at a time.
+const RACY: Duration = Duration::from_millis(100);
+
+/// DIR's stamp, and whether it is too recent to trust.
+fn stamp() -> Option<(Stamp, bool)> {
+    let st = nix::sys::stat::stat(".").ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
+    let newest = (st.st_mtime, st.st_mtime_nsec).max((st.st_ctime, st.st_ctime_nsec));
+    let newest = Duration::new(newest.0.max(0) as u64, newest.1.clamp(0, 999_999_999) as u32);
+    let recent = now.saturating_sub(newest) < RACY;
+    Some(([st.st_mtime, st.st_mtime_nsec, st.st_ctime, st.st_ctime_nsec], recent))
 }
 
 impl Scanner {
@@ -148,6 +179,7 @@ impl Scanner {
             let Some((key, log)) = self.pids.remove(&pid) else { continue };
             if let Some(s) = self.services.get_mut(&key) {
                 *(if log { &mut s.pid_log } else { &mut s.pid }) = 0;
+                self.must_scan = true;
                 if s.stop.is_some() {
                     self.tend_one(key, now);
                 }
@@ -155,7 +187,21 @@ impl Scanner {
         }
     }
 
+    /// The 5-second scan: reads DIR whole only when it may hold news (see
+    /// `must_scan`, or its times changed since the last whole read), so that
+    /// an idle tree of thousands of services costs one stat per scan.
+    fn tick(&mut self) {
+        match stamp() {
+            Some((now, _)) if !self.must_scan && self.seen == Some(now) => {}
+            _ => self.scan(),
+        }
+    }
+
+    /// Reads DIR whole and starts what is missing.
     fn scan(&mut self) {
+        let before = stamp();
+        self.must_scan = before.is_none_or(|(_, recent)| recent);
+        self.seen = before.map(|(st, _)| st);
         for s in self.services.values_mut() {
             s.active = false;
         }
@@ -163,16 +209,19 @@ impl Scanner {
             Ok(mut dir) => {
                 for entry in dir.iter() {
                     match entry {
-                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => self.start(e.file_name()),
+                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => {
+                            let started = self.start(e.file_name());
+                            self.must_scan |= !started;
+                        }
                         Ok(_) => {}
                         Err(e) => {
-                            warn(&[b"unable to read directory: ", errstr(e).as_bytes()]);
+                            self.must_scan = !failed(&[b"unable to read directory: ", errstr(e).as_bytes()]);
                             break;
                         }
                     }
                 }
             }
-            Err(e) => warn(&[b"unable to read directory: ", errstr(e).as_bytes()]),
+            Err(e) => self.must_scan = !failed(&[b"unable to read directory: ", errstr(e).as_bytes()]),
         }
         // Forget entries that are gone and whose supervisors have exited;
         // that closes their pipe.
@@ -180,15 +229,16 @@ impl Scanner {
     }
 
     /// Starts what is missing of the entry `name`: its supervise, and its
-    /// logger's with the pipe between them.
-    fn start(&mut self, name: &CStr) {
+    /// logger's with the pipe between them. False when something could not
+    /// be (said on stderr): the next scan reads DIR whole to try again.
+    fn start(&mut self, name: &CStr) -> bool {
         let n = name.to_bytes();
         let st = match nix::sys::stat::stat(name) {
             Ok(st) => st,
-            Err(e) => return warn(&[b"unable to stat ", n, b": ", errstr(e).as_bytes()]),
+            Err(e) => return failed(&[b"unable to stat ", n, b": ", errstr(e).as_bytes()]),
         };
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-            return;
+            return true;
         }
         let key = (st.st_dev, st.st_ino);
         if !self.services.contains_key(&key) {
@@ -196,13 +246,13 @@ impl Scanner {
             let has_log = match nix::sys::stat::stat(log.as_slice()) {
                 Ok(st) => st.st_mode & libc::S_IFMT == libc::S_IFDIR,
                 Err(Errno::ENOENT) => false,
-                Err(e) => return warn(&[b"unable to stat ", n, b"/log: ", errstr(e).as_bytes()]),
+                Err(e) => return failed(&[b"unable to stat ", n, b"/log: ", errstr(e).as_bytes()]),
             };
             let log_pipe = match has_log {
                 false => None,
                 true => match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
                     Ok(p) => Some(p),
-                    Err(e) => return warn(&[b"unable to create pipe for ", n, b": ", errstr(e).as_bytes()]),
+                    Err(e) => return failed(&[b"unable to create pipe for ", n, b": ", errstr(e).as_bytes()]),
                 },
             };
             self.services.insert(key, Service { active: false, pid: 0, pid_log: 0, log_pipe, stop: None });
@@ -210,7 +260,7 @@ impl Scanner {
         let s = self.services.get_mut(&key).expect("just inserted");
         s.active = true;
         if s.stop.is_some() {
-            return;
+            return true;
         }
         let path = self.supervise.as_os_str().as_bytes();
         let nofile = self.nofile.as_ref();
@@ -229,7 +279,7 @@ impl Scanner {
                     s.pid = pid;
                     self.pids.insert(pid, (key, false));
                 }
-                Err(e) => warn(&[b"unable to fork for ", n, b": ", errstr(e).as_bytes()]),
+                Err(e) => return failed(&[b"unable to fork for ", n, b": ", errstr(e).as_bytes()]),
             }
         }
         if let Some((r, _)) = &s.log_pipe {
@@ -246,10 +296,11 @@ impl Scanner {
                         s.pid_log = pid;
                         self.pids.insert(pid, (key, true));
                     }
-                    Err(e) => warn(&[b"unable to fork for ", n, b"/log: ", errstr(e).as_bytes()]),
+                    Err(e) => return failed(&[b"unable to fork for ", n, b"/log: ", errstr(e).as_bytes()]),
                 }
             }
         }
+        true
     }
 
     /// Starts taking down every entry not seen in the last scan (`all`: every entry).
@@ -353,12 +404,14 @@ fn main() {
         services: HashMap::new(),
         pids: HashMap::new(),
         stop_wake: None,
+        seen: None,
+        must_scan: true,
     };
     let (mut next_scan, mut shutdown) = (Instant::now(), None::<Instant>);
     loop {
         let now = Instant::now();
         if shutdown.is_none() && now >= next_scan {
-            scanner.scan();
+            scanner.tick();
             next_scan = now + SCAN_INTERVAL;
         }
         let mut wake = scanner.tend(now);
@@ -395,7 +448,8 @@ fn main() {
             }
         }
         for name in names {
-            scanner.start(&name);
+            let started = scanner.start(&name);
+            scanner.must_scan |= !started;
         }
     }
     if nix::unistd::getpid().as_raw() == 1 {

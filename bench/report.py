@@ -1,0 +1,104 @@
+"""Shared by the bench scripts: one figure is a row of medians, one per
+system, with our ratio to what the target names and whether it is met.
+
+A row is a dict:
+  metric   what is measured ("restart after SIGKILL")
+  unit     of the values ("ms")
+  values   {system: median}, "ours" among them
+  against  what our ratio is taken to: "best" (the best peer: lowest, or
+           highest when `higher` is set), or a system's name
+  target   the ratio to meet, or None for a figure only reported
+  higher   True when higher values are better (throughput)
+"""
+
+import json
+import os
+import signal
+import sys
+
+PEERS = ("daemontools", "runit", "s6")
+OURS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release")
+
+# One supervisor on service directory d, for each system.
+SUPERVISOR = {
+    "ours": lambda d: [os.path.join(OURS, "supervise"), d],
+    "daemontools": lambda d: ["/usr/bin/supervise", d],
+    "runit": lambda d: ["/usr/bin/runsv", d],
+    "s6": lambda d: ["/usr/bin/s6-supervise", d],
+}
+
+
+def prepare(program):
+    """Exits unless our `program` is built; makes SIGINT and SIGTERM end a
+    run through its clean-up (run in the background, SIGINT may come ignored)."""
+    if not os.path.exists(os.path.join(OURS, program)):
+        sys.exit("bench: build first: cargo build --release")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler)
+
+
+def row(metric, unit, values, against="best", target=None, higher=False):
+    return {"metric": metric, "unit": unit, "values": values, "against": against,
+            "target": target, "higher": higher}
+
+
+def base_of(r):
+    """(name, value) of what our ratio is taken to."""
+    vals = {s: v for s, v in r["values"].items() if v is not None}
+    if r["against"] != "best":
+        return r["against"], vals.get(r["against"])
+    peers = {s: v for s, v in vals.items() if s in PEERS and (v > 0 or r["higher"])}
+    if not peers:
+        return None, None
+    pick = max if r["higher"] else min
+    name = pick(peers, key=peers.get)
+    return name, peers[name]
+
+
+def ratio(r):
+    ours = r["values"].get("ours")
+    _, base = base_of(r)
+    if ours is None or not base:
+        return None
+    return ours / base
+
+
+def met(r):
+    """True or False against the target; None when there is none (or no ratio)."""
+    q = ratio(r)
+    if r["target"] is None or q is None:
+        return None
+    return q >= r["target"] if r["higher"] else q <= r["target"]
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+
+
+def table(rows, systems=("ours",) + PEERS):
+    """Plain-text table: one line per row, our ratio, the target and whether met."""
+    extra = sorted({s for r in rows for s in r["values"]} - set(systems))
+    cols = list(systems) + extra
+    head = f"{'metric':<34} {'unit':<9}" + "".join(f"{s:>12}" for s in cols) + f"{'ratio':>8}  {'target':<16}"
+    lines = [head]
+    for r in rows:
+        name, _ = base_of(r)
+        q = ratio(r)
+        sign = ">=" if r["higher"] else "<="
+        target = "-" if r["target"] is None else f"{sign} {r['target']:.2g} x {name}"
+        verdict = {True: "met", False: "MISSED", None: ""}[met(r)]
+        lines.append(f"{r['metric']:<34} {r['unit']:<9}" + "".join(f"{fmt(r['values'].get(s)):>12}" for s in cols)
+                     + f"{fmt(q):>8}  {target:<16} {verdict}")
+    return "\n".join(lines)
+
+
+def emit(rows, json_path=None):
+    """Prints the table; writes the rows as JSON too when asked (for bench/all.py)."""
+    print(table(rows))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows, f)
