@@ -36,7 +36,8 @@ ROOT = os.path.dirname(HERE)
 
 PARTS = [
     ("memory.py", ["--runs", "3"], ["--runs", "1", "--services", "20"]),
-    ("svscan_scale.py", ["--counts", "1000,10000", "--runs", "3"], ["--counts", "1000", "--runs", "1"]),
+    ("svscan_scale.py", ["--counts", "1000,10000", "--runs", "3,2", "--idle", "6"],
+     ["--counts", "1000", "--runs", "1", "--idle", "6"]),
     ("restart.py", ["--rounds", "20"], ["--rounds", "5"]),
     ("startup.py", ["--calls", "500"], ["--calls", "100"]),
     ("multilog_throughput.py", ["--mb", "200", "--runs", "3"], ["--mb", "50", "--runs", "1"]),

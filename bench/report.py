@@ -83,7 +83,7 @@ def table(rows, systems=("ours",) + PEERS):
     """Plain-text table: one line per row, our ratio, the target and whether met."""
     extra = sorted({s for r in rows for s in r["values"]} - set(systems))
     cols = list(systems) + extra
-    head = f"{'metric':<34} {'unit':<9}" + "".join(f"{s:>12}" for s in cols) + f"{'ratio':>8}  {'target':<16}"
+    head = f"{'metric':<40} {'unit':<9}" + "".join(f"{s:>12}" for s in cols) + f"{'ratio':>8}  {'target':<16}"
     lines = [head]
     for r in rows:
         name, _ = base_of(r)
@@ -91,7 +91,7 @@ def table(rows, systems=("ours",) + PEERS):
         sign = ">=" if r["higher"] else "<="
         target = "-" if r["target"] is None else f"{sign} {r['target']:.2g} x {name}"
         verdict = {True: "met", False: "MISSED", None: ""}[met(r)]
-        lines.append(f"{r['metric']:<34} {r['unit']:<9}" + "".join(f"{fmt(r['values'].get(s)):>12}" for s in cols)
+        lines.append(f"{r['metric']:<40} {r['unit']:<9}" + "".join(f"{fmt(r['values'].get(s)):>12}" for s in cols)
                      + f"{fmt(q):>8}  {target:<16} {verdict}")
     return "\n".join(lines)
 
