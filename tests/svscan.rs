@@ -86,9 +86,7 @@ fn a_broken_symlink_warns_and_a_missing_dir_is_fatal() {
     // something not started makes the next one read DIR whole all the same.
     wait_for(7000, "the warning again", || sb.stderr_of("svscan") == warning.repeat(2));
     sb.service("store/later", "exec sleep 1000");
-    wait_for(7000, "the service once its target exists", || {
-        sb.try_status("store/later").is_some_and(|s| s.pid != 0)
-    });
+    wait_for(7000, "the service once its target exists", || sb.try_status("store/later").is_some_and(|s| s.pid != 0));
     let o = sb.run(bin("svscan"), &["nope"]);
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(stderr(&o), "svscan: fatal: unable to chdir to nope: file does not exist\n");
