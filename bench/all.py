@@ -22,6 +22,7 @@ runs and services, for trying the script) about 2.
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -63,7 +64,6 @@ def markdown(rows):
 def svg(rows, path):
     """Horizontal bars: our ratio for each figure with a target, on a log
     scale, the target marked; green where met, red where missed."""
-    import math
     rows = [r for r in rows if r["target"] is not None and report.ratio(r)]
     bar_h, left, width = 22, 330, 420
     height = 60 + bar_h * len(rows)

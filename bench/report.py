@@ -74,8 +74,6 @@ def met(r):
 def fmt(v):
     if v is None:
         return "-"
-    if isinstance(v, str):
-        return v
     return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
 
 

@@ -20,7 +20,7 @@
 //! Any other input (a file, a terminal, a socket) is read plainly.
 
 use nix::errno::Errno;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 const STDIN: libc::c_int = 0;
 
@@ -60,11 +60,6 @@ pub struct Input {
 /// How long a partial line is held in the pipe with nothing new coming.
 const HOLD_MS: libc::c_int = 1000;
 
-fn owned(fd: libc::c_int) -> Result<OwnedFd, Errno> {
-    // SAFETY: fd was just returned to us by the kernel.
-    Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 impl Tee {
     /// `None` when standard input is not a pipe.
     fn new() -> Result<Option<Tee>, Errno> {
@@ -74,11 +69,9 @@ impl Tee {
             if libc::fstat(STDIN, &mut st) != 0 || st.st_mode & libc::S_IFMT != libc::S_IFIFO {
                 return Ok(None);
             }
-            let mut fds = [0; 2];
-            Errno::result(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC))?;
-            let (copy_r, copy_w) = (owned(fds[0])?, owned(fds[1])?);
+            let (copy_r, copy_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
             let stdin_capacity = Errno::result(libc::fcntl(STDIN, libc::F_GETPIPE_SZ))? as usize;
-            let null = owned(libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC))?;
+            let null = crate::sys::open_write(c"/dev/null")?;
             // SIGIO for every write to the pipe. The kernel keeps a reference
             // to this process, not its number: once it is gone nobody else
             // gets the signal, and the next multilog takes it over.
@@ -193,14 +186,8 @@ impl Input {
         if n >= t.stdin_capacity && t.stdin_capacity < GROWN {
             t.grow();
         }
-        let mut got = 0;
-        while got < n {
-            match nix::unistd::read(t.copy_r.as_fd(), &mut buf[got..n]) {
-                Ok(k) => got += k,
-                Err(Errno::EINTR) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        // The copy pipe holds the n bytes tee put there (we hold its write end).
+        crate::sys::read_full(t.copy_r.as_fd(), &mut buf[..n])?;
         let held = self.held();
         self.seen = n;
         self.consumed = 0;

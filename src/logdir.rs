@@ -141,11 +141,6 @@ impl LogDir {
         Ok(d)
     }
 
-    /// The name the script gave.
-    pub fn name(&self) -> &[u8] {
-        &self.name
-    }
-
     /// Runs `step` until it succeeds, pausing after each failure.
     fn retry<T>(&self, what: &[&[u8]], mut step: impl FnMut() -> Result<T, Errno>) -> T {
         loop {

@@ -6,10 +6,12 @@
 //! messages (`unable to chdir to DIR`) depend on it.
 
 use crate::status::Status;
+use crate::supervise::Info;
 use crate::sys;
 use nix::errno::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 
 pub const RUN: &CStr = c"./run";
 pub const DOWN: &CStr = c"down";
@@ -63,6 +65,13 @@ pub enum StatusError {
     Read(Errno),
     /// Fewer than 18 bytes.
     BadFormat,
+}
+
+/// `dir/supervise/info`, written by our supervise only, and believed only
+/// when it speaks of the process `status` does (a stale one is ignored).
+pub fn read_info(dir: &Path, status: &Status) -> Option<Info> {
+    let text = std::fs::read(dir.join("supervise/info")).ok()?;
+    Info::unpack(&text).filter(|i| i.pid == status.pid)
 }
 
 /// Reads `supervise/status` here.

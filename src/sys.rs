@@ -349,8 +349,7 @@ pub fn which(name: &str) -> Option<std::path::PathBuf> {
 
 /// Moves `from` onto descriptor `to` (for a child before exec; async-signal-safe).
 pub fn dup_onto(from: BorrowedFd, to: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: dup2 on a descriptor we borrow; the new fd is not close-on-exec.
-    Errno::result(unsafe { libc::dup2(from.as_raw_fd(), to) }).map(drop)
+    move_fd(from.as_raw_fd(), to)
 }
 
 /// What a child of `spawn` runs, on a stack of its own.

@@ -77,16 +77,6 @@ pub fn parse_label(s: &[u8]) -> Option<Tai64N> {
     Some(unpack(&b))
 }
 
-/// A label as local time, `YYYY-MM-DD HH:MM:SS.nnnnnnnnn` (as tai64nlocal
-/// prints it; the zone is the process's, from TZ). `None` when the C
-/// library cannot represent the time.
-pub fn fmt_local(t: Tai64N) -> Option<Vec<u8>> {
-    let mut text = local_seconds(unix_secs(t))?;
-    text.push(b'.');
-    text.extend_from_slice(&nanos9(t.1));
-    Some(text)
-}
-
 /// Seconds since the Unix epoch as local time, `YYYY-MM-DD HH:MM:SS`.
 pub fn local_seconds(secs: i64) -> Option<Vec<u8>> {
     let secs = libc::time_t::try_from(secs).ok()?;

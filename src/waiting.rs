@@ -62,13 +62,7 @@ impl Waiter {
     /// it without a reader.
     pub fn new(dir: &Path, tag: usize) -> Result<Waiter, Errno> {
         let events = dir.join(EVENT);
-        match std::fs::create_dir(&events) {
-            Ok(()) => {
-                let _ = std::fs::set_permissions(&events, std::os::unix::fs::PermissionsExt::from_mode(0o700));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
-        }
+        crate::sys::mkdir(&cstr(&events)?, 0o700)?;
         let name = format!("svc-{}-{tag}", std::process::id());
         let temp = events.join(format!(".{name}"));
         let path = events.join(name);

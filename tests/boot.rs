@@ -95,20 +95,13 @@ fn svscanboot_stops_stale_supervisors_then_runs_svscan_into_readproctitle() {
     assert_eq!(env, b"PATH=/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin\0");
 
     // readproctitle shows svscan's warnings.
-    let children = || fs::read_to_string(format!("/proc/{boot}/task/{boot}/children")).unwrap_or_default();
-    let title = || {
-        children().split_whitespace().map(|p| args_of(p.parse().unwrap())).find(|a| a.len() == 3 && a[0] == b"service")
-    };
+    let title = || children(boot).into_iter().map(args_of).find(|a| a.len() == 3 && a[0] == b"service");
     let warning = b"svscan: warning: unable to stat broken: file does not exist\n";
     wait_for(8000, "the warning in readproctitle's title", || title().is_some_and(|t| t[2].ends_with(warning)));
     let t = title().unwrap();
     assert_eq!((t[1].as_slice(), t[2].len()), (&b"errors:"[..], 400));
     assert!(t[2].starts_with(b"..."));
-    let title_pid: u32 = children()
-        .split_whitespace()
-        .map(|p| p.parse().unwrap())
-        .find(|&p| args_of(p).first().is_some_and(|a| a == b"service"))
-        .unwrap();
+    let title_pid = children(boot).into_iter().find(|&p| args_of(p).first().is_some_and(|a| a == b"service")).unwrap();
 
     signal(boot, libc::SIGTERM);
     assert_eq!(sb.wait_exit(boot, 10_000).code(), Some(0));

@@ -225,7 +225,9 @@ fn setlock_matches_daemontools() {
     let mut waiter = sb.command(bin("setlock"));
     waiter.args(["held", "true"]);
     let waiting = sb.spawn(waiter, "waiter");
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for(3000, "the waiter to block on the lock", || {
+        fs::read_to_string("/proc/locks").unwrap_or_default().lines().any(|l| l.contains(&format!(" {waiting} ")))
+    });
     assert!(alive(waiting), "setlock without -n must wait for the lock");
     signal(pid, libc::SIGKILL);
     assert_eq!(sb.wait_exit(waiting, 3000).code(), Some(0));

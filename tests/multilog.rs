@@ -58,7 +58,7 @@ fn mask(bytes: &[u8]) -> Vec<u8> {
 
 /// Every file under `root`: masked path, mode and masked contents, archives in name order.
 fn snapshot(root: &Path) -> Vec<(String, u32, String)> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String, u32, String)>) {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, u32, String)>) {
         let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();
         for p in entries {
@@ -70,12 +70,12 @@ fn snapshot(root: &Path) -> Vec<(String, u32, String)> {
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
             let masked = String::from_utf8_lossy(&mask(rel.as_bytes())).into_owned();
             let text = String::from_utf8_lossy(&mask(&fs::read(&p).unwrap())).into_owned();
-            out.push((rel, masked, m.permissions().mode() & 0o777, text));
+            out.push((masked, m.permissions().mode() & 0o777, text));
         }
     }
     let mut v = Vec::new();
     walk(root, root, &mut v);
-    v.into_iter().map(|(_, name, mode, text)| (name, mode, text)).collect()
+    v
 }
 
 /// Runs `prog` with `script` (`DIR` standing for `root`) and a file holding `input` on stdin.
@@ -410,8 +410,10 @@ fn kill_repeatedly(sb: &Sandbox, prog: &Path, dir: &str, total: usize, kills: us
     }
     kills_done.send(()).unwrap();
     let mut last = start(sb, prog, &args, &r, Stdio::null());
+    // With our end closed, a logger that stalls fails the writer instead of hanging it.
+    drop(r);
+    let status = finish_within(&mut last, 60_000, "the last logger");
     writer.join().unwrap();
-    let status = last.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     tally(&sb.join(dir), total)
 }
@@ -478,7 +480,6 @@ fn a_full_disk_pauses_and_loses_nothing() {
         "{warning}"
     );
     fs::remove_file(inside.join("filler")).unwrap();
-    let w = feeder.join().unwrap();
     let logged = || -> usize {
         fs::read_dir(inside.join("main"))
             .map(|d| {
@@ -490,6 +491,7 @@ fn a_full_disk_pauses_and_loses_nothing() {
             .unwrap_or(0)
     };
     wait_for(20000, "every line after space came back", || logged() == total);
+    let w = feeder.join().unwrap();
     let mut text = Vec::new();
     let mut names: Vec<_> = fs::read_dir(inside.join("main")).unwrap().flatten().map(|e| e.file_name()).collect();
     names.sort();
@@ -503,7 +505,7 @@ fn a_full_disk_pauses_and_loses_nothing() {
     let expected: Vec<u8> = (0..total).flat_map(|i| format!("line {i:07}\n").into_bytes()).collect();
     assert!(text == expected, "the log is not every line once, in order");
     drop(w);
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(finish_within(&mut child, 5000, "multilog at the end of its input").code(), Some(0));
 }
 
 #[test]

@@ -54,20 +54,14 @@ fn starts_services_and_loggers_and_keeps_the_pipe() {
 
     // Kill a supervise: the next scan (within 5 s) starts a new one, which
     // finds the service's old process gone.
-    let sup = fs::read_to_string(format!("/proc/{svscan}/task/{svscan}/children")).unwrap();
-    let sups: Vec<u32> = sup.split_whitespace().map(|p| p.parse().unwrap()).collect();
+    let sups = children(svscan);
     assert_eq!(sups.len(), 3, "one supervise per service and one for the log: {sups:?}");
     let plain_sup =
         *sups.iter().find(|p| fs::read_link(format!("/proc/{p}/cwd")).unwrap().ends_with("services/plain")).unwrap();
     let plain_pid = sb.status("services/plain").pid;
     signal(plain_sup, libc::SIGKILL);
     signal(plain_pid, libc::SIGKILL);
-    wait_for(8000, "a new supervise", || {
-        fs::read_to_string(format!("/proc/{svscan}/task/{svscan}/children"))
-            .unwrap()
-            .split_whitespace()
-            .any(|p| p.parse::<u32>().is_ok_and(|p| !sups.contains(&p)))
-    });
+    wait_for(8000, "a new supervise", || children(svscan).iter().any(|p| !sups.contains(p)));
     sb.wait_up("services/plain", plain_pid);
     assert!(alive(svscan));
 }
@@ -97,12 +91,6 @@ fn svscan(sb: &Sandbox, args: &[&str]) -> u32 {
     let mut cmd = sb.command(bin("svscan"));
     cmd.args(args).arg("services");
     sb.spawn(cmd, "svscan")
-}
-
-/// The children of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    let list = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    list.split_whitespace().map(|p| p.parse().unwrap()).collect()
 }
 
 /// A service writing numbered lines as fast as it can, with our multilog as

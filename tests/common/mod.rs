@@ -55,6 +55,12 @@ pub fn finish_within(child: &mut Child, ms: u64, what: &str) -> ExitStatus {
     }
 }
 
+/// The children of `pid` (none once it is gone).
+pub fn children(pid: u32) -> Vec<u32> {
+    let list = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    list.split_whitespace().map(|p| p.parse().unwrap()).collect()
+}
+
 /// Whether a process exists and is not a zombie.
 pub fn alive(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -155,14 +161,7 @@ impl Sandbox {
         let mut cmd = self.command(program);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{:?} did not finish in 10 s", cmd);
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        finish_within(&mut child, 10_000, &format!("{cmd:?}"));
         child.wait_with_output().unwrap()
     }
 

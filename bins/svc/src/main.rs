@@ -37,8 +37,7 @@ fn usage(c: u8) -> ! {
 /// A directory's status and info, read by path; `None` when there is no status.
 fn state(dir: &Path) -> Option<(Status, Option<Info>)> {
     let status = Status::unpack(&std::fs::read(dir.join("supervise/status")).ok()?)?;
-    let info =
-        std::fs::read(dir.join("supervise/info")).ok().and_then(|b| Info::unpack(&b)).filter(|i| i.pid == status.pid);
+    let info = svdir::read_info(dir, &status);
     Some((status, info))
 }
 

@@ -148,15 +148,16 @@ struct Scanner {
     pids: HashMap<u32, (Key, bool)>,
     /// When the next stop deadline falls, while a stop is under way.
     stop_wake: Option<Instant>,
-    /// DIR's modification and change times when it was last read whole.
+    /// DIR's change time when it was last read whole.
     seen: Option<Stamp>,
     /// The next 5-second scan must read DIR whole: a supervise exited, an
     /// entry could not be started, or DIR changed too recently to trust its times.
     must_scan: bool,
 }
 
-/// DIR's modification and change times, to the nanosecond.
-type Stamp = [i64; 4];
+/// DIR's change time (seconds, nanoseconds): every change to its entries
+/// moves it, as it does the modification time.
+type Stamp = (i64, i64);
 
 /// A time this close to now may be followed by a change that leaves it the
 /// same: the kernel stamps files with a clock that moves a tick at a time.
@@ -166,10 +167,8 @@ const RACY: Duration = Duration::from_millis(100);
 fn stamp() -> Option<(Stamp, bool)> {
     let st = nix::sys::stat::stat(".").ok()?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
-    let newest = (st.st_mtime, st.st_mtime_nsec).max((st.st_ctime, st.st_ctime_nsec));
-    let newest = Duration::new(newest.0.max(0) as u64, newest.1.clamp(0, 999_999_999) as u32);
-    let recent = now.saturating_sub(newest) < RACY;
-    Some(([st.st_mtime, st.st_mtime_nsec, st.st_ctime, st.st_ctime_nsec], recent))
+    let changed = Duration::new(st.st_ctime.max(0) as u64, st.st_ctime_nsec.clamp(0, 999_999_999) as u32);
+    Some(((st.st_ctime, st.st_ctime_nsec), now.saturating_sub(changed) < RACY))
 }
 
 impl Scanner {
@@ -193,13 +192,17 @@ impl Scanner {
     fn tick(&mut self) {
         match stamp() {
             Some((now, _)) if !self.must_scan && self.seen == Some(now) => {}
-            _ => self.scan(),
+            before => self.scan_from(before),
         }
     }
 
     /// Reads DIR whole and starts what is missing.
     fn scan(&mut self) {
-        let before = stamp();
+        self.scan_from(stamp());
+    }
+
+    /// `scan`, DIR's stamp taken just before.
+    fn scan_from(&mut self, before: Option<(Stamp, bool)>) {
         self.must_scan = before.is_none_or(|(_, recent)| recent);
         self.seen = before.map(|(st, _)| st);
         for s in self.services.values_mut() {
@@ -209,19 +212,20 @@ impl Scanner {
             Ok(mut dir) => {
                 for entry in dir.iter() {
                     match entry {
-                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => {
-                            let started = self.start(e.file_name());
-                            self.must_scan |= !started;
-                        }
+                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => self.start(e.file_name()),
                         Ok(_) => {}
                         Err(e) => {
-                            self.must_scan = !failed(&[b"unable to read directory: ", errstr(e).as_bytes()]);
+                            self.must_scan = true;
+                            warn(&[b"unable to read directory: ", errstr(e).as_bytes()]);
                             break;
                         }
                     }
                 }
             }
-            Err(e) => self.must_scan = !failed(&[b"unable to read directory: ", errstr(e).as_bytes()]),
+            Err(e) => {
+                self.must_scan = true;
+                warn(&[b"unable to read directory: ", errstr(e).as_bytes()]);
+            }
         }
         // Forget entries that are gone and whose supervisors have exited;
         // that closes their pipe.
@@ -229,9 +233,16 @@ impl Scanner {
     }
 
     /// Starts what is missing of the entry `name`: its supervise, and its
-    /// logger's with the pipe between them. False when something could not
-    /// be (said on stderr): the next scan reads DIR whole to try again.
-    fn start(&mut self, name: &CStr) -> bool {
+    /// logger's with the pipe between them. What could not be started (said
+    /// on stderr) makes the next scan read DIR whole to try again.
+    fn start(&mut self, name: &CStr) {
+        if !self.try_start(name) {
+            self.must_scan = true;
+        }
+    }
+
+    /// `start`'s work; false when something could not be started.
+    fn try_start(&mut self, name: &CStr) -> bool {
         let n = name.to_bytes();
         let st = match nix::sys::stat::stat(name) {
             Ok(st) => st,
@@ -448,8 +459,7 @@ fn main() {
             }
         }
         for name in names {
-            let started = scanner.start(&name);
-            scanner.must_scan |= !started;
+            scanner.start(&name);
         }
     }
     if nix::unistd::getpid().as_raw() == 1 {

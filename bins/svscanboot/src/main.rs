@@ -80,7 +80,7 @@ fn main() {
 
     if argv_svc.len() > 2 {
         if let Ok(pid) = sys::spawn(&argv_svc, b"svscanboot: warning: unable to run svc: ", || Ok(())) {
-            while sys::reap_wait().is_some_and(|p| p != pid) {}
+            let _ = sys::wait_for(pid);
         }
         // svc does not wait. Unlike the script, give the stale supervisors up
         // to 5 s to let go of their locks, or each new supervise would fail

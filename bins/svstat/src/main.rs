@@ -19,12 +19,6 @@ fn die(what: &[u8], e: Errno) -> ! {
     std::process::exit(EXIT_TEMP)
 }
 
-/// `supervise/info`, written by our supervise only, and believed only when
-/// it speaks of the process the status does (a stale one is ignored).
-fn info_for(status: &Status) -> Option<Info> {
-    std::fs::read("supervise/info").ok().and_then(|b| Info::unpack(&b)).filter(|i| i.pid == status.pid)
-}
-
 /// What the service directory we are in holds, with daemontools' words for what went wrong.
 enum Found {
     Status { normally_up: bool, status: Status },
@@ -61,7 +55,7 @@ fn describe() -> String {
     let mut text = status.describe(normally_up, now);
     // Only for a service with notification-fd, or stopped by restart-limit:
     // otherwise daemontools' text to the byte.
-    let info = info_for(&status);
+    let info = svdir::read_info(std::path::Path::new("."), &status);
     if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
         text += &format!(", ready {} seconds", tai64::unix_secs(now).saturating_sub(tai64::unix_secs(since)).max(0));
     }
@@ -104,7 +98,7 @@ fn describe_json() -> String {
         Found::Error(text) => return json_without_status("error", None, Some(&text)),
     };
     let normally = if normally_up { "up" } else { "down" };
-    let info = info_for(&status);
+    let info = svdir::read_info(std::path::Path::new("."), &status);
     let state = match (status.pid, info) {
         (0, Some(Info { finishing: true, .. })) => "finishing",
         (0, _) => "down",
