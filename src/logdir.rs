@@ -89,7 +89,7 @@ impl LogDir {
         let lock = sys::open_at(dir.as_fd(), c"lock", APPEND, 0o600).map_err(fatal("unable to lock directory ", ""))?;
         sys::lock(lock.as_fd(), false).map_err(fatal("unable to lock directory ", ""))?;
         // A command line holds no NUL byte, so neither does the processor.
-        let processor = processor.and_then(|p| sys::Argv::new("/bin/sh", &[b"/bin/sh".as_slice(), b"-c", p]));
+        let processor = processor.and_then(|p| sys::Argv::new("/bin/sh", &[b"sh".as_slice(), b"-c", p]));
         let mut d = LogDir {
             name: name.to_vec(),
             // Stands in for `current` until the recovery below opens it.

@@ -231,6 +231,8 @@ fn crash_recovery_and_processor_match_daemontools() {
         vec!["s4096", "!sed s/q/Q/g; cat state >&2; wc -c <&4 >&5; echo ok >&5", "DIR/main"],
         vec!["s4096", "n3", "!gzip -n", "DIR/main"],
         vec!["s4096", "!exit 0", "DIR/main"],
+        // The processor's $0 is `sh`, as daemontools runs it.
+        vec!["s4096", "!echo \"$0\"; cat", "DIR/main"],
     ] {
         same_as_daemontools("processor", &script, &input, &[]);
     }

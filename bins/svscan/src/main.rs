@@ -160,8 +160,9 @@ struct Scanner {
 type Stamp = (i64, i64);
 
 /// A time this close to now may be followed by a change that leaves it the
-/// same: the kernel stamps files with a clock that moves a tick at a time.
-const RACY: Duration = Duration::from_millis(100);
+/// same: the kernel stamps files with a clock that moves a tick at a time,
+/// and some filesystems keep whole seconds (FAT: two).
+const RACY: Duration = Duration::from_secs(2);
 
 /// DIR's stamp, and whether it is too recent to trust.
 fn stamp() -> Option<(Stamp, bool)> {

@@ -16,7 +16,7 @@ use daemontools::sys::{self, Argv};
 use daemontools::Errno;
 use std::ffi::{CString, OsStr};
 use std::io::Write;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
@@ -64,8 +64,16 @@ fn main() {
     };
 
     // Reported before the standard descriptors go to /dev/null.
-    let null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
+    let mut null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
         .unwrap_or_else(|e| die(&[b"unable to open /dev/null: ", errstr(e).as_bytes()]));
+    // A standard descriptor we were started without keeps /dev/null, so that
+    // neither `null` nor the pipe lands there and is overwritten below.
+    while null.as_raw_fd() < 3 {
+        let next =
+            nix::unistd::dup(&null).unwrap_or_else(|e| die(&[b"unable to open /dev/null: ", errstr(e).as_bytes()]));
+        std::mem::forget(null);
+        null = next;
+    }
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
     for fd in 0..3 {
