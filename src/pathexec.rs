@@ -77,13 +77,38 @@ fn cstrings(v: &[Vec<u8>]) -> Option<Vec<CString>> {
     v.iter().map(|s| CString::new(s.as_slice()).ok()).collect()
 }
 
-/// An account's uid and gid, from the password database.
+/// An account's uid and gid: from `/etc/passwd`, else from `getent passwd`,
+/// which asks every source `nsswitch.conf` names (LDAP, systemd's users).
+/// Not getpwnam: our programs are linked static, and static glibc's
+/// getpwnam crashes when it loads an NSS module for a name not in the file.
 pub fn account(name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
-    let name = CString::new(name).ok()?;
-    // SAFETY: getpwnam returns NULL or a pointer valid until the next call;
-    // we copy the two numbers out at once (one thread).
-    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
-    (!pw.is_null()).then(|| unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+    if name.is_empty() || name.contains(&b':') || name.contains(&b'\n') {
+        return None;
+    }
+    let files = std::fs::read("/etc/passwd").unwrap_or_default();
+    passwd_entry(&files, name).or_else(|| {
+        use std::os::unix::ffi::OsStrExt;
+        let out = std::process::Command::new("getent")
+            .args([std::ffi::OsStr::new("passwd"), "--".as_ref(), std::ffi::OsStr::from_bytes(name)])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        passwd_entry(&out.stdout, name)
+    })
+}
+
+/// The uid and gid of `name`'s first well-formed line in a passwd file.
+fn passwd_entry(db: &[u8], name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
+    db.split(|&b| b == b'\n').find_map(|line| {
+        let mut field = line.split(|&b| b == b':');
+        if field.next() != Some(name) {
+            return None;
+        }
+        let number = |f: Option<&[u8]>| std::str::from_utf8(f?).ok()?.parse().ok();
+        let _password = field.next();
+        Some((number(field.next())?, number(field.next())?))
+    })
 }
 
 #[cfg(test)]
@@ -92,6 +117,20 @@ mod tests {
 
     fn env(v: &[&str]) -> Vec<Vec<u8>> {
         v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn reads_an_account_from_a_passwd_file() {
+        let db = b"root:x:0:0:root:/root:/bin/sh\nbad:x:1\nbad:x:7:8::/:\nlong:x:4294967295:4294967296:\n+:::\nnobody:x:65534:65534::/:";
+        assert_eq!(passwd_entry(db, b"root"), Some((0, 0)));
+        assert_eq!(passwd_entry(db, b"nobody"), Some((65534, 65534)), "the last line needs no newline");
+        assert_eq!(passwd_entry(db, b"bad"), Some((7, 8)), "a short line is skipped");
+        assert_eq!(passwd_entry(db, b"long"), None, "a gid that overflows is no gid");
+        assert_eq!(passwd_entry(db, b"roo"), None);
+        assert_eq!(passwd_entry(db, b"+"), None);
+        assert_eq!(account(b""), None);
+        assert_eq!(account(b"root:x"), None);
+        assert_eq!(account(b"root"), Some((0, 0)));
     }
 
     #[test]

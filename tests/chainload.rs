@@ -78,6 +78,26 @@ fn setuidgid_and_envuidgid_match_daemontools() {
     assert!(stdout(&o).contains("UID=65534\n") && stdout(&o).contains("GID=65534\n"), "{}", stdout(&o));
 }
 
+#[test]
+fn an_account_not_in_etc_passwd_is_asked_of_getent() {
+    // Our programs are static and read /etc/passwd themselves; any other
+    // source (LDAP, systemd's users) is reached through getent, found in $PATH.
+    let sb = Sandbox::new();
+    let getent = sb.join("getent");
+    fs::write(&getent, "#!/bin/sh\n[ \"$1 $2 $3\" = 'passwd -- ldapuser' ] && echo 'ldapuser:*:4242:4343::/:/bin/sh'\necho 'other:x:1:1::/:' \n").unwrap();
+    std::fs::set_permissions(&getent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", sb.path().display());
+    let o = run_with(&sb, &bin("envuidgid"), &["ldapuser", "env"], &[("PATH", &path)], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("UID=4242\n") && stdout(&o).contains("GID=4343\n"), "{}", stdout(&o));
+    // getent's line must name the account asked for.
+    let o = run_with(&sb, &bin("envuidgid"), &["someone", "env"], &[("PATH", &path)], None);
+    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(111), "envuidgid: fatal: unknown account someone\n"));
+    // /etc/passwd comes first: getent is not asked for root.
+    let o = run_with(&sb, &bin("envuidgid"), &["root", "/usr/bin/env"], &[("PATH", "/nonexistent")], None);
+    assert!(stdout(&o).contains("UID=0\n"), "{}", stderr(&o));
+}
+
 /// A real unprivileged account for the test's lifetime.
 struct Account(String);
 
