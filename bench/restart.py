@@ -14,6 +14,10 @@ and then waits until every service has run for over a second, since
 daemontools and s6 hold back a service that dies sooner. Every round checks
 that a new pid came and that it runs.
 
+The floor column is the least any supervisor can do: a 20-line C loop
+(vfork, exec ./run, waitpid, again at once) with no status file, no
+control and no pause; only the kill figure has it.
+
     cargo build --release && python3 bench/restart.py [--rounds 20] [--json FILE]
 
 Directories live on /dev/shm. Every process started is killed.
@@ -46,6 +50,30 @@ int main(void) {
 }
 """
 
+# The floor: restarts ./run at once, forever, and does nothing else.
+FLOOR_C = r"""
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    char *args[] = {"./run", 0};
+    if (argc < 2 || chdir(argv[1]) != 0) return 111;
+    for (;;) {
+        pid_t pid = vfork();
+        if (pid == 0) { execv("./run", args); _exit(111); }
+        if (pid < 0) { sleep(1); continue; }
+        while (waitpid(pid, 0, 0) != pid) {}
+    }
+}
+"""
+
+
+def build_floor(work):
+    src, path = os.path.join(work, "floor.c"), os.path.join(work, "floor-supervisor")
+    with open(src, "w") as f:
+        f.write(FLOOR_C)
+    subprocess.run(["gcc", "-O2", "-static", "-o", path, src], check=True)
+    return path
+
 
 def build_run(work, sh):
     """The run program every service shares: the C one, or with `sh` a script."""
@@ -74,7 +102,7 @@ TERM = {
 class Service:
     """One supervisor, its service directory and the FIFO its run reports on."""
 
-    def __init__(self, system, work, run):
+    def __init__(self, system, work, run, floor=None):
         self.system = system
         self.dir = os.path.join(work, system)
         os.makedirs(self.dir)
@@ -83,7 +111,8 @@ class Service:
         os.link(run, os.path.join(self.dir, "run"))
         self.reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
         self.keep = os.open(self.fifo, os.O_WRONLY)
-        self.proc = subprocess.Popen(SUPERVISOR[system](self.dir), stdin=subprocess.DEVNULL,
+        argv = [floor, self.dir] if system == "floor" else SUPERVISOR[system](self.dir)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, start_new_session=True)
         self.pid = self.next_pid(time.monotonic())[1]
         self.since = time.monotonic()
@@ -117,7 +146,7 @@ class Service:
         return t
 
     def close(self):
-        for pid in (self.pid, self.proc.pid):
+        for pid in (self.proc.pid, self.pid):  # the supervisor first: it cannot restart
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -133,7 +162,10 @@ def measure(rounds, systems, sh=False):
     got = {how: {s: [] for s in systems} for how in ("kill", "svc")}
     try:
         run = build_run(work, sh)
-        services = [Service(s, work, run) for s in systems]
+        floor = build_floor(work)
+        for s in systems + ["floor"]:
+            services.append(Service(s, work, run, floor))
+        got["kill"]["floor"] = []
         for r in range(rounds):
             for how in ("kill", "svc"):
                 # Every service must have run over a second: daemontools and
@@ -142,7 +174,8 @@ def measure(rounds, systems, sh=False):
                 time.sleep(max(wait, 0))
                 k = r % len(services)
                 for s in services[k:] + services[:k]:
-                    got[how][s.system].append(s.measure(how) * 1000)
+                    if s.system in got[how]:
+                        got[how][s.system].append(s.measure(how) * 1000)
     finally:
         for s in services:
             s.close()
