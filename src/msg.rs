@@ -16,6 +16,17 @@ pub const EXIT_NOEXEC: i32 = 126;
 /// The program to run was not found.
 pub const EXIT_NOTFOUND: i32 = 127;
 
+/// What a program prints on standard output, before exiting 0, when its
+/// first argument is `--help` (its usage line, as a bad call prints it) or
+/// `--version`; None for any other call.
+pub fn about(prog: &str, usage: &str, first: Option<&std::ffi::OsStr>) -> Option<String> {
+    match first?.as_encoded_bytes() {
+        b"--help" => Some(format!("{prog}: usage: {usage}\nSee {prog}(8) and daemontools-rs(7).\n")),
+        b"--version" => Some(format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION"))),
+        _ => None,
+    }
+}
+
 /// The kind of a message line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {

@@ -15,6 +15,12 @@ fn die(code: i32, level: Level, parts: &[&[u8]]) -> ! {
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
+    if let Some(text) =
+        daemontools::msg::about("envuidgid", "envuidgid account child", std::env::args_os().nth(1).as_deref())
+    {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
     if args.len() < 2 {
         die(EXIT_USAGE, Level::Usage, &[b"envuidgid account child"]);

@@ -52,6 +52,10 @@ fn alert(ml: &mut Multilog) {
 }
 
 fn main() {
+    if let Some(text) = daemontools::msg::about("multilog", "multilog script", std::env::args_os().nth(1).as_deref()) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     // SAFETY: umask has no memory effects.
     unsafe { libc::umask(0o022) };
     let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();

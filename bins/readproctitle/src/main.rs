@@ -24,6 +24,14 @@ fn scroll(title: &mut [u8], input: &[u8]) {
 #[no_mangle]
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime calls it with its own argv
 pub extern "C" fn main(argc: c_int, argv: *const *mut c_char) -> c_int {
+    if let Some(text) = daemontools::msg::about(
+        "readproctitle",
+        "readproctitle io errors: .....",
+        std::env::args_os().nth(1).as_deref(),
+    ) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     if argc < 2 {
         std::process::exit(EXIT_USAGE);
     }

@@ -24,6 +24,14 @@ fn usage() -> ! {
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
+    if let Some(text) = daemontools::msg::about(
+        "setlock",
+        "setlock [ -nNxX ] file program [ arg ... ]",
+        std::env::args_os().nth(1).as_deref(),
+    ) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let (mut nowait, mut quiet) = (false, false);
     let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "nNxX");
     for opt in opts.by_ref() {

@@ -191,6 +191,10 @@ impl Supervise<'_> {
 }
 
 fn main() {
+    if let Some(text) = daemontools::msg::about("supervise", "supervise dir", std::env::args_os().nth(1).as_deref()) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let [dir] = &args[..] else {
         let _ = std::io::stderr().write_all(b"supervise: usage: supervise dir\n");

@@ -91,6 +91,14 @@ fn wait(goal: Goal, waiting: &[(std::ffi::OsString, Option<Waiter>, u32)], timeo
 }
 
 fn main() {
+    if let Some(text) = daemontools::msg::about(
+        "svc",
+        "svc [ -udopchaitkxq12 ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...",
+        std::env::args_os().nth(1).as_deref(),
+    ) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "udopchaitkxq12w:T:");
     let mut letters = Vec::with_capacity(20);
     let (mut goal, mut timeout) = (None, None);

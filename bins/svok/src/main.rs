@@ -12,6 +12,10 @@ fn die(parts: &[&[u8]]) -> ! {
 }
 
 fn main() {
+    if let Some(text) = daemontools::msg::about("svok", "svok dir", std::env::args_os().nth(1).as_deref()) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let Some(dir) = std::env::args_os().nth(1) else {
         let _ = std::io::stderr().write_all(b"svok: usage: svok dir\n");
         std::process::exit(EXIT_USAGE);

@@ -380,6 +380,12 @@ fn arrivals(inotify: &Inotify) -> (Vec<CString>, bool) {
 }
 
 fn main() {
+    if let Some(text) =
+        daemontools::msg::about("svscan", "svscan [ -g grace ] [ dir ]", std::env::args_os().nth(1).as_deref())
+    {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let mut grace = DEFAULT_GRACE;
     let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "g:");
     for opt in opts.by_ref() {

@@ -42,6 +42,12 @@ fn stale(dir: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn main() {
+    if let Some(text) =
+        daemontools::msg::about("svscanboot", "svscanboot [ dir ]", std::env::args_os().nth(1).as_deref())
+    {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     let dir = match args.as_slice() {
         [] => DEFAULT_DIR,

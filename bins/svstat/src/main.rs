@@ -134,6 +134,12 @@ fn describe_json() -> String {
 }
 
 fn main() {
+    if let Some(text) =
+        daemontools::msg::about("svstat", "svstat [ -j ] dir ...", std::env::args_os().nth(1).as_deref())
+    {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     let origin = Origin::open().unwrap_or_else(|e| die(b"unable to open current directory: ", e));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut args: Vec<_> = std::env::args_os().skip(1).collect();

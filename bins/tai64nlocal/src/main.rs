@@ -59,6 +59,10 @@ impl Local {
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
+    if let Some(text) = daemontools::msg::about("tai64nlocal", "tai64nlocal", std::env::args_os().nth(1).as_deref()) {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+        std::process::exit(0);
+    }
     // SAFETY: descriptors 0 and 1 are only borrowed; a closed one makes the calls fail.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
     let mut buf = vec![0u8; 64 * 1024];

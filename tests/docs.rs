@@ -1,0 +1,166 @@
+//! Where users look: `--help` and `--version` on every program, and a man
+//! page for every program that groff renders without a warning and that
+//! names every flag of the program's usage line, beside the overview page.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PROGRAMS: [&str; 17] = [
+    "envdir",
+    "envuidgid",
+    "fghack",
+    "multilog",
+    "pgrphack",
+    "readproctitle",
+    "setlock",
+    "setuidgid",
+    "softlimit",
+    "supervise",
+    "svc",
+    "svok",
+    "svscan",
+    "svscanboot",
+    "svstat",
+    "tai64n",
+    "tai64nlocal",
+];
+
+/// Whether roff names a page as `.BR name (N)` or `\fBname\fR(N)`.
+fn names_page(roff: &str, name: &str, section: u8) -> bool {
+    let name = name.replace('-', "\\-");
+    roff.contains(&format!("{name} ({section})")) || roff.contains(&format!("{name}\\fR({section})"))
+}
+
+fn page(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("man").join(name)
+}
+
+/// The usage line `prog --help` prints, after checking the call.
+fn help(sb: &Sandbox, prog: &str) -> String {
+    let o = sb.run(bin(prog), &["--help"]);
+    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(0), ""), "{prog} --help");
+    let out = stdout(&o);
+    assert!(out.starts_with(&format!("{prog}: usage: {prog}")), "{prog} --help: {out}");
+    assert!(out.contains(&format!("{prog}(8)")), "{prog} --help names its page: {out}");
+    out.lines().next().unwrap().to_string()
+}
+
+#[test]
+fn every_program_answers_help_and_version() {
+    let sb = Sandbox::new();
+    let listed: Vec<String> = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("bins"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(listed.len(), PROGRAMS.len(), "bins/ and this list: {listed:?}");
+    for prog in PROGRAMS {
+        help(&sb, prog);
+        let o = sb.run(bin(prog), &["--version"]);
+        let expected = format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!((o.status.code(), stdout(&o), stderr(&o)), (Some(0), expected, String::new()), "{prog} --version");
+    }
+}
+
+/// groff with every warning on prints nothing, and man renders the page.
+fn renders_cleanly(path: &Path) -> String {
+    let o = Command::new("groff")
+        .args(["-ww", "-man", "-z", "-t"])
+        .arg(path)
+        .output()
+        .expect("groff (.ci/deps installs it)");
+    assert!(
+        o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
+        "groff -ww {}: {}",
+        path.display(),
+        stderr(&o)
+    );
+    let o = Command::new("man")
+        .args(["--warnings", "-l"])
+        .arg(path)
+        .env("MANWIDTH", "80")
+        .env("MANPAGER", "cat")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("man (.ci/deps installs it)");
+    assert!(o.status.success() && o.stderr.is_empty(), "man -l {}: {}", path.display(), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("NAME") && text.contains("SEE ALSO"), "{}: {text}", path.display());
+    text
+}
+
+#[test]
+fn every_program_has_a_man_page_naming_every_flag() {
+    let sb = Sandbox::new();
+    for prog in PROGRAMS {
+        let path = page(&format!("{prog}.8"));
+        let roff = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(roff.starts_with(".TH ") || roff.contains("\n.TH "), "{prog}.8 has no .TH");
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES", "SEE ALSO"] {
+            assert!(
+                roff.contains(&format!(".SH {section}")) || roff.contains(&format!(".SH \"{section}\"")),
+                "{prog}.8 lacks {section}"
+            );
+        }
+        let usage = help(&sb, prog);
+        let flags = usage.split_whitespace().filter(|w| w.trim_start_matches('[').starts_with('-'));
+        for letter in flags.flat_map(|w| w.trim_matches(|c| c == '[' || c == ']').trim_start_matches('-').chars()) {
+            assert!(roff.contains(&format!("\\-{letter}")), "{prog}.8 does not document -{letter} of {usage:?}");
+        }
+        for long in ["\\-\\-help", "\\-\\-version"] {
+            assert!(roff.contains(long), "{prog}.8 lacks {long}");
+        }
+        assert!(names_page(&roff, "daemontools-rs", 7), "{prog}.8 does not point to daemontools-rs(7)");
+        let text = renders_cleanly(&path);
+        assert!(text.contains(&prog.to_uppercase()), "{prog}.8 rendered: {text}");
+    }
+}
+
+#[test]
+fn the_overview_page_has_the_cookbook() {
+    let path = page("daemontools-rs.7");
+    let roff = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for needle in ["ln \\-s", "svc \\-d", "svstat", "exec 2>&1", "exec setuidgid", "envdir", "softlimit", "multilog"] {
+        assert!(roff.contains(needle), "daemontools-rs.7 lacks {needle:?}");
+    }
+    for prog in PROGRAMS {
+        assert!(names_page(&roff, prog, 8), "daemontools-rs.7 does not point to {prog}(8)");
+    }
+    renders_cleanly(&path);
+}
+
+#[test]
+fn the_container_examples_name_files_and_programs_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docker = fs::read_to_string(root.join("examples/container/Dockerfile")).unwrap();
+    let copy = docker.replace("\\\n", " ");
+    let mut installed = Vec::new();
+    for line in copy.lines().filter(|l| l.starts_with("COPY ")) {
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let (sources, dest) = words.split_at(words.len() - 1);
+        for source in sources {
+            match source.strip_prefix("target/release/") {
+                Some(prog) => {
+                    assert!(PROGRAMS.contains(&prog), "Dockerfile copies {source}");
+                    assert_eq!(dest[0], "/usr/local/bin/");
+                    installed.push(format!("/usr/local/bin/{prog}"));
+                }
+                None => {
+                    assert!(root.join(source).exists(), "Dockerfile copies {source}, which is not in the repository")
+                }
+            }
+        }
+    }
+    let pod = fs::read_to_string(root.join("examples/container/pod.yaml")).unwrap();
+    for text in [&docker, &pod] {
+        for used in text
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '[' || c == ',')
+            .filter(|w| w.starts_with("/usr/local/bin/") && w.len() > 15)
+        {
+            assert!(installed.iter().any(|i| i == used), "{used} is used but the Dockerfile does not install it");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `make install` and `make uninstall` into a temporary DESTDIR: every
+//! program, man page and the systemd unit land under PREFIX, the unit runs
+//! the installed svscanboot, and uninstall leaves nothing behind.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn make(target: &str, destdir: &Path, prefix: &str) -> std::process::Output {
+    let build = bin("svok").parent().unwrap().to_path_buf();
+    Command::new("make")
+        .arg("-s")
+        .arg("-C")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg(target)
+        .arg(format!("DESTDIR={}", destdir.display()))
+        .arg(format!("PREFIX={prefix}"))
+        .arg(format!("BUILD={}", build.display()))
+        .output()
+        .expect("make (.ci/deps installs it)")
+}
+
+/// Every regular file below `dir`, relative to it, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn install_and_uninstall_under_a_prefix_in_a_destdir() {
+    let sb = Sandbox::new();
+    for prefix in ["/usr/local", "/opt/dt"] {
+        let dest = sb.join(format!("dest{}", prefix.replace('/', "_")));
+        let o = make("install", &dest, prefix);
+        assert!(o.status.success(), "make install: {}", stderr(&o));
+        let got = files(&dest);
+        let p = &prefix[1..];
+        assert_eq!(got.len(), 17 * 2 + 2, "{got:#?}");
+        for prog in ["svscan", "supervise", "multilog", "tai64nlocal"] {
+            assert!(got.contains(&format!("{p}/bin/{prog}")), "{got:#?}");
+            assert!(got.contains(&format!("{p}/share/man/man8/{prog}.8")), "{got:#?}");
+        }
+        assert!(got.contains(&format!("{p}/share/man/man7/daemontools-rs.7")), "{got:#?}");
+        let installed = dest.join(p).join("bin/svok");
+        let o = Command::new(&installed).arg("--version").output().unwrap();
+        assert_eq!(stdout(&o), format!("svok (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
+        let unit = fs::read_to_string(dest.join(p).join("lib/systemd/system/daemontools-rs.service")).unwrap();
+        assert!(unit.contains(&format!("\nExecStart={prefix}/bin/svscanboot /etc/service\n")), "{unit}");
+        assert!(!unit.contains('@'), "every placeholder is filled: {unit}");
+        let o = make("uninstall", &dest, prefix);
+        assert!(o.status.success(), "make uninstall: {}", stderr(&o));
+        assert_eq!(files(&dest), Vec::<String>::new(), "uninstall removes every file");
+    }
+    // Without built programs, install says so and installs nothing.
+    let dest = sb.join("none");
+    let o = Command::new("make")
+        .args(["-s", "-C", env!("CARGO_MANIFEST_DIR"), "install", "BUILD=/nonexistent"])
+        .arg(format!("DESTDIR={}", dest.display()))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && stderr(&o).contains("/nonexistent/envdir is not built"), "{}", stderr(&o));
+    assert!(!dest.exists());
+}
