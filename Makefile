@@ -22,7 +22,7 @@ install:
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(MANDIR)/man7" "$(DESTDIR)$(UNITDIR)"
 	for p in $(PROGRAMS); do install -m 755 "$(BUILD)/$$p" "$(DESTDIR)$(BINDIR)/$$p" && install -m 644 "man/$$p.8" "$(DESTDIR)$(MANDIR)/man8/$$p.8" || exit 1; done
 	install -m 644 man/daemontools-rs.7 "$(DESTDIR)$(MANDIR)/man7/daemontools-rs.7"
-	sed 's|@BINDIR@|$(BINDIR)|g' init/$(UNIT) > "$(DESTDIR)$(UNITDIR)/$(UNIT)"
+	sed 's|=/usr/bin/svscanboot |=$(BINDIR)/svscanboot |' init/$(UNIT) > "$(DESTDIR)$(UNITDIR)/$(UNIT)"
 	chmod 644 "$(DESTDIR)$(UNITDIR)/$(UNIT)"
 
 uninstall:

@@ -9,26 +9,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PROGRAMS: [&str; 17] = [
-    "envdir",
-    "envuidgid",
-    "fghack",
-    "multilog",
-    "pgrphack",
-    "readproctitle",
-    "setlock",
-    "setuidgid",
-    "softlimit",
-    "supervise",
-    "svc",
-    "svok",
-    "svscan",
-    "svscanboot",
-    "svstat",
-    "tai64n",
-    "tai64nlocal",
-];
-
 /// Whether roff names a page as `.BR name (N)` or `\fBname\fR(N)`.
 fn names_page(roff: &str, name: &str, section: u8) -> bool {
     let name = name.replace('-', "\\-");

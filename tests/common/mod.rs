@@ -14,6 +14,27 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Every program of the suite, as bins/ names them.
+pub const PROGRAMS: [&str; 17] = [
+    "envdir",
+    "envuidgid",
+    "fghack",
+    "multilog",
+    "pgrphack",
+    "readproctitle",
+    "setlock",
+    "setuidgid",
+    "softlimit",
+    "supervise",
+    "svc",
+    "svok",
+    "svscan",
+    "svscanboot",
+    "svstat",
+    "tai64n",
+    "tai64nlocal",
+];
+
 /// One of our binaries, from the same target directory as this test.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();

@@ -1,0 +1,60 @@
+//! The Debian package: built with `cargo deb` from the built programs, it
+//! holds every program in /usr/bin, every man page (gzipped) and the systemd
+//! unit, and its control file conflicts with and replaces daemontools.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn dpkg_deb(args: &[&str], deb: &std::path::Path) -> String {
+    let o = Command::new("dpkg-deb").args(args).arg(deb).output().expect("dpkg-deb (.ci/deps installs it)");
+    assert!(o.status.success(), "dpkg-deb {args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
+    let sb = Sandbox::new();
+    let deb = sb.join("daemontools-rs.deb");
+    // The test builds no release: it packages the programs this test run uses.
+    let profile = if bin("svok").parent().unwrap().ends_with("release") { "release" } else { "dev" };
+    let o = Command::new("cargo")
+        .args(["deb", "-p", "daemontools-rs", "--no-build", "--profile", profile, "-o"])
+        .arg(&deb)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo");
+    assert!(o.status.success(), "cargo deb (.ci/deps installs cargo-deb): {}", stderr(&o));
+
+    let control = dpkg_deb(&["-f"], &deb);
+    for field in [
+        "Package: daemontools-rs\n",
+        &format!("Version: {}-1\n", env!("CARGO_PKG_VERSION")),
+        "Conflicts: daemontools\n",
+        "Replaces: daemontools\n",
+        "Provides: daemontools\n",
+        "Section: admin\n",
+    ] {
+        assert!(control.contains(field), "control lacks {field:?}:\n{control}");
+    }
+
+    let listing = dpkg_deb(&["-c"], &deb);
+    let entry = |path: &str| listing.lines().find(|l| l.ends_with(&format!(" ./{path}"))).map(str::to_string);
+    for prog in PROGRAMS {
+        let line = entry(&format!("usr/bin/{prog}")).unwrap_or_else(|| panic!("no /usr/bin/{prog}:\n{listing}"));
+        assert!(line.starts_with("-rwxr-xr-x root/root") || line.starts_with("-rwxr-xr-x 0/0"), "{line}");
+        assert!(entry(&format!("usr/share/man/man8/{prog}.8.gz")).is_some(), "no {prog}.8.gz:\n{listing}");
+    }
+    assert!(entry("usr/share/man/man7/daemontools-rs.7.gz").is_some(), "{listing}");
+    assert!(entry("usr/lib/systemd/system/daemontools-rs.service").is_some(), "{listing}");
+
+    // Unpacked, the programs run and the unit runs the packaged svscanboot.
+    let root = sb.join("root");
+    let o = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = Command::new(root.join("usr/bin/svstat")).arg("--version").output().unwrap();
+    assert_eq!(stdout(&o), format!("svstat (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
+    let unit = std::fs::read_to_string(root.join("usr/lib/systemd/system/daemontools-rs.service")).unwrap();
+    assert!(unit.contains("\nExecStart=/usr/bin/svscanboot /etc/service\n"), "{unit}");
+}
