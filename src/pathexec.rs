@@ -73,6 +73,18 @@ pub fn run(argv: &[Vec<u8>], env: &[Vec<u8>]) -> Errno {
     saved.unwrap_or(Errno::ENOENT)
 }
 
+/// envdir's reading of a file: the value its contents give the variable.
+/// As daemontools' envdir: the first line (everything before the first
+/// newline), then trailing spaces and tabs removed, then every NUL byte
+/// turned into a newline (so a blank before a NUL stays). An empty file
+/// removes the variable instead; that is the caller's test, here it gives
+/// an empty value, as a file holding only a newline does.
+pub fn env_value(contents: &[u8]) -> Vec<u8> {
+    let line = contents.split(|&b| b == b'\n').next().unwrap_or_default();
+    let end = line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1);
+    line[..end].iter().map(|&b| if b == 0 { b'\n' } else { b }).collect()
+}
+
 fn cstrings(v: &[Vec<u8>]) -> Option<Vec<CString>> {
     v.iter().map(|s| CString::new(s.as_slice()).ok()).collect()
 }
@@ -131,6 +143,17 @@ mod tests {
         assert_eq!(account(b""), None);
         assert_eq!(account(b"root:x"), None);
         assert_eq!(account(b"root"), Some((0, 0)));
+    }
+
+    #[test]
+    fn env_value_as_envdir_reads_it() {
+        assert_eq!(env_value(b"x\nsecond line\n"), b"x");
+        assert_eq!(env_value(b"e  \t \t\n"), b"e");
+        assert_eq!(env_value(b"a\0b\0\n"), b"a\nb\n");
+        assert_eq!(env_value(b"a \0 \t"), b"a \n", "blanks go before NULs become newlines");
+        assert_eq!(env_value(b"   \n"), b"");
+        assert_eq!(env_value(b"\n"), b"");
+        assert_eq!(env_value(b""), b"");
     }
 
     #[test]

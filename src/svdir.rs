@@ -58,6 +58,12 @@ pub fn probe_ok() -> Result<(), Errno> {
     sys::open_write(OK).map(drop)
 }
 
+/// Whether a supervise (any: ours, daemontools', an earlier svscan's) holds
+/// `dir/supervise/ok` open.
+pub fn supervised(dir: &[u8]) -> bool {
+    std::ffi::CString::new([dir, b"/", OK.to_bytes()].concat()).is_ok_and(|p| sys::open_write(&p).is_ok())
+}
+
 /// Why `supervise/status` could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusError {

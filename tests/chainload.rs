@@ -98,34 +98,13 @@ fn an_account_not_in_etc_passwd_is_asked_of_getent() {
     assert!(stdout(&o).contains("UID=0\n"), "{}", stderr(&o));
 }
 
-/// A real unprivileged account for the test's lifetime.
-struct Account(String);
-
-impl Account {
-    fn make() -> Option<Account> {
-        let name = format!("dtrs{}", std::process::id() % 100_000);
-        let ok = std::process::Command::new("/usr/sbin/useradd")
-            .args(["-M", "-N", "-s", "/bin/sh", &name])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(Account(name))
-    }
-}
-
-impl Drop for Account {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("/usr/sbin/userdel").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn setuidgid_runs_as_a_real_account_with_no_other_group_and_no_way_back() {
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("SKIPPED setuidgid_runs_as_a_real_account...: needs root to make an account and switch to it");
         return;
     }
-    let Some(account) = Account::make() else {
+    let Some(account) = Account::make("c") else {
         eprintln!("SKIPPED setuidgid_runs_as_a_real_account...: useradd failed");
         return;
     };

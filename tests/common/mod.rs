@@ -198,8 +198,13 @@ impl Sandbox {
 
     /// Waits until the service runs a pid other than `not` and returns it.
     pub fn wait_up(&self, service: &str, not: u32) -> u32 {
+        self.wait_up_within(service, not, 5000)
+    }
+
+    /// `wait_up`, panicking after `ms`.
+    pub fn wait_up_within(&self, service: &str, not: u32, ms: u64) -> u32 {
         let mut pid = 0;
-        wait_for(5000, &format!("{service} to be up with a new pid"), || {
+        wait_for(ms, &format!("{service} to be up with a new pid"), || {
             pid = self.try_status(service).map_or(0, |s| s.pid);
             pid != 0 && pid != not && alive(pid)
         });
@@ -252,4 +257,26 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A real unprivileged account for the test's lifetime.
+pub struct Account(pub String);
+
+impl Account {
+    /// `tag` tells apart the accounts of tests running at once.
+    pub fn make(tag: &str) -> Option<Account> {
+        let name = format!("dtrs{}{tag}", std::process::id() % 100_000);
+        let ok = Command::new("/usr/sbin/useradd")
+            .args(["-M", "-N", "-s", "/bin/sh", &name])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Account(name))
+    }
+}
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/userdel").arg(&self.0).status();
+    }
 }

@@ -21,13 +21,6 @@ fn io(e: std::io::Error) -> &'static str {
     errstr(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
 }
 
-/// The value a file's contents give: the first line, trailing blanks removed, NULs made newlines.
-fn value(contents: &[u8]) -> Vec<u8> {
-    let line = contents.split(|&b| b == b'\n').next().unwrap_or_default();
-    let end = line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1);
-    line[..end].iter().map(|&b| if b == 0 { b'\n' } else { b }).collect()
-}
-
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
     if let Some(text) = daemontools::msg::about("envdir", "envdir dir child", std::env::args_os().nth(1).as_deref()) {
@@ -54,7 +47,8 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
         }
         let contents = std::fs::read(std::ffi::OsStr::from_bytes(name))
             .unwrap_or_else(|e| die(Level::Fatal, &[b"unable to read ", dir, b"/", name, b": ", io(e).as_bytes()]));
-        let change = if contents.is_empty() { name.to_vec() } else { [name, b"=", &value(&contents)].concat() };
+        let change =
+            if contents.is_empty() { name.to_vec() } else { [name, b"=", &pathexec::env_value(&contents)].concat() };
         pathexec::apply(&mut env, &change);
     }
     // SAFETY: fchdir to a directory we hold open.

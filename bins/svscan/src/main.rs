@@ -6,7 +6,10 @@
 //! 0.76's behaviour. `supervise` is looked for next to svscan's own
 //! executable first, then on PATH.
 //!
-//! Beyond daemontools: a symlink or directory moved into DIR is started at
+//! Beyond daemontools: a supervise that exits unasked is started again a
+//! second later, not at the next scan; a service directory where some other
+//! supervise already runs (left by an earlier svscan that was killed) is left
+//! to it, silently, and looked at again at each scan. A symlink or directory moved into DIR is started at
 //! once (inotify; a directory made in place waits for the next scan, as it
 //! may still be being filled). An idle scan costs one stat: DIR is read
 //! whole only when its times changed, a supervise exited, or the last scan
@@ -20,6 +23,7 @@
 
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
+use daemontools::svdir;
 use daemontools::sys::{self, Argv, SelfPipe};
 use daemontools::Errno;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
@@ -32,6 +36,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const SCAN_INTERVAL: Duration = Duration::from_secs(5);
+/// How soon a supervise that exited unasked is started again.
+const RESTART: Duration = Duration::from_secs(1);
 const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 /// After the grace period services are killed; one step later loggers get
 /// TERM; one more step and every supervise left is killed.
@@ -174,17 +180,21 @@ fn stamp() -> Option<(Stamp, bool)> {
 
 impl Scanner {
     /// Reaps every child that exited; a stop waiting on one moves on at once.
-    fn reap(&mut self, now: Instant) {
+    /// True when a supervise exited that was not being stopped.
+    fn reap(&mut self, now: Instant) -> bool {
+        let mut unasked = false;
         while let Some((pid, _)) = sys::reap() {
             let Some((key, log)) = self.pids.remove(&pid) else { continue };
             if let Some(s) = self.services.get_mut(&key) {
                 *(if log { &mut s.pid_log } else { &mut s.pid }) = 0;
                 self.must_scan = true;
-                if s.stop.is_some() {
-                    self.tend_one(key, now);
+                match s.stop {
+                    Some(_) => self.tend_one(key, now),
+                    None => unasked = true,
                 }
             }
         }
+        unasked
     }
 
     /// The 5-second scan: reads DIR whole only when it may hold news (see
@@ -278,7 +288,12 @@ impl Scanner {
         let nofile = self.nofile.as_ref();
         let limits = || nofile.iter().for_each(|lim| sys::set_nofile(lim));
 
-        if s.pid == 0 {
+        // A supervise left running by an earlier svscan (killed, say) keeps
+        // its service: starting another would only see it fail on the lock.
+        // The next whole scan looks again.
+        let held = s.pid == 0 && svdir::supervised(n);
+        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&[n, b"/log"].concat());
+        if s.pid == 0 && !held {
             let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
             let out = s.log_pipe.as_ref().map(|(_, w)| w.as_fd());
@@ -295,7 +310,7 @@ impl Scanner {
             }
         }
         if let Some((r, _)) = &s.log_pipe {
-            if s.pid_log == 0 {
+            if s.pid_log == 0 && !held_log {
                 let argv = Argv::new(path, &["supervise", "log"]).expect("no NUL");
                 let fail = [b"svscan: warning: unable to start supervise ", n, b"/log: "].concat();
                 let setup = || {
@@ -312,7 +327,7 @@ impl Scanner {
                 }
             }
         }
-        true
+        !(held || held_log)
     }
 
     /// Starts taking down every entry not seen in the last scan (`all`: every entry).
@@ -447,8 +462,10 @@ fn main() {
         let (names, overflow) = inotify.as_ref().filter(|_| changed).map(arrivals).unwrap_or_default();
         let now = Instant::now();
         // Only on SIGCHLD: with thousands of children each wait4 walks them all.
-        if signals.contains(libc::SIGCHLD) {
-            scanner.reap(now);
+        // A supervise that died is started again a second later, not at the
+        // next 5-second scan (daemontools' wait).
+        if signals.contains(libc::SIGCHLD) && scanner.reap(now) {
+            next_scan = next_scan.min(now + RESTART);
         }
         if shutdown.is_some() {
             continue;
