@@ -79,7 +79,9 @@ impl Status {
 
     /// Whole seconds from the stamp to `now`, 0 when the stamp is in the future.
     pub fn seconds_since(&self, now: Tai64N) -> u64 {
-        now.0 .0.saturating_sub(self.stamp.0 .0)
+        // Through a double, as daemontools' tai_approx: a stamp absurdly far
+        // in the past (a corrupt file) prints the same digits as its svstat.
+        now.0 .0.saturating_sub(self.stamp.0 .0) as f64 as u64
     }
 
     /// svstat's text after `DIR: `, byte for byte as daemontools prints it:
@@ -220,5 +222,13 @@ mod tests {
         assert_eq!(s.seconds_since(later), 7);
         let earlier = Tai64N(Tai64(s.stamp.0 .0 - 7), 0);
         assert_eq!(s.seconds_since(earlier), 0);
+    }
+
+    #[test]
+    fn absurd_ages_round_as_daemontools_double_does() {
+        // From a random status file, against daemontools' svstat (tests/badinput.rs).
+        let s = Status { stamp: Tai64N(Tai64(0), 0), pid: 1, paused: false, want: Want::Up };
+        assert_eq!(s.seconds_since(Tai64N(Tai64(1761181986168846998), 0)), 1761181986168847104);
+        assert_eq!(s.seconds_since(Tai64N(Tai64((1 << 53) + 1), 0)), 1 << 53);
     }
 }

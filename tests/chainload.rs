@@ -160,6 +160,19 @@ fn envdir_matches_daemontools() {
     }
     fs::create_dir(d.join("sub")).unwrap();
     same(&sb, "envdir", &["env", "env"], &env);
+    // An entry that cannot be read: a dangling symlink. daemontools'
+    // openreadclose takes a missing file for an empty read but keeps its
+    // buffer, so its envdir sets DANGLING to the previous file's value (here
+    // LONG's, by directory order). We say so and exit 111 instead.
+    fs::remove_dir(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", d.join("DANGLING")).unwrap();
+    let o = run_with(&sb, &bin("envdir"), &["env", "env"], &env, None);
+    assert_eq!(
+        (o.status.code(), stdout(&o), stderr(&o)),
+        (Some(111), String::new(), "envdir: fatal: unable to read env/DANGLING: file does not exist\n".to_string())
+    );
+    fs::remove_file(d.join("DANGLING")).unwrap();
+    fs::create_dir(d.join("sub")).unwrap();
     // A PATH set by the directory is the child's, not the one it is looked for in.
     fs::remove_dir(d.join("sub")).unwrap();
     fs::write(d.join("PATH"), "/nonexistent\n").unwrap();
@@ -204,6 +217,9 @@ fn setlock_matches_daemontools() {
         &["-x", "nonexistent/lock", "true"],
         &["-xX", "nonexistent/lock", "true"],
         &["lockfile", "/nonexistent"],
+        // A name too long for the system, and a directory.
+        &[&"L".repeat(5000), "true"],
+        &[".", "true"],
     ] {
         same(&sb, "setlock", args, &[]);
     }

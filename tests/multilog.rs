@@ -156,6 +156,15 @@ fn rotation_and_long_lines_match_daemontools() {
     edge.extend(std::iter::repeat_n(b'v', 975));
     cases.push(("window edges with t", vec!["t", "s4096", "DIR/a"], edge.clone()));
     cases.push(("window edges", vec!["s4096", "DIR/a"], edge));
+    // Binary input: every byte value, NULs and newlines among them.
+    let binary: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert!(binary.contains(&0) && binary.contains(&b'\n'));
+    cases.push(("binary with NUL bytes", vec!["t", "s4096", "n5", "DIR/main"], binary.clone()));
+    cases.push(("binary, selected and alerted", vec!["-*", "+*\x01*", "e", "s8192", "DIR/main"], binary));
+    // One line of 10 MB, split across files as daemontools splits it.
+    let mut huge = vec![b'h'; 10 << 20];
+    huge.push(b'\n');
+    cases.push(("a 10 MB line", vec!["s1000000", "n20", "DIR/main"], huge));
     for (case, script, input) in &cases {
         same_as_daemontools(case, script, input, &[]);
     }

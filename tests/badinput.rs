@@ -1,0 +1,189 @@
+//! Bad input to supervise and its clients: garbage and floods on the control
+//! FIFO, random status files, a `run` that is a directory, a dangling
+//! symlink or exits 127, a service directory that is a file or is removed
+//! while supervised. Each gets daemontools' one-line message and exit code
+//! (checked against the real programs where they are deterministic), and
+//! nothing else is disturbed. (Bad input to multilog and the chain-loaders
+//! is in tests/multilog.rs and tests/chainload.rs.)
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{symlink, OpenOptionsExt};
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_megabyte_of_garbage_on_control_is_drained_and_ignored() {
+    let sb = Sandbox::new();
+    sb.service("s", "exec sleep 1000");
+    let sup = sb.supervise(&bin("supervise"), "s");
+    let pid = sb.wait_up("s", 0);
+    // No control letter among these bytes: all of it must be read and dropped.
+    let junk = b"\0\xff Z?!\n0345678QWERTYZ#%";
+    for letter in daemontools::control::Letter::ALL {
+        assert!(!junk.contains(&letter.byte()), "{}", letter.byte() as char);
+    }
+    let garbage: Vec<u8> = (0..1 << 20).map(|i| junk[i % junk.len()]).collect();
+    let mut control = fs::OpenOptions::new().write(true).open(sb.join("s/supervise/control")).unwrap();
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || control.write_all(&garbage));
+        wait_for(10_000, "supervise to drain the FIFO", || writer.is_finished());
+        writer.join().unwrap().unwrap();
+    });
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert_eq!(sb.stderr_of("supervise-s"), "", "garbage is ignored silently, as daemontools does");
+    assert_eq!(sb.status("s").pid, pid, "the service was not touched");
+    // And control still works.
+    sb.run(bin("svc"), &["-t", "s"]);
+    sb.wait_up("s", pid);
+    assert!(alive(sup));
+}
+
+/// A directory that looks supervised: FIFOs held open for reading, so that
+/// svstat reads the status file we write.
+struct Fake {
+    _ok: fs::File,
+}
+
+fn fake(sb: &Sandbox, name: &str) -> Fake {
+    let sup = sb.join(name).join("supervise");
+    fs::create_dir_all(&sup).unwrap();
+    let c = std::ffi::CString::new(sup.join("ok").to_str().unwrap()).unwrap();
+    unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    Fake { _ok: fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(sup.join("ok")).unwrap() }
+}
+
+#[test]
+fn random_status_files_read_as_daemontools_reads_them() {
+    let sb = Sandbox::new();
+    // A fixed seed: the same files every run (xorshift).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut names = Vec::new();
+    let mut keep = Vec::new();
+    for i in 0..60 {
+        let name = format!("s{i}");
+        keep.push(fake(&sb, &name));
+        let len = match i % 6 {
+            0 => (next() % 18) as usize,      // truncated
+            1 => 18 + (next() % 64) as usize, // oversized
+            _ => 18,
+        };
+        let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if i % 3 == 2 && len >= 18 {
+            // A plausible stamp (an hour ago) with random flags and pid.
+            let now = daemontools::tai64::now();
+            bytes[..8].copy_from_slice(&(now.0 .0 - 3600).to_be_bytes());
+        }
+        fs::write(sb.join(&name).join("supervise/status"), &bytes).unwrap();
+        names.push(name);
+    }
+    let args: Vec<&str> = names.iter().map(String::as_str).collect();
+    // The seconds may tick between the two runs: try again then.
+    for attempt in 0..3 {
+        let ours = sb.run(bin("svstat"), &args);
+        let theirs = sb.run(real("svstat"), &args);
+        let show = |o: &std::process::Output| (o.status.code(), stdout(o), stderr(o));
+        if show(&ours) == show(&theirs) {
+            let out = stdout(&ours);
+            assert_eq!(out.lines().count(), 60, "{out}");
+            assert_eq!(out.matches("bad format").count(), 10, "every truncated file: {out}");
+            return;
+        }
+        assert!(
+            attempt < 2,
+            "svstat on random status files, ours then daemontools':\n{:?}\n{:?}",
+            show(&ours),
+            show(&theirs)
+        );
+    }
+}
+
+/// The distinct lines `program` (ours or daemontools' supervise) writes on
+/// stderr for the service `name` within `ms`.
+fn warnings(sb: &Sandbox, program: &std::path::Path, name: &str, ms: u64) -> Vec<String> {
+    let mut cmd = sb.command(program);
+    cmd.arg(name);
+    let pid = sb.spawn(cmd, &format!("{name}-{}", program.parent().unwrap().file_name().unwrap().to_string_lossy()));
+    let log = format!("{name}-{}", program.parent().unwrap().file_name().unwrap().to_string_lossy());
+    wait_for(ms, "two attempts", || sb.stderr_of(&log).lines().count() >= 2);
+    signal(pid, libc::SIGKILL);
+    let mut lines: Vec<String> = sb.stderr_of(&log).lines().map(str::to_string).collect();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn a_run_that_cannot_be_run_warns_each_second() {
+    let sb = Sandbox::new();
+    for (name, expected) in [
+        // execve says EACCES for a directory.
+        ("dir", "supervise: warning: unable to start NAME/run: access denied"),
+        ("dangling", "supervise: warning: unable to start NAME/run: file does not exist"),
+    ] {
+        for (tag, program) in [("ours", bin("supervise")), ("theirs", real("supervise"))] {
+            let svc = format!("{name}-{tag}");
+            fs::create_dir_all(sb.join(&svc)).unwrap();
+            match name {
+                "dir" => fs::create_dir(sb.join(&svc).join("run")).unwrap(),
+                _ => symlink("/nonexistent/run", sb.join(&svc).join("run")).unwrap(),
+            }
+            let lines = warnings(&sb, &program, &svc, 5000);
+            let expected = expected.replace("NAME", &svc);
+            // daemontools' child says "fatal", since it is the child that fails.
+            let theirs = expected.replace("warning", "fatal");
+            assert_eq!(lines, vec![if tag == "ours" { &expected } else { &theirs }.to_string()], "{tag}");
+        }
+    }
+    // exit 127 (a command not found inside run) is a crash like any other:
+    // restarted each second, with no message from supervise.
+    sb.service("e127", "echo x >> ../starts127\nexit 127");
+    sb.supervise(&bin("supervise"), "e127");
+    wait_for(5000, "two starts", || fs::read_to_string(sb.join("starts127")).is_ok_and(|t| t.lines().count() >= 2));
+    assert_eq!(sb.stderr_of("supervise-e127"), "");
+}
+
+#[test]
+fn a_service_directory_that_is_a_file_or_goes_away() {
+    let sb = Sandbox::new();
+    fs::write(sb.join("file"), "").unwrap();
+    for program in [bin("supervise"), real("supervise")] {
+        let o = sb.run(&program, &["file"]);
+        assert_eq!(
+            (o.status.code(), stderr(&o)),
+            (Some(111), "supervise: fatal: unable to chdir to file: not a directory\n".to_string()),
+            "{}",
+            program.display()
+        );
+    }
+    // Removed while supervised: supervise keeps the service it has, warns
+    // once per attempt when it can write no status and start no run, does
+    // not spin, and still goes on TERM.
+    sb.service("gone", "exec sleep 1000");
+    let sup = sb.supervise(&bin("supervise"), "gone");
+    let pid = sb.wait_up("gone", 0);
+    fs::remove_dir_all(sb.join("gone")).unwrap();
+    signal(pid, libc::SIGKILL);
+    wait_for(5000, "a failed restart", || sb.stderr_of("supervise-gone").contains("unable to start gone/run"));
+    let ticks = |p: u32| {
+        let stat = fs::read_to_string(format!("/proc/{p}/stat")).unwrap();
+        let f: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    let before = ticks(sup);
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(ticks(sup) - before < 10, "supervise spins without its directory");
+    for line in sb.stderr_of("supervise-gone").lines() {
+        assert!(line.starts_with("supervise: warning: unable to "), "{line}");
+    }
+    signal(sup, libc::SIGTERM);
+    sb.wait_exit(sup, 5000);
+}
