@@ -321,6 +321,30 @@ fn another_user_is_refused_with_access_denied() {
         assert_eq!(show(&ours), show(&theirs), "{prog}: ours, then daemontools'");
         assert!(format!("{}{}", stdout(&ours), stderr(&ours)).contains("access denied"), "{prog}: {:?}", show(&ours));
     }
+    // What the account may not read or write: a service directory, a log
+    // directory and an envdir file of root's.
+    fs::create_dir(sb.join("private")).unwrap();
+    fs::set_permissions(sb.join("private"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    fs::create_dir(sb.join("rootlog")).unwrap();
+    fs::create_dir(sb.join("env")).unwrap();
+    fs::write(sb.join("env/SECRET"), "x\n").unwrap();
+    fs::set_permissions(sb.join("env/SECRET"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    for (prog, args) in [
+        ("supervise", &["private"][..]),
+        ("multilog", &["./rootlog"][..]),
+        ("envdir", &["env", "true"][..]),
+        ("setlock", &["private/lock", "true"][..]),
+    ] {
+        let (ours, theirs) = (as_account(&bin(prog), args), as_account(&real(prog), args));
+        let show = |o: &std::process::Output| (o.status.code(), stdout(o), stderr(o));
+        assert_eq!(show(&ours), show(&theirs), "{prog}: ours, then daemontools'");
+        assert_eq!(ours.status.code(), Some(111), "{prog}");
+        assert!(
+            stderr(&ours).ends_with(": access denied\n") && stderr(&ours).lines().count() == 1,
+            "{prog}: {}",
+            stderr(&ours)
+        );
+    }
     let o = as_account(&bin("svc"), &["-k", "s"]);
     assert_eq!(stderr(&o), "svc: warning: unable to control s: access denied\n");
     assert_eq!(sb.status("s").pid, pid, "the service was not touched");
