@@ -94,27 +94,45 @@ fn cstrings(v: &[Vec<u8>]) -> Option<Vec<CString>> {
 /// Not getpwnam: our programs are linked static, and static glibc's
 /// getpwnam crashes when it loads an NSS module for a name not in the file.
 pub fn account(name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
-    if name.is_empty() || name.contains(&b':') || name.contains(&b'\n') {
+    // glibc's files backend never matches a name starting with + or -
+    // (NIS compat lines).
+    if name.is_empty() || name.contains(&b':') || name.contains(&b'\n') || matches!(name[0], b'+' | b'-') {
         return None;
     }
     let files = std::fs::read("/etc/passwd").unwrap_or_default();
-    passwd_entry(&files, name).or_else(|| {
-        use std::os::unix::ffi::OsStrExt;
-        let out = std::process::Command::new("getent")
-            .args([std::ffi::OsStr::new("passwd"), "--".as_ref(), std::ffi::OsStr::from_bytes(name)])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        passwd_entry(&out.stdout, name)
-    })
+    passwd_entry(&files, name).or_else(|| passwd_entry(&getent_passwd(name)?, name))
+}
+
+/// Where getent is looked for: by absolute path and with an empty
+/// environment, never through the caller's PATH, since setuidgid runs as root
+/// with whatever environment a run script (or its envdir) gave it.
+const GETENT: [&str; 2] = ["/usr/bin/getent", "/bin/getent"];
+
+/// What `getent passwd -- NAME` prints. The output is kept even if the wait
+/// fails (an inherited ignored SIGCHLD reaps the child first).
+fn getent_passwd(name: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::ffi::OsStrExt;
+    let program = GETENT.iter().find(|p| std::path::Path::new(p).exists())?;
+    let mut child = std::process::Command::new(program)
+        .args([std::ffi::OsStr::new("passwd"), "--".as_ref(), std::ffi::OsStr::from_bytes(name)])
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut out = Vec::new();
+    let read = child.stdout.take()?.read_to_end(&mut out);
+    let _ = child.wait();
+    read.ok().map(|_| out)
 }
 
 /// The uid and gid of `name`'s first well-formed line in a passwd file.
 fn passwd_entry(db: &[u8], name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
     db.split(|&b| b == b'\n').find_map(|line| {
         let mut field = line.split(|&b| b == b':');
-        if field.next() != Some(name) {
+        if field.next() != Some(name) || matches!(name.first(), Some(b'+' | b'-')) {
             return None;
         }
         let number = |f: Option<&[u8]>| std::str::from_utf8(f?).ok()?.parse().ok();
@@ -140,6 +158,8 @@ mod tests {
         assert_eq!(passwd_entry(db, b"long"), None, "a gid that overflows is no gid");
         assert_eq!(passwd_entry(db, b"roo"), None);
         assert_eq!(passwd_entry(db, b"+"), None);
+        assert_eq!(passwd_entry(b"+x:x:0:0::/:\n", b"+x"), None, "a NIS compat line is no account");
+        assert_eq!(account(b"-root"), None);
         assert_eq!(account(b""), None);
         assert_eq!(account(b"root:x"), None);
         assert_eq!(account(b"root"), Some((0, 0)));

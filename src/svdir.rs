@@ -59,9 +59,11 @@ pub fn probe_ok() -> Result<(), Errno> {
 }
 
 /// Whether a supervise (any: ours, daemontools', an earlier svscan's) holds
-/// `dir/supervise/ok` open.
+/// `dir/supervise/ok` open: a FIFO with a reader (a plain file there is not one).
 pub fn supervised(dir: &[u8]) -> bool {
-    std::ffi::CString::new([dir, b"/", OK.to_bytes()].concat()).is_ok_and(|p| sys::open_write(&p).is_ok())
+    let Ok(path) = std::ffi::CString::new([dir, b"/", OK.to_bytes()].concat()) else { return false };
+    sys::open_write(&path)
+        .is_ok_and(|fd| nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO))
 }
 
 /// Why `supervise/status` could not be read.

@@ -84,7 +84,9 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
     let sb = Sandbox::new();
     start_examples(&sb);
     // The service directory appears with the scan; wait for supervise's FIFO.
-    wait_for(10_000, "supervise of ready", || sb.try_status("service/ready").is_some());
+    wait_for(10_000, "supervise of ready", || {
+        daemontools::svdir::supervised(sb.join("service/ready").as_os_str().as_encoded_bytes())
+    });
     let o = sb.run(bin("svc"), &["-u", "-wU", "-T", "10000", "service/ready"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&sb.run(bin("svstat"), &["service/ready"]));
@@ -92,6 +94,11 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
     wait_log(&sb, "ready", "ready\n");
     let o = sb.run(bin("svc"), &["-t", "-wR", "-T", "10000", "service/ready"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = wait_log(&sb, "ready", "finish: run was killed by signal 15\n");
+    wait_log(&sb, "ready", "finish: run was killed by signal 15\n");
+    let current = sb.join("service/ready/log/main/current");
+    wait_for(10_000, "the restart's first line", || {
+        fs::read_to_string(&current).is_ok_and(|t| t.matches("starting:").count() == 2)
+    });
+    let text = fs::read_to_string(&current).unwrap();
     assert!(text.find("finish:").unwrap() < text.rfind("starting:").unwrap(), "finish runs before the restart: {text}");
 }

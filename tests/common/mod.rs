@@ -155,7 +155,7 @@ impl Sandbox {
         let dir = self.join(service);
         wait_for(5000, "supervise to come up", || {
             Status::unpack(&fs::read(dir.join("supervise/status")).unwrap_or_default()).is_some()
-                && dir.join("supervise/ok").exists()
+                && daemontools::svdir::supervised(dir.as_os_str().as_encoded_bytes())
         });
         pid
     }

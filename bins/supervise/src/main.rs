@@ -158,7 +158,11 @@ impl Supervise<'_> {
     }
 
     fn handle(&mut self, event: Event) {
-        if matches!(event, Event::Letter(_) | Event::Exited(_) | Event::Terminate) {
+        // The service directory's settings, read again when they may matter
+        // (not for a byte that is no control letter: a flood of garbage on
+        // control would cost seven file lookups a byte).
+        let letter = |c| daemontools::control::Letter::from_byte(c).is_some();
+        if matches!(event, Event::Exited(_) | Event::Terminate) || matches!(event, Event::Letter(c) if letter(c)) {
             self.machine.policy = policy();
         }
         let a: Actions = self.machine.handle(event, now());

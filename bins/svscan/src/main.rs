@@ -7,9 +7,12 @@
 //! executable first, then on PATH.
 //!
 //! Beyond daemontools: a supervise that exits unasked is started again a
-//! second later, not at the next scan; a service directory where some other
-//! supervise already runs (left by an earlier svscan that was killed) is left
-//! to it, silently, and looked at again at each scan. A symlink or directory moved into DIR is started at
+//! second later, not at the next scan (one that fails at once waits for the
+//! scan); a service directory where some other supervise already runs (left
+//! by an earlier svscan that was killed) is left to it, silently, and looked
+//! at again at each scan. When only one half of such a pair is left, it is
+//! told to exit, and both start anew joined by our pipe. TERM and HUP stop
+//! only what this svscan started. A symlink or directory moved into DIR is started at
 //! once (inotify; a directory made in place waits for the next scan, as it
 //! may still be being filled). An idle scan costs one stat: DIR is read
 //! whole only when its times changed, a supervise exited, or the last scan
@@ -89,6 +92,9 @@ struct Service {
     active: bool,
     pid: u32,
     pid_log: u32,
+    /// When each supervise was started.
+    since: Instant,
+    since_log: Instant,
     /// (read end, write end), held while the entry lives.
     log_pipe: Option<(OwnedFd, OwnedFd)>,
     stop: Option<Stop>,
@@ -99,6 +105,13 @@ struct Service {
 fn control(pid: u32, letters: &[u8]) -> bool {
     let Ok(path) = CString::new(format!("/proc/{pid}/cwd/supervise/control")) else { return false };
     sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
+}
+
+/// Writes control letters to whatever supervise runs in `dir` (one we did not start).
+fn control_dir(dir: &[u8], letters: &[u8]) {
+    if let Ok(path) = CString::new([dir, b"/supervise/control"].concat()) {
+        let _ = sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters));
+    }
 }
 
 /// Takes one entry down: the service first (`svc -dx`); once its supervise
@@ -180,17 +193,19 @@ fn stamp() -> Option<(Stamp, bool)> {
 
 impl Scanner {
     /// Reaps every child that exited; a stop waiting on one moves on at once.
-    /// True when a supervise exited that was not being stopped.
+    /// True when a supervise that had run a second or more exited unasked
+    /// (one that fails at once waits for the next scan, as in daemontools).
     fn reap(&mut self, now: Instant) -> bool {
         let mut unasked = false;
         while let Some((pid, _)) = sys::reap() {
             let Some((key, log)) = self.pids.remove(&pid) else { continue };
             if let Some(s) = self.services.get_mut(&key) {
                 *(if log { &mut s.pid_log } else { &mut s.pid }) = 0;
+                let since = if log { s.since_log } else { s.since };
                 self.must_scan = true;
                 match s.stop {
                     Some(_) => self.tend_one(key, now),
-                    None => unasked = true,
+                    None => unasked |= now.duration_since(since) >= RESTART,
                 }
             }
         }
@@ -277,7 +292,10 @@ impl Scanner {
                     Err(e) => return failed(&[b"unable to create pipe for ", n, b": ", errstr(e).as_bytes()]),
                 },
             };
-            self.services.insert(key, Service { active: false, pid: 0, pid_log: 0, log_pipe, stop: None });
+            let now = Instant::now();
+            let service =
+                Service { active: false, pid: 0, pid_log: 0, since: now, since_log: now, log_pipe, stop: None };
+            self.services.insert(key, service);
         }
         let s = self.services.get_mut(&key).expect("just inserted");
         s.active = true;
@@ -290,9 +308,17 @@ impl Scanner {
 
         // A supervise left running by an earlier svscan (killed, say) keeps
         // its service: starting another would only see it fail on the lock.
-        // The next whole scan looks again.
+        // The next whole scan looks again. A pair is one: the pipe between
+        // the old two is out of reach, so when only one half of it is left,
+        // that half is told to exit (`svc -dx`), and both start anew on our
+        // pipe once it has.
+        let log_dir = [n, b"/log"].concat();
         let held = s.pid == 0 && svdir::supervised(n);
-        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&[n, b"/log"].concat());
+        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&log_dir);
+        if s.log_pipe.is_some() && held != held_log {
+            control_dir(if held { n } else { &log_dir }, b"dx");
+            return false;
+        }
         if s.pid == 0 && !held {
             let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
@@ -303,7 +329,7 @@ impl Scanner {
             };
             match sys::spawn(&argv, &fail, setup) {
                 Ok(pid) => {
-                    s.pid = pid;
+                    (s.pid, s.since) = (pid, Instant::now());
                     self.pids.insert(pid, (key, false));
                 }
                 Err(e) => return failed(&[b"unable to fork for ", n, b": ", errstr(e).as_bytes()]),
@@ -320,7 +346,7 @@ impl Scanner {
                 };
                 match sys::spawn(&argv, &fail, setup) {
                     Ok(pid) => {
-                        s.pid_log = pid;
+                        (s.pid_log, s.since_log) = (pid, Instant::now());
                         self.pids.insert(pid, (key, true));
                     }
                     Err(e) => return failed(&[b"unable to fork for ", n, b"/log: ", errstr(e).as_bytes()]),
