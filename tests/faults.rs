@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use std::fs;
+use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -385,4 +386,42 @@ fn a_supervise_that_fails_at_once_is_retried_at_the_scan_not_each_second() {
     // At 0 and 5 s (daemontools' pace), not every second.
     let failures = sb.stderr_of("svscan").lines().count();
     assert!((2..=3).contains(&failures), "{failures} failures in 6.5 s:\n{}", sb.stderr_of("svscan"));
+}
+
+#[test]
+fn a_new_svscan_stops_what_it_took_over_on_hup_and_term() {
+    let sb = Sandbox::new();
+    let logger = format!("exec {} ./main", bin("multilog").display());
+    let run = "exec 2>&1\necho started $$\nexec sleep 1000";
+    service(&sb, "c", run, Some(&logger));
+    // b lives outside the scanned directory, linked in, so that its entry can go.
+    sb.service("sv/b", run);
+    fs::create_dir(sb.join("sv/b/log")).unwrap();
+    write_script(&sb.join("sv/b/log/run"), &logger);
+    symlink("../sv/b", sb.join("services/b")).unwrap();
+    let first = svscan(&sb, "svscan1");
+    let mut supervisors = Vec::new();
+    for dir in ["services/b", "services/b/log", "services/c", "services/c/log"] {
+        supervisors.push(ppid(sb.wait_up(dir, 0)));
+    }
+    signal(first, libc::SIGKILL);
+    sb.wait_exit(first, 5000);
+    let second = svscan(&sb, "svscan2");
+    // Its first scan done, it sleeps in poll.
+    wait_for(5000, "the new svscan's first scan", || {
+        fs::read_to_string(format!("/proc/{second}/wchan")).is_ok_and(|w| w.contains("poll"))
+    });
+    // HUP after b's entry is removed: b's old supervisors are told to go,
+    // the service first, then its logger.
+    fs::remove_file(sb.join("services/b")).unwrap();
+    signal(second, libc::SIGHUP);
+    wait_for(10_000, "b's old supervisors to exit", || !alive(supervisors[0]) && !alive(supervisors[1]));
+    assert!(alive(supervisors[2]) && alive(supervisors[3]), "c is not touched");
+    let log = fs::read_to_string(sb.join("sv/b/log/main/current")).unwrap();
+    assert_eq!(log.matches("started").count(), 1, "b was not started again: {log}");
+    // TERM: c's old supervisors go too, and svscan exits 0.
+    signal(second, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(second, 15_000).code(), Some(0));
+    assert!(!alive(supervisors[2]) && !alive(supervisors[3]), "c's old supervisors are gone");
+    assert_eq!(sb.stderr_of("svscan2"), "");
 }

@@ -12,7 +12,7 @@
 //! by an earlier svscan that was killed) is left to it, silently, and looked
 //! at again at each scan. When only one half of such a pair is left, it is
 //! told to exit, and both start anew joined by our pipe. TERM and HUP stop
-//! only what this svscan started. A symlink or directory moved into DIR is started at
+//! adopted supervisors too, through their control FIFOs, in the same order. A symlink or directory moved into DIR is started at
 //! once (inotify; a directory made in place waits for the next scan, as it
 //! may still be being filled). An idle scan costs one stat: DIR is read
 //! whole only when its times changed, a supervise exited, or the last scan
@@ -47,6 +47,8 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 const STEP: Duration = Duration::from_secs(1);
 /// A control FIFO not open yet (its supervise just started) is tried again this soon.
 const RETRY: Duration = Duration::from_millis(50);
+/// How often a stop of supervisors we did not start looks whether they are gone.
+const POLL: Duration = Duration::from_millis(100);
 const USAGE: &[u8] = b"svscan [ -g grace ] [ dir ]";
 
 fn say(level: Level, parts: &[&[u8]]) {
@@ -98,6 +100,9 @@ struct Service {
     /// (read end, write end), held while the entry lives.
     log_pipe: Option<(OwnedFd, OwnedFd)>,
     stop: Option<Stop>,
+    /// The entry's path while supervisors we did not start run it whole
+    /// (left by a killed svscan): stopped through their control FIFOs.
+    adopted: Option<CString>,
 }
 
 /// Writes control letters to the supervise running as `pid`, through its
@@ -126,6 +131,9 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     let kill_service = stop.since + grace;
     let term_log = kill_service + STEP;
     let kill_all = term_log + STEP;
+    if let Some(name) = s.adopted.as_ref().filter(|_| s.pid == 0 && s.pid_log == 0) {
+        return tend_adopted(name.to_bytes(), stop, now, [kill_service, term_log, kill_all]);
+    }
     let (pid, first, later, deadline) = if s.pid != 0 {
         (s.pid, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
     } else {
@@ -255,7 +263,12 @@ impl Scanner {
         }
         // Forget entries that are gone and whose supervisors have exited;
         // that closes their pipe.
-        self.services.retain(|_, s| s.active || s.pid != 0 || s.pid_log != 0 || s.stop.is_some());
+        self.services.retain(|_, s| {
+            let adopted = s.adopted.as_ref().is_some_and(|n| {
+                svdir::supervised(n.to_bytes()) || svdir::supervised(&[n.to_bytes(), b"/log"].concat())
+            });
+            s.active || s.pid != 0 || s.pid_log != 0 || s.stop.is_some() || adopted
+        });
     }
 
     /// Starts what is missing of the entry `name`: its supervise, and its
@@ -293,8 +306,16 @@ impl Scanner {
                 },
             };
             let now = Instant::now();
-            let service =
-                Service { active: false, pid: 0, pid_log: 0, since: now, since_log: now, log_pipe, stop: None };
+            let service = Service {
+                active: false,
+                pid: 0,
+                pid_log: 0,
+                since: now,
+                since_log: now,
+                log_pipe,
+                stop: None,
+                adopted: None,
+            };
             self.services.insert(key, service);
         }
         let s = self.services.get_mut(&key).expect("just inserted");
@@ -319,6 +340,12 @@ impl Scanner {
             control_dir(if held { n } else { &log_dir }, b"dx");
             return false;
         }
+        // Kept as the resolved path, which still leads there once the
+        // entry's symlink is removed (a stop on HUP).
+        s.adopted = (held || held_log).then(|| {
+            let path = std::fs::canonicalize(OsStr::from_bytes(n)).map(|p| p.into_os_string().into_vec());
+            path.ok().and_then(|p| CString::new(p).ok()).unwrap_or_else(|| name.to_owned())
+        });
         if s.pid == 0 && !held {
             let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
@@ -381,15 +408,50 @@ impl Scanner {
     fn tend(&mut self, now: Instant) -> Option<Instant> {
         if self.stop_wake.is_some_and(|w| w <= now) {
             self.stop_wake = None;
-            for s in self.services.values_mut() {
-                if let Some(at) = tend(s, now, self.grace) {
-                    wake_by(&mut self.stop_wake, at);
+            let mut done = Vec::new();
+            for (key, s) in self.services.iter_mut() {
+                match tend(s, now, self.grace) {
+                    Some(at) => wake_by(&mut self.stop_wake, at),
+                    None if s.stop.is_some() => done.push(*key),
+                    None => {}
                 }
             }
-            self.services.retain(|_, s| s.stop.is_none() || s.pid != 0 || s.pid_log != 0);
+            for key in done {
+                self.services.remove(&key);
+            }
         }
         self.stop_wake
     }
+}
+
+/// `tend` for an adopted entry: the same letters at the same times, written
+/// to `name/supervise/control` and `name/log/supervise/control`; what is
+/// down is seen by polling `ok` (no SIGCHLD comes for another's child). Past
+/// the last step it is given up, as no pid is known to KILL.
+fn tend_adopted(
+    name: &[u8],
+    stop: &mut Stop,
+    now: Instant,
+    [kill_service, term_log, kill_all]: [Instant; 3],
+) -> Option<Instant> {
+    let log = [name, b"/log"].concat();
+    let (dir, first, later, deadline) = if svdir::supervised(name) {
+        (name, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+    } else if svdir::supervised(&log) {
+        (&log[..], (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
+    } else {
+        return None;
+    };
+    if now >= kill_all {
+        return None;
+    }
+    for (flag, letters) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
+        if stop.done & flag == 0 {
+            control_dir(dir, letters);
+            stop.done |= flag;
+        }
+    }
+    Some(now + POLL)
 }
 
 /// A grace period: seconds (`2`, `0.5`) or a duration with its unit (`300ms`).
