@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{bin, real, Sandbox};
+use common::{bin, finish_within, real, Sandbox};
 use daemontools::pathexec::env_value;
 use daemontools::script::{action, matches, scan_number, stamp, Action, Stamp, MAX_SIZE, MIN_COUNT, MIN_SIZE};
 use daemontools::status::{Status, Want, LEN};
@@ -264,6 +264,8 @@ fn multilog_selects(prog: &Path, dir: &Path, pattern: &[u8], line: &[u8]) -> boo
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(&[line, b"\n"].concat()).unwrap();
+    // Its output is one line at most: no pipe fills while we wait.
+    finish_within(&mut child, 10_000, &format!("{} -* +{:?}", prog.display(), String::from_utf8_lossy(pattern)));
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{} -* +{:?}", prog.display(), String::from_utf8_lossy(pattern));
     match out.stderr {
@@ -342,15 +344,19 @@ fn file_contents() -> impl Strategy<Value = Vec<u8>> {
 /// The variable `V` as `prog` (an envdir) sets it from a directory holding
 /// only the file `V`, by `env -0`: `None` when unset.
 fn envdir_sets(prog: &Path, dir: &Path) -> (Option<Vec<u8>>, Vec<u8>) {
-    let out = Command::new(prog)
+    let mut child = Command::new(prog)
         .args([OsStr::new("d"), OsStr::new("/usr/bin/env"), OsStr::new("-0")])
         .env_clear()
         .env("V", "before")
         .current_dir(dir)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .unwrap();
+    // A few variables at most: no pipe fills while we wait.
+    finish_within(&mut child, 10_000, &format!("{} d env -0", prog.display()));
+    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", prog.display());
     let v = out.stdout.split(|&b| b == 0).find_map(|e| e.strip_prefix(b"V=")).map(<[u8]>::to_vec);
     (v, out.stdout)
