@@ -62,8 +62,17 @@ pub fn probe_ok() -> Result<(), Errno> {
 /// `dir/supervise/ok` open: a FIFO with a reader (a plain file there is not one).
 pub fn supervised(dir: &[u8]) -> bool {
     let Ok(path) = std::ffi::CString::new([dir, b"/", OK.to_bytes()].concat()) else { return false };
-    sys::open_write(&path)
-        .is_ok_and(|fd| nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO))
+    is_reader(sys::open_write(&path))
+}
+
+/// `supervised` for `ok`, a path such as `supervise/ok` or
+/// `log/supervise/ok` inside the directory open as `dir`.
+pub fn supervised_at(dir: std::os::fd::BorrowedFd, ok: &CStr) -> bool {
+    is_reader(sys::open_write_at(dir, ok))
+}
+
+fn is_reader(open: Result<std::os::fd::OwnedFd, Errno>) -> bool {
+    open.is_ok_and(|fd| nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO))
 }
 
 /// Why `supervise/status` could not be read.

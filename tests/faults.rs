@@ -425,3 +425,67 @@ fn a_new_svscan_stops_what_it_took_over_on_hup_and_term() {
     assert!(!alive(supervisors[2]) && !alive(supervisors[3]), "c's old supervisors are gone");
     assert_eq!(sb.stderr_of("svscan2"), "");
 }
+
+#[test]
+fn one_svscan_per_directory_and_no_word_on_ln_sfn() {
+    let sb = Sandbox::new();
+    sb.service("sv/a", "exec sleep 1000");
+    fs::create_dir(sb.join("services")).unwrap();
+    let first = svscan(&sb, "svscan1");
+    wait_for(5000, "the first svscan's first scan", || {
+        fs::read_to_string(format!("/proc/{first}/wchan")).is_ok_and(|w| w.contains("poll"))
+    });
+    // A second svscan on the same directory would take the first's
+    // supervisors for orphans: it refuses to run.
+    let o = sb.run(bin("svscan"), &["services"]);
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (Some(111), "svscan: fatal: unable to lock services: another svscan runs there\n".to_string())
+    );
+    // `ln -sfn` makes a temporary name and renames it over the link: inotify
+    // reports the temporary name, gone by the time svscan looks at it.
+    let o = sb.run("/bin/ln", &["-sfn", "../sv/a", "services/a"]);
+    assert!(o.status.success());
+    sb.wait_up("services/a", 0);
+    let o = sb.run("/bin/ln", &["-sfn", "../sv/a", "services/a"]);
+    assert!(o.status.success());
+    signal(first, libc::SIGALRM);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sb.stderr_of("svscan1"), "");
+    // A grace too long to add to a clock is a usage error, not a panic at TERM.
+    let o = sb.run(bin("svscan"), &["-g", "1e19", "services"]);
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+}
+
+#[test]
+fn a_took_over_directory_renamed_and_replaced_is_told_apart() {
+    let sb = Sandbox::new();
+    let run = "exec 2>&1\necho started $$ >> ../started\nexec sleep 1000";
+    sb.service("sv/a", run);
+    fs::create_dir(sb.join("services")).unwrap();
+    symlink("../sv/a", sb.join("services/a")).unwrap();
+    let first = svscan(&sb, "svscan1");
+    let old_run = sb.wait_up("services/a", 0);
+    let old_supervise = ppid(old_run);
+    signal(first, libc::SIGKILL);
+    sb.wait_exit(first, 5000);
+    let second = svscan(&sb, "svscan2");
+    wait_for(5000, "the new svscan's first scan", || {
+        fs::read_to_string(format!("/proc/{second}/wchan")).is_ok_and(|w| w.contains("poll"))
+    });
+    // The adopted directory is renamed away and a new one put in its place.
+    fs::rename(sb.join("sv/a"), sb.join("sv/a.old")).unwrap();
+    sb.service("sv/a", run);
+    signal(second, libc::SIGALRM);
+    let new_run = sb.wait_up_within("services/a", 0, 10_000);
+    assert!(new_run != old_run && ppid(ppid(new_run)) == second);
+    // HUP stops the old one, through its directory, and leaves the new one.
+    fs::remove_file(sb.join("services/a")).unwrap();
+    symlink("../sv/a", sb.join("services/b")).unwrap();
+    signal(second, libc::SIGHUP);
+    wait_for(10_000, "the old supervise to be stopped", || !alive(old_supervise));
+    sb.wait_up("services/b", 0);
+    assert!(alive(new_run) || sb.status("services/b").pid != 0, "the new service runs on");
+    let started = fs::read_to_string(sb.join("sv/started")).unwrap();
+    assert_eq!(started.lines().count(), 2, "{started}");
+}

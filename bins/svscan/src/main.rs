@@ -42,6 +42,7 @@ const SCAN_INTERVAL: Duration = Duration::from_secs(5);
 /// How soon a supervise that exited unasked is started again.
 const RESTART: Duration = Duration::from_secs(1);
 const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+const MAX_GRACE: Duration = Duration::from_secs(86_400);
 /// After the grace period services are killed; one step later loggers get
 /// TERM; one more step and every supervise left is killed.
 const STEP: Duration = Duration::from_secs(1);
@@ -100,9 +101,14 @@ struct Service {
     /// (read end, write end), held while the entry lives.
     log_pipe: Option<(OwnedFd, OwnedFd)>,
     stop: Option<Stop>,
-    /// The entry's path while supervisors we did not start run it whole
-    /// (left by a killed svscan): stopped through their control FIFOs.
-    adopted: Option<CString>,
+    /// The entry's directory, open, while supervisors we did not start (left
+    /// by a killed svscan) run in it: stopped through their control FIFOs,
+    /// reached through this descriptor, which follows the directory if it is
+    /// renamed and never leads to another put in its place.
+    adopted: Option<OwnedFd>,
+    /// A lone half of such a pair was told to exit (`svc -dx`); at the next
+    /// scan it is killed (`svc -k`).
+    half_asked: bool,
 }
 
 /// Writes control letters to the supervise running as `pid`, through its
@@ -112,11 +118,15 @@ fn control(pid: u32, letters: &[u8]) -> bool {
     sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-/// Writes control letters to whatever supervise runs in `dir` (one we did not start).
-fn control_dir(dir: &[u8], letters: &[u8]) {
-    if let Ok(path) = CString::new([dir, b"/supervise/control"].concat()) {
-        let _ = sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters));
-    }
+const OK: &CStr = c"supervise/ok";
+const LOG_OK: &CStr = c"log/supervise/ok";
+const CONTROL: &CStr = c"supervise/control";
+const LOG_CONTROL: &CStr = c"log/supervise/control";
+
+/// Writes control letters to whatever supervise runs at `control` inside the
+/// directory `dir` (one we did not start).
+fn control_at(dir: &OwnedFd, control: &CStr, letters: &[u8]) -> bool {
+    sys::open_write_at(dir.as_fd(), control).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
 /// Takes one entry down: the service first (`svc -dx`); once its supervise
@@ -131,8 +141,8 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     let kill_service = stop.since + grace;
     let term_log = kill_service + STEP;
     let kill_all = term_log + STEP;
-    if let Some(name) = s.adopted.as_ref().filter(|_| s.pid == 0 && s.pid_log == 0) {
-        return tend_adopted(name.to_bytes(), stop, now, [kill_service, term_log, kill_all]);
+    if let Some(dir) = s.adopted.as_ref().filter(|_| s.pid == 0 && s.pid_log == 0) {
+        return tend_adopted(dir, stop, now, [kill_service, term_log, kill_all]);
     }
     let (pid, first, later, deadline) = if s.pid != 0 {
         (s.pid, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
@@ -264,10 +274,13 @@ impl Scanner {
         // Forget entries that are gone and whose supervisors have exited;
         // that closes their pipe.
         self.services.retain(|_, s| {
-            let adopted = s.adopted.as_ref().is_some_and(|n| {
-                svdir::supervised(n.to_bytes()) || svdir::supervised(&[n.to_bytes(), b"/log"].concat())
-            });
-            s.active || s.pid != 0 || s.pid_log != 0 || s.stop.is_some() || adopted
+            s.active
+                || s.pid != 0
+                || s.pid_log != 0
+                || s.stop.is_some()
+                || s.adopted
+                    .as_ref()
+                    .is_some_and(|d| svdir::supervised_at(d.as_fd(), OK) || svdir::supervised_at(d.as_fd(), LOG_OK))
         });
     }
 
@@ -285,6 +298,9 @@ impl Scanner {
         let n = name.to_bytes();
         let st = match nix::sys::stat::stat(name) {
             Ok(st) => st,
+            // Gone already (`ln -sfn` renames a temporary name over the link,
+            // and inotify reports that name): nothing to start, nothing to say.
+            Err(Errno::ENOENT) if nix::sys::stat::lstat(name).is_err_and(|e| e == Errno::ENOENT) => return true,
             Err(e) => return failed(&[b"unable to stat ", n, b": ", errstr(e).as_bytes()]),
         };
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
@@ -315,6 +331,7 @@ impl Scanner {
                 log_pipe,
                 stop: None,
                 adopted: None,
+                half_asked: false,
             };
             self.services.insert(key, service);
         }
@@ -333,19 +350,21 @@ impl Scanner {
         // the old two is out of reach, so when only one half of it is left,
         // that half is told to exit (`svc -dx`), and both start anew on our
         // pipe once it has.
-        let log_dir = [n, b"/log"].concat();
         let held = s.pid == 0 && svdir::supervised(n);
-        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&log_dir);
+        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&[n, b"/log"].concat());
+        if !(held || held_log) {
+            (s.adopted, s.half_asked) = (None, false);
+        } else if s.adopted.is_none() {
+            s.adopted = open_entry(name, key);
+        }
         if s.log_pipe.is_some() && held != held_log {
-            control_dir(if held { n } else { &log_dir }, b"dx");
+            if let Some(dir) = &s.adopted {
+                let letters: &[u8] = if s.half_asked { b"k" } else { b"dx" };
+                control_at(dir, if held { CONTROL } else { LOG_CONTROL }, letters);
+                s.half_asked = true;
+            }
             return false;
         }
-        // Kept as the resolved path, which still leads there once the
-        // entry's symlink is removed (a stop on HUP).
-        s.adopted = (held || held_log).then(|| {
-            let path = std::fs::canonicalize(OsStr::from_bytes(n)).map(|p| p.into_os_string().into_vec());
-            path.ok().and_then(|p| CString::new(p).ok()).unwrap_or_else(|| name.to_owned())
-        });
         if s.pid == 0 && !held {
             let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
@@ -398,7 +417,9 @@ impl Scanner {
         match tend(s, now, self.grace) {
             Some(at) => wake_by(&mut self.stop_wake, at),
             None => {
+                // A name put back while it was stopping is started at the next scan.
                 self.services.remove(&key);
+                self.must_scan = true;
             }
         }
     }
@@ -418,6 +439,7 @@ impl Scanner {
             }
             for key in done {
                 self.services.remove(&key);
+                self.must_scan = true;
             }
         }
         self.stop_wake
@@ -429,16 +451,15 @@ impl Scanner {
 /// down is seen by polling `ok` (no SIGCHLD comes for another's child). Past
 /// the last step it is given up, as no pid is known to KILL.
 fn tend_adopted(
-    name: &[u8],
+    dir: &OwnedFd,
     stop: &mut Stop,
     now: Instant,
     [kill_service, term_log, kill_all]: [Instant; 3],
 ) -> Option<Instant> {
-    let log = [name, b"/log"].concat();
-    let (dir, first, later, deadline) = if svdir::supervised(name) {
-        (name, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
-    } else if svdir::supervised(&log) {
-        (&log[..], (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
+    let (control, first, later, deadline) = if svdir::supervised_at(dir.as_fd(), OK) {
+        (CONTROL, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+    } else if svdir::supervised_at(dir.as_fd(), LOG_OK) {
+        (LOG_CONTROL, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
     } else {
         return None;
     };
@@ -446,21 +467,30 @@ fn tend_adopted(
         return None;
     }
     for (flag, letters) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
-        if stop.done & flag == 0 {
-            control_dir(dir, letters);
+        if stop.done & flag == 0 && control_at(dir, control, letters) {
             stop.done |= flag;
         }
     }
     Some(now + POLL)
 }
 
+/// The entry `name` open as a directory, if it is still the one `key` names.
+fn open_entry(name: &CStr, key: Key) -> Option<OwnedFd> {
+    let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(name, flags, nix::sys::stat::Mode::empty()).ok()?;
+    let st = nix::sys::stat::fstat(&fd).ok()?;
+    ((st.st_dev, st.st_ino) == key).then_some(fd)
+}
+
 /// A grace period: seconds (`2`, `0.5`) or a duration with its unit (`300ms`).
+/// At most a day, so that no deadline overflows.
 fn parse_grace(s: &OsStr) -> Option<Duration> {
     let s = s.to_str()?;
-    match s.parse::<f64>() {
+    let grace = match s.parse::<f64>() {
         Ok(secs) => Duration::try_from_secs_f64(secs).ok(),
         Err(_) => humantime::parse_duration(s).ok(),
-    }
+    };
+    grace.filter(|g| *g <= MAX_GRACE)
 }
 
 /// The new entries inotify reports: created symlinks and anything moved in
@@ -497,7 +527,8 @@ fn main() {
             _ => usage(),
         }
     }
-    match opts.operands().as_slice() {
+    let operands = opts.operands();
+    match operands.as_slice() {
         [] => {}
         [dir] => {
             if let Err(e) = nix::unistd::chdir(dir.as_os_str()) {
@@ -506,6 +537,18 @@ fn main() {
         }
         _ => usage(),
     }
+    // One svscan per directory: a second would take the first's supervisors
+    // for orphans (a killed svscan's lock goes with it).
+    let dir_name = operands.first().map_or(&b"."[..], |d| d.as_bytes()).to_vec();
+    let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
+    let _lock = match nix::fcntl::open(".", flags, nix::sys::stat::Mode::empty()) {
+        Ok(fd) => match sys::lock(fd.as_fd(), false) {
+            Ok(()) => fd,
+            Err(Errno::EWOULDBLOCK) => die(&[b"unable to lock ", &dir_name, b": another svscan runs there"]),
+            Err(e) => die(&[b"unable to lock ", &dir_name, b": ", errstr(e).as_bytes()]),
+        },
+        Err(e) => die(&[b"unable to open ", &dir_name, b": ", errstr(e).as_bytes()]),
+    };
     let pipe = SelfPipe::new()
         .and_then(|p| {
             for sig in [libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
