@@ -74,7 +74,9 @@ import threading
 import time
 import traceback
 
+import procs
 import report
+from procs import alive, all_pids, comm, proc_stat, readlink, rss_kib, tree_pids
 
 OURS = report.OURS
 SCENARIOS = ("fastexit", "supervise_kill", "svscan_kill", "logger_stop", "many_restarts")
@@ -218,51 +220,6 @@ PR_SET_CHILD_SUBREAPER = 36
 
 # ---------------------------------------------------------------- processes
 
-def proc_stat(pid):
-    """(state, ppid, pgrp, utime + stime in ticks), or None once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            rest = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return rest[0], int(rest[1]), int(rest[2]), int(rest[11]) + int(rest[12])
-
-
-def alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in "ZX"
-
-
-def all_pids():
-    return [int(n) for n in os.listdir("/proc") if n.isdigit()]
-
-
-def readlink(path):
-    try:
-        return os.readlink(path)
-    except OSError:
-        return ""
-
-
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
 def fd_count(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -270,34 +227,9 @@ def fd_count(pid):
         return None
 
 
-def tree_pids(root):
-    """`root` and every live process descending from it."""
-    children = {}
-    for pid in all_pids():
-        st = proc_stat(pid)
-        if st and st[0] not in "ZX":
-            children.setdefault(st[1], []).append(pid)
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 def kill_all(pids):
     """SIGKILLs `pids` until none is left (5 s at most); reaps those that are ours."""
-    pids = set(pids)
-    for _ in range(50):
-        pids = {p for p in pids if alive(p)}
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.1)
+    procs.kill_all(pids)
     reap_orphans()
 
 
@@ -869,7 +801,6 @@ def logger_stop(soak, fig, args, seconds):
             wchan1 = f.read()
     except OSError:
         pass
-    state1 = (proc_stat(writer) or ("?",))[0]
     time.sleep(max(0.0, t0 + seconds - time.monotonic()))
     c2 = count()
     state2 = (proc_stat(writer) or ("?",))[0]

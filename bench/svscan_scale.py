@@ -38,6 +38,7 @@ import tempfile
 import time
 
 import report
+from procs import alive, comm, kill_all, parent, rss_kib, tree_pids
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target", "release")
@@ -52,36 +53,6 @@ SYSTEMS = {
 LIMIT = {"daemontools": 1000, "runit": 1000}
 
 
-def tree_pids(root):
-    """`root` and every live process descending from it."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # fields[0] is the state, fields[1] the parent.
-        if fields[0] not in "ZX":
-            children.setdefault(int(fields[1]), []).append(int(name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
-    except OSError:
-        return False
-
-
 def cpu_ns(pids):
     total = 0
     for pid in pids:
@@ -91,43 +62,6 @@ def cpu_ns(pids):
         except OSError:
             pass
     return total
-
-
-def parent(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
-
-
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def kill_all(pids):
-    for _ in range(50):
-        pids = [p for p in pids if alive(p)]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.1)
 
 
 def make_services(base, n, fifo):

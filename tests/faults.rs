@@ -314,11 +314,7 @@ fn no_descriptor_leaks_into_a_service_a_logger_or_a_processor() {
 
 #[test]
 fn another_user_is_refused_with_access_denied() {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED another_user_is_refused...: needs root to make an account");
-        return;
-    }
-    let account = Account::make("f").expect("useradd, as root, makes a test account");
+    let Some(account) = Account::if_root("f", "another_user_is_refused") else { return };
     let sb = Sandbox::new();
     std::fs::set_permissions(sb.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.service("s", "exec sleep 1000");

@@ -263,8 +263,18 @@ pub fn stderr(o: &Output) -> String {
 pub struct Account(pub String);
 
 impl Account {
+    /// For a test that needs root: None (the test says SKIPPED) unless we
+    /// are root; then the account, or a failed test if useradd fails.
+    pub fn if_root(tag: &str, test: &str) -> Option<Account> {
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED {test}: needs root to make an account");
+            return None;
+        }
+        Some(Account::make(tag).expect("useradd, as root, makes a test account"))
+    }
+
     /// `tag` tells apart the accounts of tests running at once.
-    pub fn make(tag: &str) -> Option<Account> {
+    fn make(tag: &str) -> Option<Account> {
         let name = format!("dtrs{}{tag}", std::process::id() % 100_000);
         let ok = Command::new("/usr/sbin/useradd")
             .args(["-M", "-N", "-s", "/bin/sh", &name])

@@ -6,14 +6,15 @@
 //! 0.76's behaviour. `supervise` is looked for next to svscan's own
 //! executable first, then on PATH.
 //!
-//! Beyond daemontools: a supervise that exits unasked is started again a
-//! second later, not at the next scan (one that fails at once waits for the
-//! scan); a service directory where some other supervise already runs (left
-//! by an earlier svscan that was killed) is left to it, silently, and looked
-//! at again at each scan. When only one half of such a pair is left, it is
-//! told to exit, and both start anew joined by our pipe. TERM and HUP stop
-//! adopted supervisors too, through their control FIFOs, in the same order. A symlink or directory moved into DIR is started at
-//! once (inotify; a directory made in place waits for the next scan, as it
+//! Beyond daemontools: one svscan per DIR (a flock). A supervise that exits
+//! unasked is started again a second later, not at the next scan (one that
+//! fails at once waits for the scan). A service directory where some other
+//! supervise already runs (left by an earlier svscan that was killed) is
+//! left to it, silently, and looked at again at each scan; when only one
+//! half of such a pair is left, it is told to exit, and both start anew
+//! joined by our pipe. TERM and HUP stop adopted supervisors too, through
+//! their control FIFOs, in the same order. A symlink or directory moved into
+//! DIR is started at once (inotify; a directory made in place waits for the next scan, as it
 //! may still be being filled). An idle scan costs one stat: DIR is read
 //! whole only when its times changed, a supervise exited, or the last scan
 //! left something not started (a symlink whose target is replaced in place
@@ -118,9 +119,8 @@ fn control(pid: u32, letters: &[u8]) -> bool {
     sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-const OK: &CStr = c"supervise/ok";
+/// `svdir::OK` and `svdir::CONTROL` of an entry's logger, from the entry.
 const LOG_OK: &CStr = c"log/supervise/ok";
-const CONTROL: &CStr = c"supervise/control";
 const LOG_CONTROL: &CStr = c"log/supervise/control";
 
 /// Writes control letters to whatever supervise runs at `control` inside the
@@ -278,9 +278,9 @@ impl Scanner {
                 || s.pid != 0
                 || s.pid_log != 0
                 || s.stop.is_some()
-                || s.adopted
-                    .as_ref()
-                    .is_some_and(|d| svdir::supervised_at(d.as_fd(), OK) || svdir::supervised_at(d.as_fd(), LOG_OK))
+                || s.adopted.as_ref().is_some_and(|d| {
+                    svdir::supervised_at(d.as_fd(), svdir::OK) || svdir::supervised_at(d.as_fd(), LOG_OK)
+                })
         });
     }
 
@@ -360,7 +360,7 @@ impl Scanner {
         if s.log_pipe.is_some() && held != held_log {
             if let Some(dir) = &s.adopted {
                 let letters: &[u8] = if s.half_asked { b"k" } else { b"dx" };
-                control_at(dir, if held { CONTROL } else { LOG_CONTROL }, letters);
+                control_at(dir, if held { svdir::CONTROL } else { LOG_CONTROL }, letters);
                 s.half_asked = true;
             }
             return false;
@@ -456,8 +456,8 @@ fn tend_adopted(
     now: Instant,
     [kill_service, term_log, kill_all]: [Instant; 3],
 ) -> Option<Instant> {
-    let (control, first, later, deadline) = if svdir::supervised_at(dir.as_fd(), OK) {
-        (CONTROL, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+    let (control, first, later, deadline) = if svdir::supervised_at(dir.as_fd(), svdir::OK) {
+        (svdir::CONTROL, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
     } else if svdir::supervised_at(dir.as_fd(), LOG_OK) {
         (LOG_CONTROL, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
     } else {
