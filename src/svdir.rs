@@ -11,6 +11,7 @@ use crate::sys;
 use nix::errno::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 pub const RUN: &CStr = c"./run";
@@ -97,4 +98,34 @@ pub fn read_status() -> Result<Status, StatusError> {
     let mut buf = [0u8; crate::status::LEN];
     let n = sys::read_full(fd.as_fd(), &mut buf).map_err(StatusError::Read)?;
     Status::unpack(&buf[..n]).ok_or(StatusError::BadFormat)
+}
+
+/// Opens for writing the control FIFO that the supervise running as `pid`
+/// holds open, through its descriptor in `/proc/PID/fd`: reached even when
+/// its service directory was renamed or removed (`rm -rf`), and never
+/// through a path in that directory, where its owner could have planted a
+/// symlink. Only a FIFO is opened: its type is checked before the open and
+/// again after. ENOENT when `pid` holds no such FIFO (or /proc is missing).
+pub fn control_of(pid: u32) -> Result<OwnedFd, Errno> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_err(|_| Errno::ENOENT)?;
+    for entry in fds.flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else { continue };
+        let target = target.as_os_str().as_bytes();
+        let target = target.strip_suffix(b" (deleted)").unwrap_or(target);
+        if !target.ends_with(b"/supervise/control") {
+            continue;
+        }
+        let Ok(path) = std::ffi::CString::new(entry.path().as_os_str().as_bytes()) else { continue };
+        let fifo = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+        let Ok(before) = nix::sys::stat::stat(path.as_c_str()) else { continue };
+        if !fifo(&before) {
+            continue;
+        }
+        let Ok(fd) = sys::open_write(&path) else { continue };
+        match nix::sys::stat::fstat(&fd) {
+            Ok(st) if fifo(&st) && (st.st_dev, st.st_ino) == (before.st_dev, before.st_ino) => return Ok(fd),
+            _ => continue,
+        }
+    }
+    Err(Errno::ENOENT)
 }

@@ -556,3 +556,19 @@ pub fn flush_then_read(
     out.clear();
     read_some(input, buf).map_err(|e| ("read input", e))
 }
+
+/// The children of `pid`, from /proc (none when it has none, is gone, or
+/// /proc is missing).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let list = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    list.split_whitespace().filter_map(|p| p.parse().ok()).collect()
+}
+
+/// SIGKILL to the children of `pid` first, then to `pid`: a supervise is
+/// never killed while the service it watches runs on without it.
+pub fn kill_with_children(pid: u32) {
+    for child in children_of(pid) {
+        let _ = kill(child, libc::SIGKILL);
+    }
+    let _ = kill(pid, libc::SIGKILL);
+}

@@ -234,11 +234,19 @@ fn int_shuts_down_too_and_bad_usage_exits_100() {
     signal(pid, libc::SIGINT);
     assert_eq!(sb.wait_exit(pid, 5000).code(), Some(0));
     assert!(!alive(service));
-    for args in [&["-g", "soon", "services"][..], &["-x"], &["a", "b"]] {
+    for args in [&["-x"][..], &["a", "b"]] {
         let o = sb.run(bin("svscan"), args);
         assert_eq!(o.status.code(), Some(100), "{args:?}");
         assert_eq!(stderr(&o), "svscan: usage: svscan [ -g grace ] [ dir ]\n");
     }
+    // A bad grace period is named before the usage.
+    let o = sb.run(bin("svscan"), &["-g", "soon", "services"]);
+    assert_eq!(o.status.code(), Some(100));
+    assert_eq!(
+        stderr(&o),
+        "svscan: fatal: bad grace period soon: not seconds (5, 0.5) or a duration (300ms) of at most a day\n\
+         svscan: usage: svscan [ -g grace ] [ dir ]\n"
+    );
 }
 
 #[test]
@@ -334,4 +342,105 @@ fn as_pid_1_it_reaps_orphans_and_term_stops_everything_with_logs_intact() {
     assert!(t.elapsed().as_millis() < 4000, "within grace + 2 s: {:?}", t.elapsed());
     check_complete(&sb, "services/fast");
     assert!(sb.join("noted").exists(), "an orphan got TERM before the namespace ended");
+}
+
+/// The session of a process.
+fn session(pid: u32) -> i32 {
+    unsafe { libc::getsid(pid as i32) }
+}
+
+#[test]
+fn hup_after_rm_rf_takes_the_service_down_then_its_logger_and_orphans_nothing() {
+    let sb = Sandbox::new();
+    sb.service("services/keep", "exec sleep 1000");
+    let marker = sb.join("termed");
+    let run = format!(
+        "exec 2>&1\ntrap 'echo TERM >> {}; exit 0' TERM\nwhile :; do echo x; sleep 0.01; done",
+        marker.display()
+    );
+    sb.service("services/web", &run);
+    fs::create_dir(sb.join("services/web/log")).unwrap();
+    write_script(&sb.join("services/web/log/run"), &format!("exec {} ./main", bin("multilog").display()));
+    // A grace far beyond the deadline below: nothing may wait for the KILL.
+    let pid = svscan(&sb, &["-g", "60"]);
+    let keep = sb.wait_up("services/keep", 0);
+    let web = sb.wait_up("services/web", 0);
+    let logger = sb.wait_up("services/web/log", 0);
+    wait_for(5000, "lines in the log", || sb.join("services/web/log/main/current").exists());
+    let sups = children(pid);
+    assert_eq!(sups.len(), 3);
+
+    fs::remove_dir_all(sb.join("services/web")).unwrap();
+    signal(pid, libc::SIGHUP);
+    let t = std::time::Instant::now();
+    wait_for(5000, "the service, its logger and their supervisors to be gone", || {
+        !alive(web) && !alive(logger) && children(pid).len() == 1
+    });
+    eprintln!("gone {:?} after HUP", t.elapsed());
+    // Stopped by TERM (svc -dx), not orphaned: nothing of web runs anywhere.
+    assert_eq!(fs::read_to_string(&marker).unwrap_or_default(), "TERM\n");
+    for p in sups.iter().copied().chain([web, logger]) {
+        if p != children(pid)[0] {
+            assert!(!alive(p), "{p} ({}) still runs", proc_state(p));
+        }
+    }
+    assert!(alive(keep) && alive(pid));
+    // Only the supervisors' warnings that their status can no longer be written.
+    let err = sb.stderr_of("svscan");
+    assert!(err.lines().all(|l| l.starts_with("supervise: warning: unable to open ")), "{err}");
+}
+
+#[test]
+fn ctrl_c_reaches_svscan_alone_and_loses_no_line() {
+    let sb = Sandbox::new();
+    writer(&sb, "services/w", false);
+    write_script(&sb.join("services/w/finish"), "echo finished $1 $2");
+    // svscan leads its own process group, as a shell's foreground job does.
+    let pid = svscan(&sb, &[]);
+    let service = sb.wait_up("services/w", 0);
+    sb.wait_up("services/w/log", 0);
+    wait_for(5000, "lines in the log", || logged(&sb, "services/w", 2000));
+    let sups = children(pid);
+    assert_eq!(sups.len(), 2);
+    for sup in &sups {
+        assert_ne!(session(*sup), session(pid), "supervise {sup} shares svscan's session");
+    }
+    // The terminal's INT goes to the whole foreground process group.
+    unsafe { libc::kill(-(pid as i32), libc::SIGINT) };
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
+    assert!(!alive(service));
+    let got = log_lines(&sb.join("services/w/log/main"));
+    let (last, rest) = got.split_last().expect("a log");
+    assert_eq!(last, "finished 0 0", "finish's output reached the log last");
+    assert!(rest.last().is_some_and(|l| l.starts_with("last ")), "{:?}", rest.last());
+    // Every numbered line, then `last N`: nothing lost.
+    fs::write(sb.join("services/w/log/main/current"), rest.iter().map(|l| format!("{l}\n")).collect::<String>())
+        .unwrap();
+    for f in fs::read_dir(sb.join("services/w/log/main")).unwrap().flatten() {
+        if f.file_name().to_string_lossy().starts_with('@') {
+            fs::remove_file(f.path()).unwrap();
+        }
+    }
+    check_complete(&sb, "services/w");
+}
+
+#[test]
+fn a_removed_service_that_ignores_term_is_killed_after_the_grace_not_orphaned() {
+    let sb = Sandbox::new();
+    sb.service("services/stub", "trap '' TERM\nexec sleep 1000");
+    fs::create_dir(sb.join("services/stub/log")).unwrap();
+    write_script(&sb.join("services/stub/log/run"), "exec cat > /dev/null");
+    let pid = svscan(&sb, &["-g", "1"]);
+    let stub = sb.wait_up("services/stub", 0);
+    let logger = sb.wait_up("services/stub/log", 0);
+    let sups = children(pid);
+    fs::remove_dir_all(sb.join("services/stub")).unwrap();
+    signal(pid, libc::SIGHUP);
+    let t = std::time::Instant::now();
+    wait_for(6000, "everything of stub to be gone", || {
+        !alive(stub) && !alive(logger) && sups.iter().all(|&p| !alive(p))
+    });
+    // KILL after the 1 s grace, through the FIFO supervise still holds.
+    assert!(t.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t.elapsed());
+    assert!(alive(pid));
 }

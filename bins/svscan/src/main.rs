@@ -112,11 +112,11 @@ struct Service {
     half_asked: bool,
 }
 
-/// Writes control letters to the supervise running as `pid`, through its
-/// working directory, so that an entry already removed from DIR is reached.
+/// Writes control letters to the supervise running as `pid`, through the
+/// control FIFO it holds open (see `svdir::control_of`), so that an entry
+/// whose directory was renamed or removed is still reached.
 fn control(pid: u32, letters: &[u8]) -> bool {
-    let Ok(path) = CString::new(format!("/proc/{pid}/cwd/supervise/control")) else { return false };
-    sys::open_write(&path).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
+    svdir::control_of(pid).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
 /// `svdir::OK` and `svdir::CONTROL` of an entry's logger, from the entry.
@@ -129,13 +129,14 @@ fn control_at(dir: &OwnedFd, control: &CStr, letters: &[u8]) -> bool {
     sys::open_write_at(dir.as_fd(), control).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-/// Takes one entry down: the service first (`svc -dx`); once its supervise
-/// has exited, our ends of the pipe are closed and the logger is told to
-/// exit (`svc -x`), so that it reads the pipe to its end first. Past the
-/// grace period the service gets KILL (`svc -k`), a step later the logger
-/// TERM (`svc -dx`), and a step after that each supervise left gets
-/// SIGKILL. Returns when to look again; `None` when the entry is down (or
-/// not stopping).
+/// Takes one entry down: the service first, by SIGTERM to its supervise
+/// (which takes it as `svc -dx`); once that supervise has exited, our ends of
+/// the pipe are closed and the logger is told to exit (`svc -x`), so that it
+/// reads the pipe to its end first. Past the grace period the service gets
+/// KILL (`svc -k`), a step later the logger's supervise TERM (`svc -dx`), and
+/// a step after that each supervise left gets SIGKILL, its children first.
+/// Returns when to look again; `None` when the entry is down (or not
+/// stopping).
 fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     let stop = s.stop.as_mut()?;
     let kill_service = stop.since + grace;
@@ -144,23 +145,29 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     if let Some(dir) = s.adopted.as_ref().filter(|_| s.pid == 0 && s.pid_log == 0) {
         return tend_adopted(dir, stop, now, [kill_service, term_log, kill_all]);
     }
+    // (pid, its first step, its later step, when the later one is due); a
+    // step is a signal to the supervise or letters through its control FIFO.
     let (pid, first, later, deadline) = if s.pid != 0 {
-        (s.pid, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+        (s.pid, (ASKED, Step::Term), (KILLED, Step::Letters(b"k")), kill_service)
     } else {
         s.log_pipe = None;
         if s.pid_log == 0 {
             return None;
         }
-        (s.pid_log, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
+        (s.pid_log, (LOG_ASKED, Step::Letters(b"x")), (LOG_TERMED, Step::Term), term_log)
     };
     if now >= kill_all {
-        let _ = sys::kill(pid, libc::SIGKILL);
+        sys::kill_with_children(pid);
         return Some(now + RETRY);
     }
     let mut wake = if now < deadline { deadline } else { kill_all };
-    for (flag, letters) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
+    for (flag, step) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
         if stop.done & flag == 0 {
-            if control(pid, letters) {
+            let done = match step {
+                Step::Term => sys::kill(pid, libc::SIGTERM).is_ok(),
+                Step::Letters(letters) => control(pid, letters),
+            };
+            if done {
                 stop.done |= flag;
             } else {
                 wake = wake.min(now + RETRY);
@@ -168,6 +175,13 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
         }
     }
     Some(wake)
+}
+
+/// One step of a stop: SIGTERM to a supervise (`svc -dx`), or letters.
+#[derive(Clone, Copy)]
+enum Step {
+    Term,
+    Letters(&'static [u8]),
 }
 
 /// Moves `wake` earlier to `at` if need be.
@@ -371,6 +385,7 @@ impl Scanner {
             let out = s.log_pipe.as_ref().map(|(_, w)| w.as_fd());
             let setup = || {
                 limits();
+                apart()?;
                 out.map_or(Ok(()), |w| sys::dup_onto(w, 1))
             };
             match sys::spawn(&argv, &fail, setup) {
@@ -387,6 +402,7 @@ impl Scanner {
                 let fail = [b"svscan: warning: unable to start supervise ", n, b"/log: "].concat();
                 let setup = || {
                     limits();
+                    apart()?;
                     sys::dup_onto(r.as_fd(), 0)?;
                     nix::unistd::chdir(name)
                 };
@@ -474,6 +490,14 @@ fn tend_adopted(
     Some(now + POLL)
 }
 
+/// In a supervise's child before exec: a session of its own, so that the
+/// signals of svscan's terminal (Ctrl-C's INT, a hang-up) reach svscan
+/// alone, which then takes every service down in order and loses no logged
+/// line. Async-signal-safe.
+fn apart() -> Result<(), Errno> {
+    nix::unistd::setsid().map(drop)
+}
+
 /// The entry `name` open as a directory, if it is still the one `key` names.
 fn open_entry(name: &CStr, key: Key) -> Option<OwnedFd> {
     let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
@@ -523,7 +547,19 @@ fn main() {
     let mut opts = Getopt::new(std::env::args_os().skip(1).collect(), "g:");
     for opt in opts.by_ref() {
         match opt {
-            Opt::Arg(b'g', v) => grace = parse_grace(&v).unwrap_or_else(|| usage()),
+            Opt::Arg(b'g', v) => {
+                grace = parse_grace(&v).unwrap_or_else(|| {
+                    say(
+                        Level::Fatal,
+                        &[
+                            b"bad grace period ",
+                            v.as_bytes(),
+                            b": not seconds (5, 0.5) or a duration (300ms) of at most a day",
+                        ],
+                    );
+                    usage()
+                })
+            }
             _ => usage(),
         }
     }
