@@ -15,9 +15,10 @@ use crate::tai64::{self, Tai64N};
 pub const LEN: usize = 18;
 
 /// What supervise wants of the service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Want {
     /// `u`: keep it running.
+    #[default]
     Up,
     /// `d`: keep it down.
     Down,
@@ -32,6 +33,19 @@ impl Want {
             Want::Down => b'd',
             Want::Nothing => 0,
         }
+    }
+
+    /// As `svstat -j` and `supervise/info` name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Want::Up => "up",
+            Want::Down => "down",
+            Want::Nothing => "once",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Want> {
+        [Want::Up, Want::Down, Want::Nothing].into_iter().find(|w| w.name() == name)
     }
 
     /// Any byte but `u` and `d` means nothing, as it does to svstat.

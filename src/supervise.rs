@@ -173,6 +173,8 @@ pub struct Machine {
     ready_at: Option<Tai64N>,
     /// The running process was told to stop (`d`, `t`, `k`): its death is no crash.
     stop_asked: bool,
+    /// Control letters acted on since supervise started.
+    letters: u64,
 }
 
 /// What `supervise/info` tells beside the 18-byte status.
@@ -190,6 +192,15 @@ pub struct Info {
     pub backoff_seconds: u64,
     /// For a service with `notification-fd`: since when it is ready (`Some(None)`: not yet).
     pub ready: Option<Option<Tai64N>>,
+    /// What supervise wants of the service, as the status says: here too so
+    /// that one read of this file gives a consistent picture.
+    pub want: Want,
+    /// A start is due (after the one-second spacing, the back-off or `./finish`).
+    pub start_pending: bool,
+    /// Control letters acted on since this supervise started (garbage bytes
+    /// not counted): `svc -w` judges a goal out of reach only once the
+    /// count shows that its own letters were taken in.
+    pub letters: u64,
 }
 
 impl Info {
@@ -208,12 +219,15 @@ impl Info {
             Some(Some(t)) => String::from_utf8_lossy(&crate::tai64::fmt_label(t)).into_owned(),
         };
         format!(
-            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\n",
+            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\nwant {}\nstart_pending {}\nletters {}\n",
             self.pid,
             u8::from(self.finishing),
             self.restarts,
             u8::from(self.failed),
             self.backoff_seconds,
+            self.want.name(),
+            u8::from(self.start_pending),
+            self.letters,
         )
         .into_bytes()
     }
@@ -233,6 +247,9 @@ impl Info {
                 "restarts" => info.restarts = value.parse().ok()?,
                 "failed" => info.failed = value == "1",
                 "backoff" => info.backoff_seconds = value.parse().ok()?,
+                "want" => info.want = Want::from_name(value)?,
+                "start_pending" => info.start_pending = value == "1",
+                "letters" => info.letters = value.parse().ok()?,
                 "ready" if value == "0" => info.ready = Some(None),
                 "ready" => info.ready = crate::tai64::parse_label(value.as_bytes()).map(Some),
                 _ => {}
@@ -271,6 +288,7 @@ impl Machine {
             ready_capable: false,
             ready_at: None,
             stop_asked: false,
+            letters: 0,
         }
     }
 
@@ -307,6 +325,9 @@ impl Machine {
             failed: self.failed,
             backoff_seconds: if self.policy.backoff_max.is_some() { self.backoff.as_secs() } else { 0 },
             ready: (self.ready_capable && self.pid != 0).then_some(self.ready_at),
+            want: self.want,
+            start_pending: self.start_pending,
+            letters: self.letters,
         }
     }
 
@@ -413,7 +434,20 @@ impl Machine {
         }
     }
 
+    /// What `event` does. Every control letter is counted (see
+    /// [`Info::letters`]) and announced, so that `svc -w` can tell when the
+    /// letters it sent have been acted on.
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
+        match event {
+            Event::Letter(c) if crate::control::Letter::from_byte(c).is_some() => {
+                self.letters = self.letters.wrapping_add(1);
+                self.react(event, now).merge(Actions { announce: true, ..Actions::default() })
+            }
+            _ => self.react(event, now),
+        }
+    }
+
+    fn react(&mut self, event: Event, now: Now) -> Actions {
         let up = self.pid != 0;
         let announce = Actions { announce: true, ..Actions::default() };
         let signal = |sig| {
@@ -488,8 +522,8 @@ impl Machine {
             }
             Event::Letter(_) => Actions::default(),
             Event::Terminate => {
-                let a = self.handle(Event::Letter(b'd'), now);
-                a.merge(self.handle(Event::Letter(b'x'), now))
+                let a = self.react(Event::Letter(b'd'), now);
+                a.merge(self.react(Event::Letter(b'x'), now))
             }
             Event::Ready => {
                 if up && self.ready_capable && self.ready_at.is_none() {
@@ -572,6 +606,25 @@ mod tests {
 
     fn letter(m: &mut Machine, c: &Clock, l: u8) -> Actions {
         m.handle(Event::Letter(l), c.now())
+    }
+
+    #[test]
+    fn letters_are_counted_and_announced_garbage_is_not() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for l in *b"hatq12c" {
+            assert!(letter(&mut m, &c, l).announce, "{}", l as char);
+        }
+        assert_eq!(m.info().letters, 7);
+        for l in *b"zZ\0\n " {
+            assert_eq!(letter(&mut m, &c, l), Actions::default());
+        }
+        assert_eq!(m.info().letters, 7);
+        // SIGTERM to supervise is no letter.
+        m.handle(Event::Terminate, c.now());
+        assert_eq!((m.info().letters, m.info().want), (7, Want::Down));
+        let o = Machine::new(false, c.now());
+        assert_eq!((o.info().want, o.info().start_pending), (Want::Down, false));
     }
 
     #[test]
@@ -814,6 +867,9 @@ mod tests {
                 failed: true,
                 backoff_seconds: 8,
                 ready: Some(Some(c.now().tai)),
+                want: Want::Nothing,
+                start_pending: true,
+                letters: u64::MAX,
             },
             Info {
                 pid: 0,
@@ -823,6 +879,9 @@ mod tests {
                 failed: false,
                 backoff_seconds: 0,
                 ready: Some(None),
+                want: Want::Down,
+                start_pending: false,
+                letters: 3,
             },
             Info::default(),
         ] {

@@ -3,7 +3,7 @@
 //! supervise writes a byte into every FIFO there each time it rewrites its
 //! status. A FIFO nobody reads any more (its waiter died) is removed.
 
-use crate::status::Status;
+use crate::status::{Status, Want};
 use crate::supervise::Info;
 use nix::errno::Errno;
 use std::ffi::CString;
@@ -95,6 +95,35 @@ impl Drop for Waiter {
     }
 }
 
+/// Why a goal of `svc -w` can no longer be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfReach {
+    /// Wanted down (`svc -d`).
+    WantedDown,
+    /// `restart-limit` was reached: down until `svc -u`.
+    Failed,
+    /// Run once (`svc -o`) and down.
+    RanOnce,
+}
+
+impl OutOfReach {
+    /// The reason, as `svc` prints it after the directory.
+    pub fn reason(self) -> &'static str {
+        match self {
+            OutOfReach::WantedDown => "it is wanted down",
+            OutOfReach::Failed => "it reached its restart limit and stays down",
+            OutOfReach::RanOnce => "it ran once (svc -o) and stays down",
+        }
+    }
+}
+
+/// Whether supervise has taken in the `sent` letters written after its info
+/// counted `before` (see [`Info::letters`]). A count that went back (a new
+/// supervise started since) never says so.
+pub fn taken_in(info: &Info, before: u64, sent: u64) -> bool {
+    before.checked_add(sent).is_some_and(|after| info.letters >= after)
+}
+
 /// What `svc -w` waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Goal {
@@ -142,8 +171,74 @@ impl Goal {
         }
     }
 
+    /// Why the service can no longer get there by itself, for a goal that
+    /// needs it up: it is wanted down (`svc -d`, or `restart-limit`
+    /// reached), or it runs once (`svc -o`) and is down with `./finish`
+    /// done and no start due. Judged only from our supervise's info (daemontools' has none),
+    /// and only once the letters sent with the wait were taken in (see
+    /// [`Info::letters`]).
+    ///
+    /// The info alone is read (one file, replaced whole), so that what it
+    /// says of the letters and of the service hangs together.
+    pub fn out_of_reach(self, info: &Info) -> Option<OutOfReach> {
+        if matches!(self, Goal::Down | Goal::Finished) {
+            return None;
+        }
+        match info.want {
+            Want::Down if info.failed => Some(OutOfReach::Failed),
+            Want::Down => Some(OutOfReach::WantedDown),
+            Want::Nothing if info.pid == 0 && !info.finishing && !info.start_pending => Some(OutOfReach::RanOnce),
+            _ => None,
+        }
+    }
+
     /// Whether the service may get there with no supervise running.
     pub fn reachable_unsupervised(self) -> bool {
         matches!(self, Goal::Down | Goal::Finished)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(pid: u32, want: Want) -> Info {
+        Info { pid, want, ..Info::default() }
+    }
+
+    #[test]
+    fn out_of_reach_only_for_goals_that_need_it_up() {
+        let finishing = Info { finishing: true, ..info(0, Want::Nothing) };
+        let starting = Info { start_pending: true, ..info(0, Want::Nothing) };
+        let failed = Info { failed: true, ..info(0, Want::Down) };
+        for goal in [Goal::Up, Goal::Ready, Goal::Restarted, Goal::RestartedReady] {
+            assert_eq!(goal.out_of_reach(&info(0, Want::Down)), Some(OutOfReach::WantedDown));
+            assert_eq!(goal.out_of_reach(&info(7, Want::Down)), Some(OutOfReach::WantedDown));
+            assert_eq!(goal.out_of_reach(&failed), Some(OutOfReach::Failed));
+            assert_eq!(goal.out_of_reach(&info(0, Want::Nothing)), Some(OutOfReach::RanOnce));
+            // Still up, finish still running, or a start due: not yet.
+            assert_eq!(goal.out_of_reach(&info(7, Want::Nothing)), None);
+            assert_eq!(goal.out_of_reach(&finishing), None);
+            assert_eq!(goal.out_of_reach(&starting), None);
+            // Wanted up: a restart may come.
+            assert_eq!(goal.out_of_reach(&info(0, Want::Up)), None);
+        }
+        for goal in [Goal::Down, Goal::Finished] {
+            for want in [Want::Up, Want::Down, Want::Nothing] {
+                assert_eq!(goal.out_of_reach(&info(0, want)), None);
+                assert_eq!(goal.out_of_reach(&info(7, want)), None);
+            }
+        }
+    }
+
+    #[test]
+    fn letters_are_taken_in_once_counted() {
+        let at = |n| Info { letters: n, ..Info::default() };
+        assert!(taken_in(&at(5), 5, 0));
+        assert!(!taken_in(&at(6), 5, 2));
+        assert!(taken_in(&at(7), 5, 2));
+        assert!(taken_in(&at(9), 5, 2), "others' letters too");
+        assert!(!taken_in(&at(1), 5, 2), "a new supervise counts from 0");
+        assert!(!taken_in(&at(u64::MAX), u64::MAX, 2));
     }
 }

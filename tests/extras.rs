@@ -361,6 +361,86 @@ fn svc_waits_woken_by_the_change() {
     assert!(fs::read_dir(sb.join("web/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
 }
 
+#[test]
+fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
+    let sb = Sandbox::new();
+    sb.service("web", "exec sleep 1000\n");
+    sb.supervise(&bin("supervise"), "web");
+    sb.wait_up("web", 0);
+    let json = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(stdout(&sb.run(bin("svstat"), &["-j", dir])).trim()).unwrap()
+    };
+    assert_eq!(json("web")["want"].as_str(), Some("up"));
+    sb.run(bin("svc"), &["-o", "web"]);
+    wait_for(2000, "run-once mode", || json("web")["want"].as_str() == Some("once"));
+    // The case: a restart that will never come, since it runs once.
+    let t = Instant::now();
+    let o = sb.run(bin("svc"), &["-t", "-wr", "-T", "8000", "web"]);
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (Some(111), "svc: fatal: unable to wait for web: it ran once (svc -o) and stays down\n".to_string())
+    );
+    assert!(t.elapsed() < Duration::from_secs(4), "svc waited {:?}, not at once", t.elapsed());
+    assert_eq!(json("web")["state"].as_str(), Some("down"));
+    // Wanted down: up, ready or restarted cannot come.
+    for goal in ["-wu", "-wU", "-wr", "-wR"] {
+        let o = sb.run(bin("svc"), &["-d", goal, "-T", "8000", "web"]);
+        assert_eq!(
+            (o.status.code(), stderr(&o)),
+            (Some(111), "svc: fatal: unable to wait for web: it is wanted down\n".to_string()),
+            "{goal}"
+        );
+    }
+    // The letters sent with the wait are taken in before the state is judged:
+    // `-o -wu` from wanted down, and `-u -wu`, start it and succeed, every time
+    // (each waits out the second between starts).
+    for _ in 0..5 {
+        assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "web"]).status.code(), Some(0));
+        let o = sb.run(bin("svc"), &["-o", "-wu", "-T", "8000", "web"]);
+        assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+        assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "web"]).status.code(), Some(0));
+        let o = sb.run(bin("svc"), &["-u", "-wu", "-T", "8000", "web"]);
+        assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    }
+    // Down and finished need nothing from the service: never out of reach.
+    assert_eq!(sb.run(bin("svc"), &["-o", "-d", "-wD", "web"]).status.code(), Some(0));
+    // restart-limit reached: the service stays down until svc -u.
+    fs::write(sb.join("web/restart-limit"), "2 60\n").unwrap();
+    write_script(&sb.join("web/run"), "exit 1");
+    let o = sb.run(bin("svc"), &["-u", "-wr", "-T", "8000", "web"]);
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(111), "{}", stderr(&o));
+    wait_for(5000, "the restart limit", || json("web")["failed"].as_bool() == Some(true));
+    let o = sb.run(bin("svc"), &["-wu", "-T", "8000", "web"]);
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (Some(111), "svc: fatal: unable to wait for web: it reached its restart limit and stays down\n".to_string())
+    );
+}
+
+#[test]
+fn svc_names_a_bad_argument_and_lists_every_option() {
+    let sb = Sandbox::new();
+    for (args, first) in [
+        (&["-w", "x", "web"][..], "svc: bad goal for -w: x (one of u U d D r R)"),
+        (&["-wuu", "web"][..], "svc: bad goal for -w: uu (one of u U d D r R)"),
+        (&["-T", "soon", "web"][..], "svc: bad time for -T: soon (milliseconds)"),
+        (&["-z", "web"][..], "svc: illegal option -- z"),
+    ] {
+        let o = sb.run(bin("svc"), args);
+        assert_eq!(o.status.code(), Some(100), "{args:?}");
+        let err = stderr(&o);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        assert_eq!(lines[0], first);
+        // daemontools' list first, unchanged, then ours.
+        assert_eq!(lines[1], "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill");
+        assert!(lines[2].starts_with("svc options beyond daemontools: "), "{err}");
+        for ours in ["q quit", "1 usr1", "2 usr2", "w u|U|d|D|r|R", "T ms"] {
+            assert!(lines[2].contains(ours), "{ours} missing: {err}");
+        }
+    }
+}
+
 fn supervised(sb: &Sandbox, dir: &str) -> bool {
     let ok = std::ffi::CString::new(sb.join(dir).join("supervise/ok").to_str().unwrap()).unwrap();
     daemontools::sys::open_write(&ok).is_ok()

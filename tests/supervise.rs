@@ -248,7 +248,7 @@ fn a_missing_run_warns_and_is_retried_each_second_while_svc_works() {
     fs::create_dir(sb.join("s")).unwrap();
     let sup = sb.supervise(&bin("supervise"), "s");
     let log = "supervise-s";
-    let warning = "supervise: warning: unable to start s/run: file does not exist\n";
+    let warning = "supervise: fatal: unable to start s/run: file does not exist\n";
     wait_for(5000, "two attempts", || sb.stderr_of(log).matches(warning).count() >= 2);
     assert!(sb.stderr_of(log).lines().all(|l| l == warning.trim_end()), "{}", sb.stderr_of(log));
     // svc works during the retries.
@@ -269,7 +269,7 @@ fn a_non_executable_run_warns_access_denied() {
     let dir = sb.service("s", SLEEPER);
     fs::set_permissions(dir.join("run"), fs::Permissions::from_mode(0o644)).unwrap();
     sb.supervise(&bin("supervise"), "s");
-    let warning = "supervise: warning: unable to start s/run: access denied";
+    let warning = "supervise: fatal: unable to start s/run: access denied";
     wait_for(3000, "the warning", || sb.stderr_of("supervise-s").contains(warning));
     fs::set_permissions(dir.join("run"), fs::Permissions::from_mode(0o755)).unwrap();
     sb.wait_up("s", 0);

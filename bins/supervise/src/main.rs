@@ -144,7 +144,7 @@ impl Supervise<'_> {
         let (code, sig) = (code.to_string(), sig.to_string());
         let argv = Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]);
         let started = argv.ok_or(Errno::EINVAL).and_then(|argv| {
-            let fail = [b"supervise: warning: unable to start ", self.dir, b"/finish: "].concat();
+            let fail = [b"supervise: fatal: unable to start ", self.dir, b"/finish: "].concat();
             sys::spawn(&argv, &fail, || Ok(()))
         });
         match started {
@@ -236,7 +236,7 @@ fn main() {
         name,
         machine: Machine::new(normally_up, now()),
         run: Argv::new("./run", &["./run"]).expect("no NUL"),
-        start_failed: [b"supervise: warning: unable to start ", dir, b"/run: "].concat(),
+        start_failed: [b"supervise: fatal: unable to start ", dir, b"/run: "].concat(),
         ready_pipe: None,
     };
     // The status exists before `ok` does, so whoever finds `ok` finds a status.

@@ -12,15 +12,17 @@ use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
 use daemontools::status::Status;
 use daemontools::supervise::Info;
 use daemontools::svdir::{self, Origin};
-use daemontools::waiting::{Goal, Waiter};
+use daemontools::waiting::{self, Goal, Waiter};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// daemontools' text, unchanged: `q`, `1` and `2` are documented in the man page.
+/// daemontools' text, unchanged, then a line of ours.
 const USAGE: &[u8] =
-    b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n";
+    b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n\
+svc options beyond daemontools: q quit, 1 usr1, 2 usr2, w u|U|d|D|r|R wait until up, ready, down, finished, restarted, \
+restarted and ready, T ms wait at most\n";
 
 fn say(level: Level, parts: &[&[u8]]) {
     let _ = std::io::stderr().write_all(&msg::line("svc", level, parts));
@@ -30,7 +32,12 @@ fn say(level: Level, parts: &[&[u8]]) {
 const EXIT_TIMEOUT: i32 = 99;
 
 fn usage(c: u8) -> ! {
-    let _ = std::io::stderr().write_all(&[b"svc: illegal option -- ", &[c][..], b"\n", USAGE].concat());
+    bad_call(&[b"svc: illegal option -- ", &[c][..]])
+}
+
+/// A bad call: what is wrong on one line, then the options; exit 100.
+fn bad_call(what: &[&[u8]]) -> ! {
+    let _ = std::io::stderr().write_all(&[&what.concat(), &b"\n"[..], USAGE].concat());
     std::process::exit(EXIT_USAGE);
 }
 
@@ -41,24 +48,49 @@ fn state(dir: &Path) -> Option<(Status, Option<Info>)> {
     Some((status, info))
 }
 
+/// `dir/supervise/info` as our supervise last wrote it, whatever the status says.
+fn raw_info(dir: &Path) -> Option<Info> {
+    Info::unpack(&std::fs::read(dir.join("supervise/info")).ok()?)
+}
+
 /// Whether a supervise has `dir/supervise/ok` open.
 fn supervised(dir: &Path) -> bool {
     let Ok(ok) = std::ffi::CString::new(dir.join("supervise/ok").as_os_str().as_bytes()) else { return false };
     daemontools::sys::open_write(&ok).is_ok()
 }
 
+/// One directory `-w` waits on: its FIFO in `supervise/event/`, the pid
+/// before the letters were sent, how many letters its supervise had taken
+/// in by then (our supervise only), and how many were sent.
+struct Waiting {
+    dir: std::ffi::OsString,
+    waiter: Option<Waiter>,
+    pid: u32,
+    letters: Option<u64>,
+    sent: u64,
+}
+
 /// `-w`: waits until every directory has reached `goal`; the exit code.
-fn wait(goal: Goal, waiting: &[(std::ffi::OsString, Option<Waiter>, u32)], timeout: Option<Duration>) -> i32 {
+fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> i32 {
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
-        let pending: Vec<&std::ffi::OsString> = waiting
-            .iter()
-            .filter(|(dir, _, before)| match state(Path::new(dir)) {
-                Some((status, info)) => !goal.reached(&status, info.as_ref(), *before),
-                None => !goal.reachable_unsupervised(),
-            })
-            .map(|(dir, ..)| dir)
-            .collect();
+        let mut pending = Vec::new();
+        for w in waiting {
+            let dir = Path::new(&w.dir);
+            match state(dir) {
+                Some((status, info)) if goal.reached(&status, info.as_ref(), w.pid) => continue,
+                None if goal.reachable_unsupervised() => continue,
+                _ => {}
+            }
+            // Judged from the info alone, once our letters were taken in.
+            let info = raw_info(dir).filter(|i| w.letters.is_some_and(|before| waiting::taken_in(i, before, w.sent)));
+            if let Some(why) = info.and_then(|i| goal.out_of_reach(&i)) {
+                let d = w.dir.as_bytes();
+                say(Level::Fatal, &[b"unable to wait for ", d, b": ", why.reason().as_bytes()]);
+                return EXIT_TEMP;
+            }
+            pending.push(&w.dir);
+        }
         if pending.is_empty() {
             return 0;
         }
@@ -79,14 +111,14 @@ fn wait(goal: Goal, waiting: &[(std::ffi::OsString, Option<Waiter>, u32)], timeo
         let wait = left.map_or(Duration::from_secs(1), |l| l.min(Duration::from_secs(1)));
         let mut fds: Vec<libc::pollfd> = waiting
             .iter()
-            .filter_map(|(_, w, _)| w.as_ref())
+            .filter_map(|w| w.waiter.as_ref())
             .map(|w| libc::pollfd { fd: w.fd(), events: libc::POLLIN, revents: 0 })
             .collect();
         // SAFETY: fds is a valid array of that many pollfds.
         unsafe {
             libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait.as_nanos().div_ceil(1_000_000) as libc::c_int)
         };
-        waiting.iter().filter_map(|(_, w, _)| w.as_ref()).for_each(Waiter::drain);
+        waiting.iter().filter_map(|w| w.waiter.as_ref()).for_each(Waiter::drain);
     }
 }
 
@@ -106,12 +138,19 @@ fn main() {
         match opt {
             Opt::Flag(c) if !letters.contains(&c) => letters.push(c),
             Opt::Flag(_) => {}
-            Opt::Arg(b'w', v) => match v.as_bytes() {
-                [c] => goal = Some(Goal::from_letter(*c).unwrap_or_else(|| usage(b'w'))),
-                _ => usage(b'w'),
-            },
+            Opt::Arg(b'w', v) => {
+                let g = match v.as_bytes() {
+                    [c] => Goal::from_letter(*c),
+                    _ => None,
+                };
+                goal =
+                    Some(g.unwrap_or_else(|| {
+                        bad_call(&[b"svc: bad goal for -w: ", v.as_bytes(), b" (one of u U d D r R)"])
+                    }));
+            }
             Opt::Arg(b'T', v) => {
-                let ms = v.to_str().and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| usage(b'T'));
+                let ms = v.to_str().and_then(|v| v.parse::<u64>().ok());
+                let ms = ms.unwrap_or_else(|| bad_call(&[b"svc: bad time for -T: ", v.as_bytes(), b" (milliseconds)"]));
                 timeout = Some(Duration::from_millis(ms));
             }
             Opt::Illegal(c) | Opt::MissingArg(c) | Opt::Arg(c, _) => usage(c),
@@ -119,13 +158,15 @@ fn main() {
     }
     let dirs = opts.operands();
     // The FIFOs go in before the letters, so that no change is missed.
-    let waiting: Vec<_> = match goal {
+    let mut waiting: Vec<Waiting> = match goal {
         Some(_) => dirs
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                let before = state(Path::new(d)).map_or(0, |(s, _)| s.pid);
-                (d.clone(), Waiter::new(Path::new(d), i).ok(), before)
+                let waiter = Waiter::new(Path::new(d), i).ok();
+                let pid = state(Path::new(d)).map_or(0, |(s, _)| s.pid);
+                let letters = raw_info(Path::new(d)).map(|i| i.letters);
+                Waiting { dir: d.clone(), waiter, pid, letters, sent: 0 }
             })
             .collect(),
         None => Vec::new(),
@@ -134,12 +175,16 @@ fn main() {
         say(Level::Fatal, &[b"unable to open current directory: ", errstr(e).as_bytes()]);
         std::process::exit(EXIT_TEMP)
     });
-    for dir in &dirs {
+    for (i, dir) in dirs.iter().enumerate() {
         let d = dir.as_bytes();
         match svdir::enter(dir) {
             Err(e) => say(Level::Warning, &[b"unable to chdir to ", d, b": ", errstr(e).as_bytes()]),
             Ok(()) => match control::send(&letters) {
-                Ok(()) => {}
+                Ok(()) => {
+                    if let Some(w) = waiting.get_mut(i) {
+                        w.sent = letters.len() as u64;
+                    }
+                }
                 Err(SendError::NotRunning) => {
                     say(Level::Warning, &[b"unable to control ", d, b": supervise not running"])
                 }

@@ -108,7 +108,7 @@ fn describe_json() -> String {
     let want = match status.want {
         Want::Up => "\"up\"",
         Want::Down => "\"down\"",
-        Want::Nothing => "null",
+        Want::Nothing => "\"once\"",
     };
     let (code, sig) = match info.and_then(|i| i.last_ending) {
         Some(Ending::Exit(c)) => (c.to_string(), "null".to_string()),
