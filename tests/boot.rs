@@ -108,6 +108,13 @@ fn svscanboot_stops_stale_supervisors_then_runs_svscan_into_readproctitle() {
     assert!(!alive(service));
     wait_for(2000, "readproctitle to end with its input", || !alive(title_pid));
 
+    // A missing directory is said on stderr, before readproctitle takes it.
+    for (dir, reason) in [("missing", "file does not exist"), ("file", "not a directory")] {
+        fs::write(sb.join("file"), "").unwrap();
+        let o = sb.run(bin("svscanboot"), &[dir]);
+        let expected = format!("svscanboot: fatal: unable to chdir to {dir}: {reason}\n");
+        assert_eq!((o.status.code(), stderr(&o)), (Some(111), expected));
+    }
     let o = sb.run(bin("svscanboot"), &["a", "b"]);
     assert_eq!((o.status.code(), stderr(&o)), (Some(100), "svscanboot: usage: svscanboot [ dir ]\n".to_string()));
 }

@@ -57,6 +57,12 @@ fn main() {
             std::process::exit(EXIT_USAGE)
         }
     };
+    // svscan's own complaint would go to readproctitle's title, out of
+    // sight: say it here, while stderr is still the caller's.
+    let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
+    if let Err(e) = nix::fcntl::open(dir, flags, nix::sys::stat::Mode::empty()) {
+        die(&[b"unable to chdir to ", dir, b": ", errstr(e).as_bytes()]);
+    }
     let [svc, svscan, readproctitle] = ["svc", "svscan", "readproctitle"].map(sys::find_program);
     let dots = ".".repeat(400);
     let stale = stale(dir);
