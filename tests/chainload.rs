@@ -115,7 +115,7 @@ fn setuidgid_runs_as_a_real_account_with_no_other_group_and_no_way_back() {
         let expected = format!("uid={uid}({name}) gid={gid}({g}) groups={gid}({g})\n", g = group.trim());
         assert_eq!((o.status.code(), stdout(&o)), (Some(0), expected), "{}", prog.display());
         // Not back to root: setuidgid itself, run by the account, cannot become root again.
-        let back = bin("setuidgid");
+        let back = sb.public_bin("setuidgid");
         let o = run_with(&sb, &prog, &[&account.0, back.to_str().unwrap(), "root", "id"], &[], None);
         assert_eq!(o.status.code(), Some(111), "{}", prog.display());
         assert_eq!(stderr(&o), "setuidgid: fatal: unable to setgid: permission denied\n");

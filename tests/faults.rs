@@ -332,7 +332,7 @@ fn another_user_is_refused_with_access_denied() {
         sb.run(bin("setuidgid"), &all)
     };
     for (prog, args) in [("svc", &["-k", "s"][..]), ("svok", &["s"][..]), ("svstat", &["s"][..])] {
-        let (ours, theirs) = (as_account(&bin(prog), args), as_account(&real(prog), args));
+        let (ours, theirs) = (as_account(&sb.public_bin(prog), args), as_account(&real(prog), args));
         let show = |o: &std::process::Output| (o.status.code(), stdout(o), stderr(o));
         assert_eq!(show(&ours), show(&theirs), "{prog}: ours, then daemontools'");
         assert!(format!("{}{}", stdout(&ours), stderr(&ours)).contains("access denied"), "{prog}: {:?}", show(&ours));
@@ -351,7 +351,7 @@ fn another_user_is_refused_with_access_denied() {
         ("envdir", &["env", "true"][..]),
         ("setlock", &["private/lock", "true"][..]),
     ] {
-        let (ours, theirs) = (as_account(&bin(prog), args), as_account(&real(prog), args));
+        let (ours, theirs) = (as_account(&sb.public_bin(prog), args), as_account(&real(prog), args));
         let show = |o: &std::process::Output| (o.status.code(), stdout(o), stderr(o));
         assert_eq!(show(&ours), show(&theirs), "{prog}: ours, then daemontools'");
         assert_eq!(ours.status.code(), Some(111), "{prog}");
@@ -361,7 +361,7 @@ fn another_user_is_refused_with_access_denied() {
             stderr(&ours)
         );
     }
-    let o = as_account(&bin("svc"), &["-k", "s"]);
+    let o = as_account(&sb.public_bin("svc"), &["-k", "s"]);
     assert_eq!(stderr(&o), "svc: warning: unable to control s: access denied\n");
     assert_eq!(sb.status("s").pid, pid, "the service was not touched");
     assert!(alive(pid));

@@ -119,6 +119,22 @@ impl Sandbox {
         self.dir.path().join(p)
     }
 
+    /// A copy of one of our programs that another account can run: the
+    /// checkout (and so target/) may live where other accounts cannot
+    /// search, such as root's 0700 home. Makes the sandbox 0755.
+    pub fn public_bin(&self, name: &str) -> PathBuf {
+        fs::set_permissions(self.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = self.join("public-bin");
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.join(name);
+        if !path.exists() {
+            fs::copy(bin(name), &path).unwrap();
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        path
+    }
+
     /// A service directory `name` whose `run` is `script` (a /bin/sh script body).
     pub fn service(&self, name: &str, script: &str) -> PathBuf {
         let dir = self.join(name);
