@@ -145,3 +145,38 @@ fn the_container_examples_name_files_and_programs_that_exist() {
         }
     }
 }
+
+#[test]
+fn the_overview_page_shows_the_unit_that_is_shipped() {
+    let roff = fs::read_to_string(page("daemontools-rs.7")).unwrap();
+    let start = roff.find("\n[Unit]\n").expect("a unit in daemontools-rs.7");
+    let end = start + roff[start..].find("\n.EE").unwrap();
+    let shown = roff[start..end].replace("\\-", "-");
+    let shipped =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("init/daemontools-rs.service")).unwrap();
+    let settings = |text: &str| -> Vec<String> {
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+    };
+    let shipped = shipped.replace("=/usr/bin/svscanboot ", "=/usr/local/bin/svscanboot ");
+    assert_eq!(settings(&shown), settings(&shipped), "daemontools-rs.7 shows another unit than init/");
+}
+
+#[test]
+fn the_readme_cookbook_links_a_service_in_and_says_how_to_look_and_stop() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    // Made elsewhere, then linked: `rm` of the link is what removes it.
+    assert!(readme.contains("ln -s /etc/sv/web /etc/service/web"), "the cookbook does not link the service in");
+    assert!(!readme.contains("mkdir -p /etc/service/web"), "the cookbook builds the service in place");
+    assert!(readme.contains("rm /etc/service/web; pkill -HUP -x svscan"));
+    // svstat echoes the path as given.
+    assert!(readme.contains("`/etc/service/web: up (pid 1234) 56 seconds`"));
+    // After command 1: how to look, and how to stop.
+    let top = &readme[..readme.find("## Install").unwrap()];
+    for needle in ["svstat examples/service/*", "tai64nlocal < examples/service/hello/log/main/current", "Ctrl-C"] {
+        assert!(top.contains(needle), "the README's start lacks {needle:?}");
+    }
+    // The README's cargo-deb is the one .ci/deps installs.
+    let deps = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/deps")).unwrap();
+    let pinned = "cargo install cargo-deb --version 3.8.0 --locked";
+    assert!(deps.contains(pinned) && readme.contains(pinned), "cargo-deb not pinned alike");
+}
