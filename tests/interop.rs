@@ -108,3 +108,34 @@ fn our_codec_reads_the_real_supervise_status() {
     // Our pack of the decoded status gives back daemontools' bytes.
     assert_eq!(&st.pack()[..], &bytes[..]);
 }
+
+#[test]
+fn our_svscan_stops_daemontools_supervise_in_order_too() {
+    // svscan takes `supervise` from beside itself first: a copy alone in a
+    // directory, with PATH leading to daemontools', runs theirs, which dies
+    // on SIGTERM (it would orphan its service) but obeys `dx` on its FIFO.
+    let sb = Sandbox::new();
+    let alone = sb.join("alone");
+    fs::create_dir(&alone).unwrap();
+    fs::copy(bin("svscan"), alone.join("svscan")).unwrap();
+    sb.service("services/s", "exec 2>&1\ntrap 'echo stopped; exit 0' TERM\nwhile :; do sleep 0.01; done");
+    fs::create_dir(sb.join("services/s/log")).unwrap();
+    write_script(&sb.join("services/s/log/run"), "exec cat >> ../../../logged");
+    let mut cmd = sb.command(alone.join("svscan"));
+    cmd.arg("services");
+    let pid = sb.spawn(cmd, "svscan");
+    let service = sb.wait_up("services/s", 0);
+    let logger = sb.wait_up("services/s/log", 0);
+    let sups = children(pid);
+    assert_eq!(sups.len(), 2);
+    for sup in &sups {
+        let exe = fs::read_link(format!("/proc/{sup}/exe")).unwrap();
+        assert_eq!(exe, real("supervise"), "not daemontools' supervise");
+    }
+    signal(pid, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
+    for p in sups.iter().copied().chain([service, logger]) {
+        assert!(!alive(p), "{p} left running");
+    }
+    assert_eq!(fs::read_to_string(sb.join("logged")).unwrap(), "stopped\n", "the service's last line was logged");
+}

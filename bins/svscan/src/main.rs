@@ -129,8 +129,9 @@ fn control_at(dir: &OwnedFd, control: &CStr, letters: &[u8]) -> bool {
     sys::open_write_at(dir.as_fd(), control).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-/// Takes one entry down: the service first, by SIGTERM to its supervise
-/// (which takes it as `svc -dx`); once that supervise has exited, our ends of
+/// Takes one entry down: the service first (`svc -dx`, through the control
+/// FIFO its supervise holds, or, where that cannot be reached, SIGTERM, which
+/// our supervise takes for the same); once that supervise has exited, our ends of
 /// the pipe are closed and the logger is told to exit (`svc -x`), so that it
 /// reads the pipe to its end first. Past the grace period the service gets
 /// KILL (`svc -k`), a step later the logger's supervise TERM (`svc -dx`), and
@@ -164,7 +165,8 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     for (flag, step) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
         if stop.done & flag == 0 {
             let done = match step {
-                Step::Term => sys::kill(pid, libc::SIGTERM).is_ok(),
+                // daemontools' supervise, if PATH gave us that, dies on SIGTERM.
+                Step::Term => control(pid, b"dx") || sys::kill(pid, libc::SIGTERM).is_ok(),
                 Step::Letters(letters) => control(pid, letters),
             };
             if done {
@@ -177,7 +179,8 @@ fn tend(s: &mut Service, now: Instant, grace: Duration) -> Option<Instant> {
     Some(wake)
 }
 
-/// One step of a stop: SIGTERM to a supervise (`svc -dx`), or letters.
+/// One step of a stop: `svc -dx` (through the FIFO, or else as SIGTERM,
+/// which our supervise takes for it), or other letters.
 #[derive(Clone, Copy)]
 enum Step {
     Term,
