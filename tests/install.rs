@@ -50,7 +50,13 @@ fn install_and_uninstall_under_a_prefix_in_a_destdir() {
         assert!(o.status.success(), "make install: {}", stderr(&o));
         let got = files(&dest);
         let p = &prefix[1..];
-        assert_eq!(got.len(), 17 * 2 + 2, "{got:#?}");
+        // Programs and pages, the overview page, the unit, update-service and
+        // its page, and the list of directories install made.
+        assert_eq!(got.len(), 17 * 2 + 5, "{got:#?}");
+        assert!(got.contains(&format!("{p}/sbin/update-service")), "{got:#?}");
+        assert!(got.contains(&format!("{p}/share/man/man8/update-service.8")), "{got:#?}");
+        let script = fs::read_to_string(dest.join(p).join("sbin/update-service")).unwrap();
+        assert!(script.contains(&format!("\nbindir={prefix}/bin\n")), "update-service finds the programs");
         for prog in ["svscan", "supervise", "multilog", "tai64nlocal"] {
             assert!(got.contains(&format!("{p}/bin/{prog}")), "{got:#?}");
             assert!(got.contains(&format!("{p}/share/man/man8/{prog}.8")), "{got:#?}");
@@ -64,7 +70,20 @@ fn install_and_uninstall_under_a_prefix_in_a_destdir() {
         let o = make("uninstall", &dest, prefix);
         assert!(o.status.success(), "make uninstall: {}", stderr(&o));
         assert_eq!(files(&dest), Vec::<String>::new(), "uninstall removes every file");
+        // And every directory it made, but none that was there before.
+        let left: Vec<_> = fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "uninstall left {left:?} in {}", dest.display());
     }
+    // A directory that was there before install stays, with what it held.
+    let dest = sb.join("dest_kept");
+    fs::create_dir_all(dest.join("usr/local/bin")).unwrap();
+    fs::write(dest.join("usr/local/bin/theirs"), "").unwrap();
+    fs::create_dir_all(dest.join("usr/local/share/man/man7")).unwrap();
+    assert!(make("install", &dest, "/usr/local").status.success());
+    assert!(make("uninstall", &dest, "/usr/local").status.success());
+    assert_eq!(files(&dest), vec!["usr/local/bin/theirs".to_string()]);
+    assert!(dest.join("usr/local/share/man/man7").is_dir(), "a directory made before install went");
+    assert!(!dest.join("usr/local/share/man/man8").exists() && !dest.join("usr/local/sbin").exists());
     // Installed for real under a prefix, the unit passes systemd's own check
     // (ExecStart must name an executable that exists).
     let prefix = sb.join("prefix");

@@ -31,9 +31,12 @@ fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
     for field in [
         "Package: daemontools-rs\n",
         &format!("Version: {}-1\n", env!("CARGO_PKG_VERSION")),
-        "Conflicts: daemontools\n",
-        "Replaces: daemontools\n",
-        "Provides: daemontools\n",
+        "Conflicts: daemontools, daemontools-run, runit\n",
+        "Replaces: daemontools, daemontools-run\n",
+        &format!(
+            "Provides: daemontools (= 1:0.76+rs{v}), daemontools-run (= 1:0.76+rs{v})\n",
+            v = env!("CARGO_PKG_VERSION")
+        ),
         "Section: admin\n",
     ] {
         assert!(control.contains(field), "control lacks {field:?}:\n{control}");
@@ -48,6 +51,12 @@ fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
     }
     assert!(entry("usr/share/man/man7/daemontools-rs.7.gz").is_some(), "{listing}");
     assert!(entry("usr/lib/systemd/system/daemontools-rs.service").is_some(), "{listing}");
+    // In place of daemontools-run's.
+    assert!(entry("usr/sbin/update-service").is_some_and(|l| l.starts_with("-rwxr-xr-x")), "{listing}");
+    assert!(entry("usr/share/man/man8/update-service.8.gz").is_some(), "{listing}");
+    for doc in ["copyright", "changelog.Debian.gz"] {
+        assert!(entry(&format!("usr/share/doc/daemontools-rs/{doc}")).is_some(), "no {doc}:\n{listing}");
+    }
 
     // Unpacked, the programs run and the unit runs the packaged svscanboot.
     let root = sb.join("root");
