@@ -16,31 +16,11 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The version at which the package provides daemontools and daemontools-run.
 fn provided_version() -> String {
     format!("1:0.76+rs{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// One `cargo deb` at a time in this test binary.
-static CARGO_DEB: Mutex<()> = Mutex::new(());
-
-/// Builds the package from the programs this test run uses (as
-/// tests/package.rs does) into the sandbox.
-fn build_deb(sb: &Sandbox) -> PathBuf {
-    let deb = sb.join("daemontools-rs.deb");
-    let profile = if bin("svok").parent().unwrap().ends_with("release") { "release" } else { "dev" };
-    let _one = CARGO_DEB.lock().unwrap_or_else(|e| e.into_inner());
-    let o = Command::new("cargo")
-        .args(["deb", "-p", "daemontools-rs", "--no-build", "--profile", profile, "-o"])
-        .arg(&deb)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo");
-    assert!(o.status.success(), "cargo deb (.ci/deps installs cargo-deb): {}", stderr(&o));
-    deb
 }
 
 fn control_field(deb: &Path, field: &str) -> String {

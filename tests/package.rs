@@ -16,16 +16,7 @@ fn dpkg_deb(args: &[&str], deb: &std::path::Path) -> String {
 #[test]
 fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
     let sb = Sandbox::new();
-    let deb = sb.join("daemontools-rs.deb");
-    // The test builds no release: it packages the programs this test run uses.
-    let profile = if bin("svok").parent().unwrap().ends_with("release") { "release" } else { "dev" };
-    let o = Command::new("cargo")
-        .args(["deb", "-p", "daemontools-rs", "--no-build", "--profile", profile, "-o"])
-        .arg(&deb)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo");
-    assert!(o.status.success(), "cargo deb (.ci/deps installs cargo-deb): {}", stderr(&o));
+    let deb = build_deb(&sb);
 
     let control = dpkg_deb(&["-f"], &deb);
     for field in [

@@ -261,6 +261,25 @@ impl Drop for Sandbox {
     }
 }
 
+/// One `cargo deb` at a time in a test binary.
+static CARGO_DEB: Mutex<()> = Mutex::new(());
+
+/// The Debian package, built with `cargo deb --no-build` into the sandbox
+/// from the programs this test run uses (a test builds no release).
+pub fn build_deb(sb: &Sandbox) -> PathBuf {
+    let deb = sb.join("daemontools-rs.deb");
+    let profile = if bin("svok").parent().unwrap().ends_with("release") { "release" } else { "dev" };
+    let _one = CARGO_DEB.lock().unwrap_or_else(|e| e.into_inner());
+    let o = Command::new("cargo")
+        .args(["deb", "-p", "daemontools-rs", "--no-build", "--profile", profile, "-o"])
+        .arg(&deb)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo");
+    assert!(o.status.success(), "cargo deb (.ci/deps installs cargo-deb): {}", stderr(&o));
+    deb
+}
+
 /// Writes an executable /bin/sh script.
 pub fn write_script(path: &Path, body: &str) {
     fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
