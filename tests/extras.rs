@@ -425,6 +425,7 @@ fn svc_names_a_bad_argument_and_lists_every_option() {
         (&["-wuu", "web"][..], "svc: bad goal for -w: uu (one of u U d D r R)"),
         (&["-T", "soon", "web"][..], "svc: bad time for -T: soon (milliseconds)"),
         (&["-z", "web"][..], "svc: illegal option -- z"),
+        (&["-d", "-w"][..], "svc: option requires an argument -- w"),
     ] {
         let o = sb.run(bin("svc"), args);
         assert_eq!(o.status.code(), Some(100), "{args:?}");

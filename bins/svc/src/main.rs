@@ -153,7 +153,8 @@ fn main() {
                 let ms = ms.unwrap_or_else(|| bad_call(&[b"svc: bad time for -T: ", v.as_bytes(), b" (milliseconds)"]));
                 timeout = Some(Duration::from_millis(ms));
             }
-            Opt::Illegal(c) | Opt::MissingArg(c) | Opt::Arg(c, _) => usage(c),
+            Opt::MissingArg(c) => bad_call(&[b"svc: option requires an argument -- ", &[c][..]]),
+            Opt::Illegal(c) | Opt::Arg(c, _) => usage(c),
         }
     }
     let dirs = opts.operands();
