@@ -476,7 +476,8 @@ impl Machine {
                 self.want = Want::Up;
                 self.failed = false;
                 self.deaths.clear();
-                self.kill_deadline = None;
+                // A pending kill stays: `svc -du` on a service that ignores
+                // its down signal kills it, then starts it again (as s6-svc -d -u).
                 // Asked for: daemontools' spacing, not the back-off.
                 self.not_before = self.last_start.map(|t| t + RESTART_SPACING);
                 if up {
@@ -487,7 +488,6 @@ impl Machine {
             }
             Event::Letter(b'o') => {
                 self.want = Want::Nothing;
-                self.kill_deadline = None;
                 if up {
                     announce
                 } else {
@@ -934,7 +934,7 @@ mod tests {
     }
 
     #[test]
-    fn asked_for_stops_are_not_crashes_and_u_cancels_the_kill() {
+    fn asked_for_stops_are_not_crashes_and_a_pending_kill_survives_u() {
         let mut c = Clock::new();
         let policy = Policy {
             backoff_max: Some(Duration::from_secs(30)),
@@ -950,9 +950,17 @@ mod tests {
             m.started(pid, c.now());
         }
         assert!(!m.info().failed);
-        // d then u at once: the kill is off.
+        // d then u at once, the service ignoring TERM: killed at the
+        // deadline all the same, then started again, as the u asks.
         letter(&mut m, &c, b'd');
         letter(&mut m, &c, b'u');
-        assert_eq!(m.handle(Event::Timer, c.advance(600)).signals, [None, None]);
+        assert_eq!(m.handle(Event::Timer, c.advance(400)).signals, [None, None]);
+        assert_eq!(m.handle(Event::Timer, c.advance(100)).signals, [Some(libc::SIGKILL), None]);
+        m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.advance(10));
+        // A second after the last start, as daemontools spaces them.
+        assert!(m.handle(Event::Timer, c.advance(500)).start, "wanted up: started again");
+        m.started(47, c.now());
+        // Only the service's own exit ends a pending kill: a new run gets none.
+        assert_eq!(m.handle(Event::Timer, c.advance(1000)).signals, [None, None]);
     }
 }

@@ -90,6 +90,12 @@ fn down_signal_and_timeout_kill() {
     sb.run(bin("svc"), &["-d", "web"]);
     sb.wait_down("web");
     assert!(t.elapsed() >= Duration::from_millis(250), "down before timeout-kill: {:?}", t.elapsed());
+    // svc -du: the pending kill survives the u, so it restarts all the same.
+    sb.run(bin("svc"), &["-u", "web"]);
+    let pid = sb.wait_up("web", 0);
+    sb.run(bin("svc"), &["-du", "web"]);
+    let again = sb.wait_up_within("web", pid, 3000);
+    assert!(!alive(pid) && again != pid);
 }
 
 #[test]
