@@ -27,6 +27,18 @@ pub fn about(prog: &str, usage: &str, first: Option<&std::ffi::OsStr>) -> Option
     }
 }
 
+/// The program's argument when it was given exactly one: only a lone
+/// `--help` or `--version` is taken as such, so that `supervise --help`
+/// (a service directory named so, run by svscan as `./--help`) or
+/// `svc -u --help` is never mistaken for one.
+pub fn lone_arg() -> Option<std::ffi::OsString> {
+    let mut args = std::env::args_os().skip(1);
+    match (args.next(), args.next()) {
+        (Some(a), None) => Some(a),
+        _ => None,
+    }
+}
+
 /// The kind of a message line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {

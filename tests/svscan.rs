@@ -444,3 +444,21 @@ fn a_removed_service_that_ignores_term_is_killed_after_the_grace_not_orphaned() 
     assert!(t.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t.elapsed());
     assert!(alive(pid));
 }
+
+#[test]
+fn services_named_like_options_are_supervised() {
+    let sb = Sandbox::new();
+    for name in ["--help", "--version", "-d"] {
+        sb.service(&format!("services/{name}"), "exec sleep 1000");
+    }
+    svscan(&sb, &[]);
+    for name in ["--help", "--version", "-d"] {
+        sb.wait_up(&format!("services/{name}"), 0);
+    }
+    assert_eq!(sb.stderr_of("svscan"), "");
+    assert_eq!(fs::read_to_string(sb.join("svscan.out")).unwrap(), "", "a usage text went to svscan's output");
+    // Only a lone --help is help: with more arguments it is a name.
+    let o = sb.run(bin("svstat"), &["services/--help", "--help"]);
+    assert!(stdout(&o).starts_with("services/--help: up (pid "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("--help: unable to chdir: file does not exist"), "{}", stdout(&o));
+}

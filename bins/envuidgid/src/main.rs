@@ -16,7 +16,7 @@ fn die(code: i32, level: Level, parts: &[&[u8]]) -> ! {
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
     if let Some(text) =
-        daemontools::msg::about("envuidgid", "envuidgid account child", std::env::args_os().nth(1).as_deref())
+        daemontools::msg::about("envuidgid", "envuidgid account child", daemontools::msg::lone_arg().as_deref())
     {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

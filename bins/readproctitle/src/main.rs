@@ -27,7 +27,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *mut c_char) -> c_int {
     if let Some(text) = daemontools::msg::about(
         "readproctitle",
         "readproctitle io errors: .....",
-        std::env::args_os().nth(1).as_deref(),
+        daemontools::msg::lone_arg().as_deref(),
     ) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

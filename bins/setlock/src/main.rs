@@ -27,7 +27,7 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
     if let Some(text) = daemontools::msg::about(
         "setlock",
         "setlock [ -nNxX ] file program [ arg ... ]",
-        std::env::args_os().nth(1).as_deref(),
+        daemontools::msg::lone_arg().as_deref(),
     ) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

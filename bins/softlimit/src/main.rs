@@ -46,7 +46,7 @@ fn set(resource: libc::__rlimit_resource_t, arg: &[u8]) {
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    if let Some(text) = daemontools::msg::about("softlimit", "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child", std::env::args_os().nth(1).as_deref()) {
+    if let Some(text) = daemontools::msg::about("softlimit", "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child", daemontools::msg::lone_arg().as_deref()) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);
     }

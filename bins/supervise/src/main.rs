@@ -195,7 +195,7 @@ impl Supervise<'_> {
 }
 
 fn main() {
-    if let Some(text) = daemontools::msg::about("supervise", "supervise dir", std::env::args_os().nth(1).as_deref()) {
+    if let Some(text) = daemontools::msg::about("supervise", "supervise dir", daemontools::msg::lone_arg().as_deref()) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);
     }

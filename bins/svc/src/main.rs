@@ -126,7 +126,7 @@ fn main() {
     if let Some(text) = daemontools::msg::about(
         "svc",
         "svc [ -udopchaitkxq12 ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...",
-        std::env::args_os().nth(1).as_deref(),
+        daemontools::msg::lone_arg().as_deref(),
     ) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

@@ -12,7 +12,7 @@ fn die(parts: &[&[u8]]) -> ! {
 }
 
 fn main() {
-    if let Some(text) = daemontools::msg::about("svok", "svok dir", std::env::args_os().nth(1).as_deref()) {
+    if let Some(text) = daemontools::msg::about("svok", "svok dir", daemontools::msg::lone_arg().as_deref()) {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);
     }

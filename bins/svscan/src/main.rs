@@ -383,7 +383,10 @@ impl Scanner {
             return false;
         }
         if s.pid == 0 && !held {
-            let argv = Argv::new(path, &[&b"supervise"[..], n]).expect("no NUL");
+            // A name such as `--help` or `-d` is passed as `./--help`, so that
+            // supervise cannot take it for an option.
+            let arg = if n.starts_with(b"-") { [&b"./"[..], n].concat() } else { n.to_vec() };
+            let argv = Argv::new(path, &[&b"supervise"[..], &arg]).expect("no NUL");
             let fail = [b"svscan: warning: unable to start supervise ", n, b": "].concat();
             let out = s.log_pipe.as_ref().map(|(_, w)| w.as_fd());
             let setup = || {
@@ -541,7 +544,7 @@ fn arrivals(inotify: &Inotify) -> (Vec<CString>, bool) {
 
 fn main() {
     if let Some(text) =
-        daemontools::msg::about("svscan", "svscan [ -g grace ] [ dir ]", std::env::args_os().nth(1).as_deref())
+        daemontools::msg::about("svscan", "svscan [ -g grace ] [ dir ]", daemontools::msg::lone_arg().as_deref())
     {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

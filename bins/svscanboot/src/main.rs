@@ -43,7 +43,7 @@ fn stale(dir: &[u8]) -> Vec<Vec<u8>> {
 
 fn main() {
     if let Some(text) =
-        daemontools::msg::about("svscanboot", "svscanboot [ dir ]", std::env::args_os().nth(1).as_deref())
+        daemontools::msg::about("svscanboot", "svscanboot [ dir ]", daemontools::msg::lone_arg().as_deref())
     {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);

@@ -135,7 +135,7 @@ fn describe_json() -> String {
 
 fn main() {
     if let Some(text) =
-        daemontools::msg::about("svstat", "svstat [ -j ] dir ...", std::env::args_os().nth(1).as_deref())
+        daemontools::msg::about("svstat", "svstat [ -j ] dir ...", daemontools::msg::lone_arg().as_deref())
     {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);
