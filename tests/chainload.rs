@@ -272,3 +272,21 @@ fn fghack_and_pgrphack_match_daemontools() {
         assert_eq!((o.status.code(), stdout(&o)), (Some(0), "leader\n".to_string()), "{}", prog.display());
     }
 }
+
+#[test]
+fn envdir_reads_a_fifo_as_empty_as_daemontools_does() {
+    let sb = Sandbox::new();
+    let d = sb.join("env");
+    fs::create_dir(&d).unwrap();
+    let fifo = std::ffi::CString::new(d.join("FIFO").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    fs::write(d.join("AFTER"), "seen\n").unwrap();
+    let env = [("FIFO", "set before")];
+    let (ours, theirs) = (
+        run_with(&sb, &bin("envdir"), &["env", "/usr/bin/env"], &env, None),
+        run_with(&sb, &real("envdir"), &["env", "/usr/bin/env"], &env, None),
+    );
+    assert_eq!((ours.status.code(), stdout(&ours)), (theirs.status.code(), stdout(&theirs)));
+    assert_eq!(ours.status.code(), Some(0));
+    assert!(!stdout(&ours).contains("FIFO=") && stdout(&ours).contains("AFTER=seen\n"), "{}", stdout(&ours));
+}

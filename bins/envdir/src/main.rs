@@ -6,6 +6,7 @@
 //! `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
+use std::os::unix::fs::OpenOptionsExt;
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
 use daemontools::{pathexec, Errno};
 use std::io::Write;
@@ -45,7 +46,15 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
         if name.starts_with(b".") {
             continue;
         }
-        let contents = std::fs::read(std::ffi::OsStr::from_bytes(name))
+        // Without blocking, as daemontools' open_read: a FIFO with no writer reads as empty.
+        let contents = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(std::ffi::OsStr::from_bytes(name))
+            .and_then(|mut f| {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut v).map(|_| v)
+            })
             .unwrap_or_else(|e| die(Level::Fatal, &[b"unable to read ", dir, b"/", name, b": ", io(e).as_bytes()]));
         let change =
             if contents.is_empty() { name.to_vec() } else { [name, b"=", &pathexec::env_value(&contents)].concat() };
