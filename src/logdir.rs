@@ -11,11 +11,20 @@
 //! rotates after a write that ends in a newline there. The bytes are not
 //! written one buffer at a time, though: they pile up in one vector and go
 //! to `current` in one `write` at [`LogDir::sync`] or before a rotation.
+//! [`LogDir::sync_lines`] writes only whole lines and keeps a line in
+//! progress back, so that a multilog killed before its newline leaves none
+//! of it in `current` (the line is still in the input pipe for the next).
+//!
+//! An archive is named by the time of its rotation, but never below the
+//! newest archive already there ([`archive_label`]): pruning removes the
+//! smallest name, and after the clock steps back it would otherwise remove
+//! the newest archives first.
 //!
 //! Nothing is ever dropped: a failing step calls the [`Pause`] the caller
 //! gave (which warns and sleeps) and is tried again.
 
 use crate::sys;
+use crate::tai64::{Tai64, Tai64N};
 use nix::errno::Errno;
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -67,6 +76,8 @@ pub struct LogDir {
     /// `out[..passed]` went through the writer; `out[passed..]` is the 512-byte buffer.
     out: Vec<u8>,
     passed: usize,
+    /// `out[..whole]` holds no newline: the start of a line in progress, kept back from `current`.
+    whole: usize,
     pause: Pause,
     /// Whether the line being logged goes here.
     pub selected: bool,
@@ -104,6 +115,7 @@ impl LogDir {
             processor,
             out: Vec::with_capacity(64 * 1024),
             passed: 0,
+            whole: 0,
             pause,
             selected: true,
         };
@@ -214,25 +226,38 @@ impl LogDir {
         len
     }
 
-    /// Writes what went through the writer to `current`.
-    fn write_out(&mut self) {
+    /// Writes the first `upto` bytes that went through the writer to `current`.
+    fn write_out(&mut self, upto: usize) {
         let mut done = 0;
-        while done < self.passed {
-            let rest = &self.out[done..self.passed];
+        while done < upto {
+            let rest = &self.out[done..upto];
             match nix::unistd::write(self.current.as_fd(), rest) {
                 Ok(n) => done += n,
                 Err(Errno::EINTR) => {}
                 Err(e) => (self.pause)(&[b"unable to write to ", &self.name, b"/current"], Some(e)),
             }
         }
-        self.out.drain(..self.passed);
-        self.passed = 0;
+        self.out.drain(..upto);
+        self.passed -= upto;
+        self.whole = self.whole.saturating_sub(upto).min(self.passed);
     }
 
     /// Everything put so far into `current` (the buffer emptied, as before each read).
     pub fn sync(&mut self) {
         self.flush_buffer();
-        self.write_out();
+        self.write_out(self.passed);
+    }
+
+    /// As [`LogDir::sync`], but a line in progress (the bytes after the last
+    /// newline) is kept back until its newline comes. Where `current` is cut
+    /// does not change: only when the bytes are written does.
+    pub fn sync_lines(&mut self) {
+        self.flush_buffer();
+        let from = self.whole;
+        if let Some(i) = self.out[from..self.passed].iter().rposition(|&b| b == b'\n') {
+            self.write_out(from + i + 1);
+        }
+        self.whole = self.passed;
     }
 
     /// Whether `current` holds anything.
@@ -244,7 +269,7 @@ impl LogDir {
     /// to `previous` (mode 0744); a new `current`; then `previous` becomes an
     /// archive, through the processor if there is one.
     pub fn rotate(&mut self) {
-        self.write_out();
+        self.write_out(self.passed);
         let name = self.name.clone();
         let n = name.as_slice();
         self.retry(&[b"unable to write ", n, b"/current to disk"], || sys::fsync(self.current.as_fd()));
@@ -325,7 +350,9 @@ impl LogDir {
         };
         if st.st_nlink == 1 {
             loop {
-                let archive = archive_name(code);
+                let archives = self.retry(&[b"unable to read ", &n], || self.archives());
+                let newest = archives.iter().filter_map(|a| crate::tai64::parse_label(a.to_bytes())).max();
+                let archive = archive_name(archive_label(crate::tai64::now(), newest), code);
                 match sys::link_at(dir, file, &archive) {
                     Ok(()) => break,
                     Err(e) => (self.pause)(&[b"unable to link to ", &n, b"/", archive.to_bytes()], Some(e)),
@@ -336,9 +363,8 @@ impl LogDir {
         self.retry(&[b"unable to read ", &n], || self.prune());
     }
 
-    /// Removes the oldest archives (names of 25 bytes or more starting with
-    /// `@`, oldest by their first 25) until fewer than n remain.
-    fn prune(&self) -> Result<(), Errno> {
+    /// The archives: names of 25 bytes or more starting with `@`.
+    fn archives(&self) -> Result<Vec<CString>, Errno> {
         let mut archives = Vec::new();
         for entry in
             nix::dir::Dir::openat(self.dir.as_fd(), c".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())?
@@ -348,6 +374,13 @@ impl LogDir {
                 archives.push(name);
             }
         }
+        Ok(archives)
+    }
+
+    /// Removes the oldest archives (by the first 25 bytes of their names)
+    /// until fewer than n remain.
+    fn prune(&self) -> Result<(), Errno> {
+        let mut archives = self.archives()?;
         archives.sort_by(|a, b| a.to_bytes()[..25].cmp(&b.to_bytes()[..25]));
         let excess = (archives.len() as u64 + 1).saturating_sub(self.count) as usize;
         for name in &archives[..excess] {
@@ -368,9 +401,29 @@ impl LogDir {
     }
 }
 
-/// `@` + the label of now + `.` + code.
-fn archive_name(code: u8) -> CString {
-    let mut name = crate::tai64::fmt_label(crate::tai64::now()).to_vec();
+/// The label a new archive is named by: the time of the rotation, `now`, or
+/// one nanosecond after the `newest` archive already in the directory if
+/// that is not below `now` (the clock was stepped back, or an archive was
+/// made within the same nanosecond). So a new archive always sorts after the
+/// old ones, and pruning, which removes the smallest name, removes the oldest
+/// by arrival. With a clock that only goes forward, this is `now`, as in
+/// daemontools.
+pub fn archive_label(now: Tai64N, newest: Option<Tai64N>) -> Tai64N {
+    match newest {
+        Some(Tai64N(secs, nanos)) if Tai64N(secs, nanos) >= now => {
+            if nanos >= 999_999_999 {
+                Tai64N(Tai64(secs.0.saturating_add(1)), 0)
+            } else {
+                Tai64N(secs, nanos + 1)
+            }
+        }
+        _ => now,
+    }
+}
+
+/// `@` + `label` + `.` + code.
+fn archive_name(label: Tai64N, code: u8) -> CString {
+    let mut name = crate::tai64::fmt_label(label).to_vec();
     name.extend_from_slice(&[b'.', code]);
     CString::new(name).expect("a label has no NUL")
 }

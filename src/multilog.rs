@@ -60,6 +60,8 @@ pub struct Multilog {
     in_line: bool,
     /// Whether the window is full and the rest of the line is going straight to the directories.
     rest: bool,
+    /// Input bytes of the line in progress taken so far (its stamp not counted).
+    partial: usize,
     /// The stamp of the read being taken, made when its first line begins.
     stamp_now: Option<[u8; tai64::RFC3339_LEN]>,
     /// What `e` wrote, for the caller to copy to standard error.
@@ -124,6 +126,7 @@ impl Multilog {
             len: 0,
             in_line: false,
             rest: false,
+            partial: 0,
             stamp_now: None,
             alerts: Vec::new(),
             pause,
@@ -151,6 +154,9 @@ impl Multilog {
                 if s[end - 1] == b'\n' {
                     self.rest = false;
                     self.in_line = false;
+                    self.partial = 0;
+                } else {
+                    self.partial += end;
                 }
                 s = &s[end..];
                 continue;
@@ -178,15 +184,18 @@ impl Multilog {
                     self.end_window();
                     self.put_bytes(b"\n");
                     self.in_line = false;
+                    self.partial = 0;
                 }
                 None if look.len() == room => {
                     self.gather(look);
                     s = &s[room..];
                     self.end_window();
                     self.rest = true;
+                    self.partial += room;
                 }
                 None => {
                     self.gather(look);
+                    self.partial += look.len();
                     s = &[];
                 }
             }
@@ -267,19 +276,30 @@ impl Multilog {
         !self.in_line
     }
 
-    /// Input bytes of the line being gathered, not yet given to any directory.
+    /// Input bytes of the line in progress, taken so far: those that must
+    /// stay in the pipe for the line to be logged whole after a kill.
     pub fn unsettled(&self) -> usize {
-        if self.in_line && !self.rest {
-            self.len - self.stamp_len
+        if self.in_line {
+            self.partial
         } else {
             0
         }
     }
 
-    /// Everything taken so far that belongs in `current` is written there.
+    /// Everything taken so far that belongs in `current` is written there,
+    /// the line in progress included.
     pub fn sync(&mut self) {
         for d in &mut self.dirs {
             d.sync();
+        }
+    }
+
+    /// Every whole line taken so far that belongs in `current` is written
+    /// there; the line in progress waits for its newline (or [`Multilog::sync`]).
+    /// Where `current` is cut, and when it rotates, do not change.
+    pub fn sync_lines(&mut self) {
+        for d in &mut self.dirs {
+            d.sync_lines();
         }
     }
 
@@ -304,6 +324,7 @@ impl Multilog {
             self.put_bytes(b"\n");
             self.in_line = false;
             self.rest = false;
+            self.partial = 0;
         }
         for d in &mut self.dirs {
             d.close();

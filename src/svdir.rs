@@ -11,7 +11,7 @@ use crate::sys;
 use nix::errno::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 pub const RUN: &CStr = c"./run";
@@ -88,13 +88,35 @@ pub enum StatusError {
 /// `dir/supervise/info`, written by our supervise only, and believed only
 /// when it speaks of the process `status` does (a stale one is ignored).
 pub fn read_info(dir: &Path, status: &Status) -> Option<Info> {
-    let text = std::fs::read(dir.join("supervise/info")).ok()?;
-    Info::unpack(&text).filter(|i| i.pid == status.pid)
+    read_info_raw(dir).filter(|i| i.pid == status.pid)
 }
 
-/// Reads `supervise/status` here.
+/// The most `supervise/info` may hold; what is past it is not read.
+const INFO_MAX: usize = 4096;
+
+/// `dir/supervise/info` as our supervise last wrote it, whatever the status
+/// says: a regular file only, read without blocking and with a bound (a
+/// FIFO or `/dev/zero` planted there is no info).
+pub fn read_info_raw(dir: &Path) -> Option<Info> {
+    let path = std::ffi::CString::new(dir.join("supervise/info").into_os_string().into_vec()).ok()?;
+    Info::unpack(&sys::read_small(&path, INFO_MAX).ok()?)
+}
+
+/// `dir/supervise/status`, read as [`read_status`] reads it here.
+pub fn read_status_in(dir: &Path) -> Result<Status, StatusError> {
+    let path = std::ffi::CString::new(dir.join("supervise/status").into_os_string().into_vec())
+        .map_err(|_| StatusError::Open(Errno::EINVAL))?;
+    read_status_from(&path)
+}
+
+/// Reads `supervise/status` here: without blocking (a FIFO there reads as
+/// too short), 18 bytes at most, as daemontools' svstat does.
 pub fn read_status() -> Result<Status, StatusError> {
-    let fd = sys::open_read(STATUS).map_err(StatusError::Open)?;
+    read_status_from(STATUS)
+}
+
+fn read_status_from(path: &CStr) -> Result<Status, StatusError> {
+    let fd = sys::open_read(path).map_err(StatusError::Open)?;
     let mut buf = [0u8; crate::status::LEN];
     let n = sys::read_full(fd.as_fd(), &mut buf).map_err(StatusError::Read)?;
     Status::unpack(&buf[..n]).ok_or(StatusError::BadFormat)

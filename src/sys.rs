@@ -572,3 +572,41 @@ pub fn kill_with_children(pid: u32) {
     }
     let _ = kill(pid, libc::SIGKILL);
 }
+
+/// Why [`read_small`] read nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Small {
+    /// No such file.
+    Missing,
+    /// A FIFO, a device, a directory: never opened (a FIFO would block,
+    /// a device could do anything, `/dev/zero` never ends).
+    NotRegular,
+    Failed(Errno),
+}
+
+/// Reads at most `max` bytes of a small regular file (a setting in a service
+/// directory, `supervise/info`): opened without blocking, and only once it
+/// is seen to be a regular file, then checked again through the descriptor.
+pub fn read_small(path: &CStr, max: usize) -> Result<Vec<u8>, Small> {
+    let regular = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFREG;
+    let before = match nix::sys::stat::stat(path) {
+        Ok(st) => st,
+        Err(Errno::ENOENT) => return Err(Small::Missing),
+        Err(e) => return Err(Small::Failed(e)),
+    };
+    if !regular(&before) {
+        return Err(Small::NotRegular);
+    }
+    let fd = open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
+        Errno::ENOENT => Small::Missing,
+        e => Small::Failed(e),
+    })?;
+    let st = nix::sys::stat::fstat(&fd).map_err(Small::Failed)?;
+    if !regular(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
+        return Err(Small::NotRegular);
+    }
+    let mut buf = vec![0u8; max];
+    let n = read_full(fd.as_fd(), &mut buf).map_err(Small::Failed)?;
+    buf.truncate(n);
+    Ok(buf)
+}

@@ -197,3 +197,75 @@ fn a_service_directory_that_is_a_file_or_goes_away() {
     signal(sup, libc::SIGTERM);
     sb.wait_exit(sup, 5000);
 }
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("VmRSS: 0 kB").to_string();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_setting_that_is_a_fifo_or_a_device_is_warned_about_and_its_default_used() {
+    let sb = Sandbox::new();
+    sb.service("s", "exec sleep 1000");
+    let sup = sb.supervise(&bin("supervise"), "s");
+    let pid = sb.wait_up("s", 0);
+    // A FIFO as down-signal: supervise used to block in open for good.
+    mkfifo(&sb.join("s/down-signal"));
+    // /dev/zero as timeout-kill: supervise used to read it without end.
+    symlink("/dev/zero", sb.join("s/timeout-kill")).unwrap();
+    // A descriptor no process can have.
+    fs::write(sb.join("s/notification-fd"), "99999999\n").unwrap();
+    let before = rss_kib(sup);
+    let o = sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()), "down with the default TERM");
+    assert!(!alive(pid));
+    assert!(rss_kib(sup) < before + 4096, "supervise grew from {before} to {} KiB", rss_kib(sup));
+    let err = sb.stderr_of("supervise-s");
+    for line in [
+        "supervise: warning: unable to read s/down-signal: not a regular file: default used",
+        "supervise: warning: unable to read s/timeout-kill: not a regular file: default used",
+        "supervise: warning: invalid s/notification-fd: default used",
+    ] {
+        assert!(err.lines().any(|l| l == line), "{line:?} not in:\n{err}");
+    }
+    // Still answering: up again, the out-of-range notification-fd ignored.
+    let o = sb.run(bin("svc"), &["-u", "-wU", "-T", "5000", "s"]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    assert!(!sb.stderr_of("supervise-s").contains("file descriptor not open"));
+}
+
+#[test]
+fn a_fifo_as_info_or_status_hangs_neither_svstat_nor_svc() {
+    let sb = Sandbox::new();
+    sb.service("good", "exec sleep 1000");
+    sb.supervise(&bin("supervise"), "good");
+    sb.wait_up("good", 0);
+    // A directory whose supervise/ holds FIFOs where files should be.
+    fs::create_dir_all(sb.join("odd/supervise")).unwrap();
+    mkfifo(&sb.join("odd/supervise/info"));
+    mkfifo(&sb.join("odd/supervise/status"));
+    mkfifo(&sb.join("odd/supervise/ok"));
+    let _reader = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(sb.join("odd/supervise/ok"));
+    let t = Instant::now();
+    for args in [&["good", "odd"][..], &["-j", "good", "odd"]] {
+        let o = sb.run(bin("svstat"), args);
+        let out = stdout(&o);
+        assert_eq!(out.lines().count(), 2, "{args:?}: {out}");
+        assert!(out.lines().next().unwrap().contains("up"), "{out}");
+    }
+    let o = sb.run(bin("svc"), &["-wu", "-T", "2000", "good"]);
+    assert_eq!(o.status.code(), Some(0));
+    // Also our info, made a FIFO under a live supervise: svc -w does not block.
+    fs::remove_file(sb.join("good/supervise/info")).unwrap();
+    mkfifo(&sb.join("good/supervise/info"));
+    let o = sb.run(bin("svc"), &["-wd", "-T", "1000", "good"]);
+    assert_eq!(o.status.code(), Some(99), "{}", stderr(&o));
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+}

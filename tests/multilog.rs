@@ -590,3 +590,182 @@ fn sigterm_is_not_lost_in_a_flood_of_sigio() {
     assert_eq!(finish_within(&mut child, 15_000, "multilog after SIGTERM").code(), Some(0));
     drop(r);
 }
+
+/// Whether `pid` is asleep in poll(2), waiting for input: it has done
+/// everything it could with what it read.
+fn idle(pid: u32) -> bool {
+    let call = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    let nr: i64 = call.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(-1);
+    nr == libc::SYS_poll || nr == libc::SYS_ppoll
+}
+
+/// Writes all of `data` to a non-blocking pipe, failing after `ms`.
+fn put(w: &OwnedFd, mut data: &[u8], ms: u64) {
+    unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    let deadline = std::time::Instant::now() + Duration::from_millis(ms);
+    while !data.is_empty() {
+        match nix::unistd::write(w, data) {
+            Ok(n) => data = &data[n..],
+            Err(nix::errno::Errno::EAGAIN) => {
+                assert!(std::time::Instant::now() < deadline, "the pipe stayed full for {ms} ms");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+}
+
+/// Every log file of `dir` (archives in name order, then `current`), joined, labels masked.
+fn whole_log(dir: &Path) -> Vec<u8> {
+    let mut names: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut text = Vec::new();
+    for n in names.iter().filter(|n| n.starts_with('@')).chain(["current".to_string()].iter()) {
+        text.extend(fs::read(dir.join(n)).unwrap_or_default());
+    }
+    mask(&text)
+}
+
+/// Line `i` of a long-line test: a number, then filler up to `len` bytes.
+fn long_line(i: usize, len: usize) -> Vec<u8> {
+    let mut l = format!("line {i:07} ").into_bytes();
+    l.extend((l.len()..len).map(|k| b'a' + (k % 26) as u8));
+    l
+}
+
+#[test]
+fn a_line_past_the_window_is_kept_whole_across_kills() {
+    // The window is 1000 bytes with the stamp: 974 bytes of input with `t`.
+    // Each line is written in pieces, and multilog is killed after each piece
+    // but the last, once it has read the piece and waits for more.
+    let sb = Sandbox::new();
+    let (r, w) = pipe();
+    let args = ["t", "s16777215", "n1000", "./main"];
+    let mut lines: Vec<(Vec<u8>, Vec<usize>)> = vec![
+        (long_line(0, 974), vec![500, 974]),
+        (long_line(1, 2009), vec![500, 1000, 1500, 2000]),
+        (long_line(2, 10), vec![5]),
+        (long_line(3, 975), vec![974]),
+        (long_line(4, 300_000), vec![900, 70_000, 299_999]),
+    ];
+    lines.push((long_line(5, 2009), vec![1, 973, 974, 975, 2008]));
+    let mut child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    let mut kills = 0;
+    for (line, cuts) in &lines {
+        let mut at = 0;
+        for &cut in cuts {
+            let before = rchar(child.id());
+            put(&w, &line[at..cut], 5000);
+            let pid = child.id();
+            wait_for(3000, "multilog to read the piece and wait", || {
+                rchar(pid) >= before + (cut - at) as u64 && idle(pid)
+            });
+            child.kill().unwrap();
+            child.wait().unwrap();
+            kills += 1;
+            child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+            at = cut;
+        }
+        put(&w, &line[at..], 5000);
+        put(&w, b"\n", 5000);
+    }
+    drop((r, w));
+    assert_eq!(finish_within(&mut child, 5000, "multilog at the end of its input").code(), Some(0));
+    let mut expected = Vec::new();
+    for (line, _) in &lines {
+        expected.extend_from_slice(b"@STAMP ");
+        expected.extend_from_slice(line);
+        expected.push(b'\n');
+    }
+    let log = whole_log(&sb.join("main"));
+    assert!(log == expected, "after {kills} kills, the log is not each line once and whole:\n{}", outline(&log));
+}
+
+/// A log's lines in short: the first bytes of each, its length, and whether it has its newline.
+fn outline(log: &[u8]) -> String {
+    let mut out = String::new();
+    let mut rest = log;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let l = &rest[..end];
+        let head = String::from_utf8_lossy(&l[..l.len().min(24)]).into_owned();
+        let stamps = l.windows(6).filter(|w| w == b"@STAMP").count();
+        let cut = if l.ends_with(b"\n") { "" } else { ", no newline" };
+        out += &format!("{head:?}... {} bytes, {stamps} stamps{cut}\n", l.len());
+        rest = &rest[end..];
+    }
+    out
+}
+
+#[test]
+fn sigkill_inside_long_lines_breaks_none() {
+    // Lines of the window's length (974 bytes with `t`), of 2009 bytes and
+    // longer, written in pieces while multilog is killed at random moments:
+    // a kill may log a line twice, but never cuts one, restamps a tail or
+    // duplicates bytes inside a line.
+    let sb = Sandbox::new();
+    let (r, w) = pipe();
+    let mut rng = Rng(17);
+    let lens = [974usize, 2009, 975, 40, 5000, 2009, 973];
+    let total = 3000;
+    let len_of = move |i: usize| lens[i % lens.len()];
+    let (kills_done, gate) = std::sync::mpsc::channel::<()>();
+    let writer = std::thread::spawn(move || {
+        let mut w = fs::File::from(w);
+        let mut rng = Rng(18);
+        let mut data = Vec::new();
+        for i in 0..total {
+            data.extend(long_line(i, len_of(i)));
+            data.push(b'\n');
+        }
+        let mut rest = data.as_slice();
+        let mut gate = Some(gate);
+        while !rest.is_empty() {
+            if rest.len() < data.len() / 10 {
+                if let Some(g) = gate.take() {
+                    let _ = g.recv();
+                }
+            }
+            let n = (1 + rng.below(1500) as usize).min(rest.len());
+            w.write_all(&rest[..n]).unwrap();
+            rest = &rest[n..];
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    });
+    let args = ["t", "s16777215", "n1000", "./main"];
+    let kills = 100;
+    for _ in 0..kills {
+        let mut child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+        std::thread::sleep(Duration::from_micros(500 + rng.below(4000)));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    kills_done.send(()).unwrap();
+    let mut last = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    drop(r);
+    assert_eq!(finish_within(&mut last, 30_000, "the last logger").code(), Some(0));
+    writer.join().unwrap();
+    let log = whole_log(&sb.join("main"));
+    let mut seen = vec![0u32; total];
+    let mut broken = Vec::new();
+    for l in log.split_inclusive(|&b| b == b'\n') {
+        let n = l.get(12..19).and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok()).filter(|&i| i < total);
+        match n {
+            Some(i)
+                if l[7..l.len() - 1] == long_line(i, len_of(i)) && l.starts_with(b"@STAMP ") && l.ends_with(b"\n") =>
+            {
+                seen[i] += 1
+            }
+            _ => broken.push(l),
+        }
+    }
+    let missing = seen.iter().filter(|&&c| c == 0).count();
+    let twice = seen.iter().filter(|&&c| c > 1).count();
+    eprintln!(
+        "{kills} SIGKILLs inside long lines, {total} lines: {missing} lost, {twice} logged twice, {} broken",
+        broken.len()
+    );
+    assert!(broken.is_empty(), "broken lines:\n{}", outline(&broken.concat()));
+    assert_eq!(missing, 0, "lines lost");
+}

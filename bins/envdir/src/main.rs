@@ -6,12 +6,12 @@
 //! `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
-use std::os::unix::fs::OpenOptionsExt;
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
 use daemontools::{pathexec, Errno};
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::OpenOptionsExt;
 
 fn die(level: Level, parts: &[&[u8]]) -> ! {
     let _ = std::io::stderr().write_all(&msg::line("envdir", level, parts));

@@ -52,7 +52,8 @@ fn alert(ml: &mut Multilog) {
 }
 
 fn main() {
-    if let Some(text) = daemontools::msg::about("multilog", "multilog script", daemontools::msg::lone_arg().as_deref()) {
+    if let Some(text) = daemontools::msg::about("multilog", "multilog script", daemontools::msg::lone_arg().as_deref())
+    {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
         std::process::exit(0);
     }

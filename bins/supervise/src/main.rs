@@ -49,10 +49,48 @@ struct Supervise<'a> {
     ready_pipe: Option<OwnedFd>,
 }
 
-/// The first line of a small file in the service directory, if it exists.
-fn setting(name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(name).ok()?;
-    Some(text.lines().next().unwrap_or("").trim().to_string())
+/// The most of a setting file that is read: its first line is all that counts.
+const SETTING_MAX: usize = 1024;
+
+/// The first line of a setting file in the service directory, trimmed; None
+/// when it does not exist. Only a regular file is read (a FIFO would block
+/// supervise, `/dev/zero` would never end), without blocking and with a
+/// bound; anything else is said in one line, and the default applies.
+fn setting(dir: &[u8], name: &str) -> Option<String> {
+    let path = std::ffi::CString::new(name).ok()?;
+    let reason = match sys::read_small(&path, SETTING_MAX) {
+        Ok(text) => {
+            let text = String::from_utf8_lossy(&text);
+            return Some(text.lines().next().unwrap_or("").trim().to_string());
+        }
+        Err(sys::Small::Missing) => return None,
+        Err(sys::Small::NotRegular) => "not a regular file",
+        Err(sys::Small::Failed(e)) => errstr(e),
+    };
+    say(Level::Warning, &[b"unable to read ", dir, b"/", name.as_bytes(), b": ", reason.as_bytes(), b": default used"]);
+    None
+}
+
+/// A setting's value, parsed; a value that does not parse is said in one
+/// line (without the value: the file may be a link to anything) and the
+/// default applies.
+fn parsed<T>(dir: &[u8], name: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+    let text = setting(dir, name)?;
+    let value = parse(&text);
+    if value.is_none() {
+        say(Level::Warning, &[b"invalid ", dir, b"/", name.as_bytes(), b": default used"]);
+    }
+    value
+}
+
+/// The highest descriptor a service may be given: below the open-files limit.
+fn max_fd() -> i32 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit with a valid pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 1023;
+    }
+    lim.rlim_cur.saturating_sub(1).min(i32::MAX as u64) as i32
 }
 
 /// A signal by name (`SIGINT`, `INT`) or number.
@@ -75,22 +113,24 @@ fn signal_named(name: &str) -> Option<libc::c_int> {
     NAMES.iter().find(|(n, _)| *n == bare).map(|&(_, s)| s).or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
 }
 
-/// What the service directory asks for now (the files are read at each event, as s6 does).
-fn policy() -> Policy {
-    let ms = |name| setting(name).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_millis);
+/// What the service directory asks for now (the files are read at each
+/// event, as s6 does). `dir` names it in warnings.
+fn policy(dir: &[u8]) -> Policy {
+    let ms = |name| parsed(dir, name, |v| v.parse::<u64>().ok()).map(Duration::from_millis);
     let d = Policy::default();
     Policy {
         // SAFETY: access(2) with a valid C string.
         finish: unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0,
         timeout_finish: ms("timeout-finish").unwrap_or(d.timeout_finish),
-        down_signal: setting("down-signal").and_then(|v| signal_named(&v)).unwrap_or(d.down_signal),
+        down_signal: parsed(dir, "down-signal", signal_named).unwrap_or(d.down_signal),
         timeout_kill: ms("timeout-kill").filter(|t| !t.is_zero()),
-        backoff_max: setting("restart-backoff-max")
-            .and_then(|v| v.parse::<u64>().ok())
+        backoff_max: parsed(dir, "restart-backoff-max", |v| v.parse::<u64>().ok())
             .filter(|&s| s > 0)
             .map(Duration::from_secs),
-        notification_fd: setting("notification-fd").and_then(|v| v.parse::<i32>().ok()).filter(|&n| n >= 3),
-        restart_limit: setting("restart-limit").and_then(|v| {
+        notification_fd: parsed(dir, "notification-fd", |v| {
+            v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))
+        }),
+        restart_limit: parsed(dir, "restart-limit", |v| {
             let mut words = v.split_whitespace();
             let count = words.next()?.parse::<u32>().ok().filter(|&c| c > 0)?;
             Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
@@ -163,7 +203,7 @@ impl Supervise<'_> {
         // control would cost seven file lookups a byte).
         let letter = |c| daemontools::control::Letter::from_byte(c).is_some();
         if matches!(event, Event::Exited(_) | Event::Terminate) || matches!(event, Event::Letter(c) if letter(c)) {
-            self.machine.policy = policy();
+            self.machine.policy = policy(self.dir);
         }
         let a: Actions = self.machine.handle(event, now());
         self.act(a);
@@ -244,7 +284,7 @@ fn main() {
     let _ = sys::mkfifo(svdir::OK, 0o600);
     let _ok = sys::open_read(svdir::OK).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
 
-    sv.machine.policy = policy();
+    sv.machine.policy = policy(dir);
     let boot = sv.machine.boot(now());
     sv.act(boot);
 

@@ -43,14 +43,9 @@ fn bad_call(what: &[&[u8]]) -> ! {
 
 /// A directory's status and info, read by path; `None` when there is no status.
 fn state(dir: &Path) -> Option<(Status, Option<Info>)> {
-    let status = Status::unpack(&std::fs::read(dir.join("supervise/status")).ok()?)?;
+    let status = svdir::read_status_in(dir).ok()?;
     let info = svdir::read_info(dir, &status);
     Some((status, info))
-}
-
-/// `dir/supervise/info` as our supervise last wrote it, whatever the status says.
-fn raw_info(dir: &Path) -> Option<Info> {
-    Info::unpack(&std::fs::read(dir.join("supervise/info")).ok()?)
 }
 
 /// Whether a supervise has `dir/supervise/ok` open.
@@ -83,7 +78,8 @@ fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> i32 {
                 _ => {}
             }
             // Judged from the info alone, once our letters were taken in.
-            let info = raw_info(dir).filter(|i| w.letters.is_some_and(|before| waiting::taken_in(i, before, w.sent)));
+            let info = svdir::read_info_raw(dir)
+                .filter(|i| w.letters.is_some_and(|before| waiting::taken_in(i, before, w.sent)));
             if let Some(why) = info.and_then(|i| goal.out_of_reach(&i)) {
                 let d = w.dir.as_bytes();
                 say(Level::Fatal, &[b"unable to wait for ", d, b": ", why.reason().as_bytes()]);
@@ -166,7 +162,7 @@ fn main() {
             .map(|(i, d)| {
                 let waiter = Waiter::new(Path::new(d), i).ok();
                 let pid = state(Path::new(d)).map_or(0, |(s, _)| s.pid);
-                let letters = raw_info(Path::new(d)).map(|i| i.letters);
+                let letters = svdir::read_info_raw(Path::new(d)).map(|i| i.letters);
                 Waiting { dir: d.clone(), waiter, pid, letters, sent: 0 }
             })
             .collect(),

@@ -141,7 +141,9 @@ fn main() {
         std::process::exit(0);
     }
     let origin = Origin::open().unwrap_or_else(|e| die(b"unable to open current directory: ", e));
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A line at a time, each written out at once: a directory that hangs
+    // or kills svstat loses no line already made for the others.
+    let mut out = std::io::stdout().lock();
     let mut args: Vec<_> = std::env::args_os().skip(1).collect();
     let json = args.first().is_some_and(|a| a == "-j");
     if json {
@@ -157,8 +159,7 @@ fn main() {
                 format!("{{\"dir\":{},{fields}}}", json_str(dir.as_bytes())).into_bytes()
             }
         };
-        let _ = out.write_all(&line);
-        let _ = out.write_all(b"\n");
+        let _ = out.write_all(&[&line[..], b"\n"].concat());
         origin.restore().unwrap_or_else(|e| die(b"unable to set directory: ", e));
     }
     let _ = out.flush();
