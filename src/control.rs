@@ -87,6 +87,9 @@ impl Letter {
 pub enum SendError {
     /// The control FIFO has no reader.
     NotRunning,
+    /// `supervise/control` is something else (a regular file, through a
+    /// symlink perhaps): nothing is written into it.
+    NotFifo,
     Open(Errno),
     Write(Errno),
 }
@@ -99,6 +102,9 @@ pub fn send(letters: &[u8]) -> Result<(), SendError> {
         Errno::ENXIO => SendError::NotRunning,
         e => SendError::Open(e),
     })?;
+    if !nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO) {
+        return Err(SendError::NotFifo);
+    }
     sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
     sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
 }

@@ -10,7 +10,7 @@ use crate::supervise::Info;
 use crate::sys;
 use nix::errno::Errno;
 use std::ffi::{CStr, OsStr};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
@@ -60,20 +60,28 @@ pub fn probe_ok() -> Result<(), Errno> {
 }
 
 /// Whether a supervise (any: ours, daemontools', an earlier svscan's) holds
-/// `dir/supervise/ok` open: a FIFO with a reader (a plain file there is not one).
+/// `dir/supervise/ok` open: a FIFO with a reader (a plain file there is not
+/// one), reached by the rules of [`supervise_dir_of`].
 pub fn supervised(dir: &[u8]) -> bool {
-    let Ok(path) = std::ffi::CString::new([dir, b"/", OK.to_bytes()].concat()) else { return false };
-    is_reader(sys::open_write(&path))
+    let Ok(path) = std::ffi::CString::new(dir) else { return false };
+    sys::open_read_dir(&path).is_ok_and(|entry| supervised_in(entry.as_fd(), false))
 }
 
-/// `supervised` for `ok`, a path such as `supervise/ok` or
-/// `log/supervise/ok` inside the directory open as `dir`.
-pub fn supervised_at(dir: std::os::fd::BorrowedFd, ok: &CStr) -> bool {
-    is_reader(sys::open_write_at(dir, ok))
+/// `supervised` for the service (or, with `log`, the logger) of the entry
+/// open as `entry`, reached by the rules of [`supervise_dir_of`].
+pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
+    supervise_dir_of(entry, log).is_ok_and(|sup| open_fifo_write_at(sup.as_fd(), c"ok").is_ok())
 }
 
-fn is_reader(open: Result<std::os::fd::OwnedFd, Errno>) -> bool {
-    open.is_ok_and(|fd| nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO))
+/// Writes `letters` to the control FIFO of the service (or, with `log`, the
+/// logger) of the entry open as `entry`, reached by the rules of
+/// [`supervise_dir_of`] and [`open_fifo_write_at`]: never into anything but
+/// a FIFO, never through a symlink its owner could have planted.
+pub fn control_in(entry: BorrowedFd, log: bool, letters: &[u8]) -> bool {
+    supervise_dir_of(entry, log)
+        .ok()
+        .and_then(|sup| open_fifo_write_at(sup.as_fd(), c"control").ok())
+        .is_some_and(|fd| sys::write_all(fd.as_fd(), letters).is_ok())
 }
 
 /// Why `supervise/status` could not be read.
@@ -150,4 +158,71 @@ pub fn control_of(pid: u32) -> Result<OwnedFd, Errno> {
         }
     }
     Err(Errno::ENOENT)
+}
+
+/// Why a `supervise/` directory was not opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirError {
+    Sys(Errno),
+    /// A symlink that belongs to this uid, neither root nor us: not followed.
+    ForeignLink(libc::uid_t),
+    /// A directory that belongs to this uid, neither root nor us.
+    Foreign(libc::uid_t),
+}
+
+/// Whether `uid` may own what we follow or write into: root, or ourselves.
+fn trusted(uid: libc::uid_t) -> bool {
+    // SAFETY: geteuid(2) cannot fail.
+    uid == 0 || uid == unsafe { libc::geteuid() }
+}
+
+/// Opens the directory `name` inside `at` without trusting whoever owns
+/// `at`: a symlink is followed only when it belongs to root or to us (as
+/// Debian's update-service makes `supervise` a link to /var/lib/supervise),
+/// and, with `own`, the directory itself must belong to root or to us.
+pub fn open_dir_at(at: BorrowedFd, name: &CStr, own: bool) -> Result<OwnedFd, DirError> {
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY;
+    let link = sys::stat_at_nofollow(at, name).map_err(DirError::Sys)?;
+    let fd = if link.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        if !trusted(link.st_uid) {
+            return Err(DirError::ForeignLink(link.st_uid));
+        }
+        sys::open_at(at, name, flags, 0)
+    } else {
+        sys::open_at(at, name, flags | libc::O_NOFOLLOW, 0)
+    }
+    .map_err(DirError::Sys)?;
+    let st = nix::sys::stat::fstat(&fd).map_err(DirError::Sys)?;
+    if own && !trusted(st.st_uid) {
+        return Err(DirError::Foreign(st.st_uid));
+    }
+    Ok(fd)
+}
+
+/// Opens for writing, without blocking, the FIFO `name` inside the directory
+/// `dir`: never through a symlink, and only once it is seen to be a FIFO
+/// (before the open, and through the descriptor after it).
+pub fn open_fifo_write_at(dir: BorrowedFd, name: &CStr) -> Result<OwnedFd, Errno> {
+    let fifo = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+    let before = sys::stat_at_nofollow(dir, name)?;
+    if !fifo(&before) {
+        return Err(Errno::ENXIO);
+    }
+    let fd = sys::open_at(dir, name, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW, 0)?;
+    let st = nix::sys::stat::fstat(&fd)?;
+    if !fifo(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
+        return Err(Errno::ENXIO);
+    }
+    Ok(fd)
+}
+
+/// The supervise directory of the service (or, with `log`, of its logger)
+/// open as `entry`, by the rules of [`open_dir_at`].
+pub fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirError> {
+    if log {
+        let log = open_dir_at(entry, c"log", false)?;
+        open_dir_at(log.as_fd(), SUPERVISE, true)
+    } else {
+        open_dir_at(entry, SUPERVISE, true)
+    }
 }

@@ -50,11 +50,20 @@ pub fn wait_for(pid: u32) -> Result<libc::c_int, Errno> {
     }
 }
 
-/// `fstatat(2)` of `name` in `dir`, following symlinks.
-pub fn stat_at(dir: BorrowedFd, name: &CStr) -> Result<libc::stat, Errno> {
+fn fstatat(dir: BorrowedFd, name: &CStr, flags: libc::c_int) -> Result<libc::stat, Errno> {
     // SAFETY: a zeroed stat is valid; the pointer outlives the call.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    Errno::result(unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut st, 0) }).map(|_| st)
+    Errno::result(unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), &mut st, flags) }).map(|_| st)
+}
+
+/// `fstatat(2)` of `name` in `dir`, following symlinks.
+pub fn stat_at(dir: BorrowedFd, name: &CStr) -> Result<libc::stat, Errno> {
+    fstatat(dir, name, 0)
+}
+
+/// `fstatat(2)` of `name` in `dir`, not following a final symlink.
+pub fn stat_at_nofollow(dir: BorrowedFd, name: &CStr) -> Result<libc::stat, Errno> {
+    fstatat(dir, name, libc::AT_SYMLINK_NOFOLLOW)
 }
 
 /// `unlinkat(2)` of a file in `dir`.
@@ -119,11 +128,6 @@ pub fn open_write_at(dir: BorrowedFd, path: &CStr) -> Result<OwnedFd, Errno> {
 /// Opens for appending, creating the file with mode 0600.
 pub fn open_append(path: &CStr) -> Result<OwnedFd, Errno> {
     open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK, 0o600)
-}
-
-/// Opens for writing, truncated or created with mode 0644.
-pub fn open_trunc(path: &CStr) -> Result<OwnedFd, Errno> {
-    open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NONBLOCK, 0o644)
 }
 
 /// Turns O_NONBLOCK off or on.
@@ -200,14 +204,29 @@ pub enum AtomicStep {
     Rename,
 }
 
-/// Writes `data` to `tmp`, then renames it over `path`: a reader sees the old
-/// file or the new one, never a torn one.
-pub fn write_atomic(tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicStep, Errno)> {
-    let fd = open_trunc(tmp).map_err(|e| (AtomicStep::Open, e))?;
+/// Writes `data` to `tmp` in the directory `dir`, then renames it over
+/// `path` there: a reader sees the old file or the new one, never a torn
+/// one. `tmp` is made anew (`O_EXCL|O_NOFOLLOW` after removing any old one),
+/// so a symlink or a file planted under its name is never written through.
+pub fn write_atomic_at(dir: BorrowedFd, tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicStep, Errno)> {
+    match unlink_at(dir, tmp) {
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err((AtomicStep::Open, e)),
+    }
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let fd = open_at(dir, tmp, flags, 0o644).map_err(|e| (AtomicStep::Open, e))?;
     write_all(fd.as_fd(), data).map_err(|e| (AtomicStep::Write, e))?;
     drop(fd);
-    // SAFETY: both are valid C strings.
-    Errno::result(unsafe { libc::rename(tmp.as_ptr(), path.as_ptr()) }).map(drop).map_err(|e| (AtomicStep::Rename, e))
+    rename_at(dir, tmp, path).map_err(|e| (AtomicStep::Rename, e))
+}
+
+/// `mkfifoat(2)` in `dir`; one that exists already is fine.
+pub fn mkfifo_at(dir: BorrowedFd, name: &CStr, mode: libc::mode_t) -> Result<(), Errno> {
+    // SAFETY: name is a valid C string.
+    match Errno::result(unsafe { libc::mkfifoat(dir.as_raw_fd(), name.as_ptr(), mode) }) {
+        Err(Errno::EEXIST) => Ok(()),
+        r => r.map(drop),
+    }
 }
 
 static SELFPIPE_WRITE: AtomicI32 = AtomicI32::new(-1);

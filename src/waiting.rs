@@ -7,7 +7,7 @@ use crate::status::{Status, Want};
 use crate::supervise::Info;
 use nix::errno::Errno;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -18,32 +18,34 @@ fn cstr(p: &Path) -> Result<CString, Errno> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
 }
 
-/// supervise's side: one byte to every waiter (run in the service directory).
-pub fn notify() {
-    let Ok(entries) = std::fs::read_dir(EVENT) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if name.as_bytes().starts_with(b".") {
-            continue;
-        }
-        let path = Path::new(EVENT).join(&name);
-        let Ok(c) = cstr(&path) else { continue };
-        // Only a FIFO, never through a symlink: supervise may run as root.
-        // SAFETY: open with a valid path; the fd is ours.
-        let fd =
-            unsafe { libc::open(c.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
-        match Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }) {
+/// supervise's side: one byte to every waiter, in `event/` of its
+/// `supervise/` directory open as `sup`. `event` is opened only as a real
+/// directory (never through a symlink), each entry only once it is seen to
+/// be a FIFO (never a device, never through a symlink), and only a FIFO
+/// nobody reads any more (its waiter died) is removed.
+pub fn notify(sup: BorrowedFd) {
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+    let Ok(events) = crate::sys::open_at(sup, c"event", flags, 0) else { return };
+    let Ok(dir) = nix::unistd::dup(&events).and_then(nix::dir::Dir::from_fd) else { return };
+    let names: Vec<CString> = dir
+        .into_iter()
+        .flatten()
+        .map(|e| e.file_name().to_owned())
+        .filter(|n| !n.to_bytes().starts_with(b"."))
+        .collect();
+    for name in names {
+        match crate::svdir::open_fifo_write_at(events.as_fd(), &name) {
             Ok(fd) => {
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                let fifo =
-                    unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO;
-                if fifo {
-                    let _ = nix::unistd::write(fd.as_fd(), b"!");
-                }
+                let _ = nix::unistd::write(fd.as_fd(), b"!");
             }
-            // Nobody reads it: its waiter is gone.
+            // Nobody reads it: its waiter is gone. (ENXIO is also what a
+            // non-FIFO gives: only a FIFO is removed.)
             Err(Errno::ENXIO) => {
-                let _ = std::fs::remove_file(&path);
+                let fifo = crate::sys::stat_at_nofollow(events.as_fd(), &name)
+                    .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO);
+                if fifo {
+                    let _ = crate::sys::unlink_at(events.as_fd(), &name);
+                }
             }
             Err(_) => {}
         }

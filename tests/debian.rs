@@ -442,8 +442,10 @@ fn dpkg_installs_it_over_debian_daemontools_and_daemontools_run_in_a_debootstrap
     assert_eq!(o.status.code(), Some(100), "a name taken: {}", stderr(&o));
     let supervise = sb.spawn(in_root(&root, &["/usr/bin/supervise", "/etc/service/web"]), "supervise-web");
     wait_for(5000, "supervise in the root", || run_in(&root, &["svok", "/etc/service/web"]).status.success());
-    let o = run_in(&root, &["svstat", "/etc/service/web"]);
-    assert!(stdout(&o).starts_with("/etc/service/web: up (pid "), "{}", stdout(&o));
+    // svok answers as soon as supervise has ok open, a moment before the start.
+    wait_for(5000, "web up in the root", || {
+        stdout(&run_in(&root, &["svstat", "/etc/service/web"])).starts_with("/etc/service/web: up (pid ")
+    });
     ok(&["update-service", "--remove", "web"], "update-service: removed web: /etc/service/web -> /etc/sv/web\n");
     assert!(sb.wait_exit(supervise, 5000).success(), "supervise exits after update-service --remove");
     assert!(!root.join("etc/service/web").exists());

@@ -131,6 +131,9 @@ impl Sandbox {
         if !path.exists() {
             fs::copy(bin(name), &path).unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+            // Once it has run, no child of another thread holds it open for
+            // writing any more: later execs cannot fail with ETXTBSY.
+            spawn_retrying(Command::new(&path).arg("--version").stdout(Stdio::null())).wait().unwrap();
         }
         path
     }
@@ -157,7 +160,7 @@ impl Sandbox {
         let out = fs::File::create(self.join(format!("{log}.out"))).unwrap();
         let err = fs::File::create(self.join(format!("{log}.err"))).unwrap();
         cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
-        let child = cmd.spawn().unwrap();
+        let child = spawn_retrying(&mut cmd);
         let pid = child.id();
         self.children.lock().unwrap().push(child);
         pid
@@ -197,7 +200,7 @@ impl Sandbox {
     pub fn run(&self, program: impl AsRef<OsStr>, args: &[&str]) -> Output {
         let mut cmd = self.command(program);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-        let mut child = cmd.spawn().unwrap();
+        let mut child = spawn_retrying(&mut cmd);
         finish_within(&mut child, 10_000, &format!("{cmd:?}"));
         child.wait_with_output().unwrap()
     }
@@ -278,6 +281,21 @@ pub fn build_deb(sb: &Sandbox) -> PathBuf {
         .expect("cargo");
     assert!(o.status.success(), "cargo deb (.ci/deps installs cargo-deb): {}", stderr(&o));
     deb
+}
+
+/// Starts `cmd`, trying again for a while on ETXTBSY: a program a test has
+/// just copied may still be open for writing in a child that another test
+/// thread forked meanwhile, until that child execs.
+pub fn spawn_retrying(cmd: &mut Command) -> Child {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            r => return r.unwrap(),
+        }
+    }
 }
 
 /// Writes an executable /bin/sh script.

@@ -47,6 +47,30 @@ struct Supervise<'a> {
     start_failed: Vec<u8>,
     /// The read end of the running service's notification descriptor, until it says it is ready.
     ready_pipe: Option<OwnedFd>,
+    /// `supervise/`, open: status, info and the waiters' FIFOs are reached through it.
+    sup: OwnedFd,
+}
+
+/// Opens for reading the FIFO `name` in `supervise/` (open as `sup`), made
+/// if missing. Anything else found under that name (a regular file left by
+/// a restore that dropped FIFOs, on which poll would spin) is replaced by a
+/// FIFO, said in one line.
+fn fifo(dir: &[u8], sup: std::os::fd::BorrowedFd, name: &std::ffi::CStr) -> Result<OwnedFd, Errno> {
+    sys::mkfifo_at(sup, name, 0o600)?;
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    let is_fifo = |st: libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+    if !sys::stat_at_nofollow(sup, name).is_ok_and(is_fifo) {
+        let n = name.to_bytes();
+        say(Level::Warning, &[dir, b"/supervise/", n, b" was not a FIFO: made anew"]);
+        sys::unlink_at(sup, name)?;
+        sys::mkfifo_at(sup, name, 0o600)?;
+    }
+    let fd = sys::open_at(sup, name, flags, 0)?;
+    match nix::sys::stat::fstat(&fd) {
+        Ok(st) if is_fifo(st) => Ok(fd),
+        Ok(_) => Err(Errno::EINVAL),
+        Err(e) => Err(e),
+    }
 }
 
 /// The most of a setting file that is read: its first line is all that counts.
@@ -141,8 +165,9 @@ fn policy(dir: &[u8]) -> Policy {
 impl Supervise<'_> {
     fn announce(&self) {
         // The extra state first, so that a reader woken by the status finds it current.
-        let _ = sys::write_atomic(svdir::INFO_NEW, svdir::INFO, &self.machine.info().pack());
-        if let Err((step, e)) = sys::write_atomic(svdir::STATUS_NEW, svdir::STATUS, &self.machine.status().pack()) {
+        let sup = self.sup.as_fd();
+        let _ = sys::write_atomic_at(sup, c"info.new", c"info", &self.machine.info().pack());
+        if let Err((step, e)) = sys::write_atomic_at(sup, c"status.new", c"status", &self.machine.status().pack()) {
             let what: &[u8] = match step {
                 AtomicStep::Open => b"unable to open ",
                 AtomicStep::Write => b"unable to write ",
@@ -155,7 +180,7 @@ impl Supervise<'_> {
             say(Level::Warning, &[what, self.dir, path, errstr(e).as_bytes()]);
         }
         // `svc -w` and the like: woken by the change itself.
-        daemontools::waiting::notify();
+        daemontools::waiting::notify(sup);
     }
 
     fn start(&mut self) {
@@ -255,17 +280,43 @@ fn main() {
     }
     svdir::enter(args[0].as_os_str()).unwrap_or_else(|e| fail(b"unable to chdir to ", b"", e));
 
+    // supervise/, open once: every file in it is reached through this
+    // descriptor, so that its owner cannot bend a path under us (the
+    // service directory may belong to the service's account).
     let _ = sys::mkdir(svdir::SUPERVISE, 0o700);
-    let _lock: OwnedFd = sys::open_append(svdir::LOCK)
+    let here = sys::open_read_dir(c".").unwrap_or_else(|e| fail(b"unable to acquire ", b"/supervise/lock", e));
+    let sup = svdir::open_dir_at(here.as_fd(), svdir::SUPERVISE, true).unwrap_or_else(|e| match e {
+        svdir::DirError::Sys(e) => fail(b"unable to acquire ", b"/supervise/lock", e),
+        svdir::DirError::Foreign(uid) | svdir::DirError::ForeignLink(uid) => {
+            let what: &[u8] = if matches!(e, svdir::DirError::Foreign(_)) { b"" } else { b" (a symlink)" };
+            die(
+                EXIT_TEMP,
+                &[
+                    b"unable to acquire ",
+                    dir,
+                    b"/supervise/lock: ",
+                    dir,
+                    b"/supervise",
+                    what,
+                    b" belongs to uid ",
+                    uid.to_string().as_bytes(),
+                    b", neither root nor this supervise's",
+                ],
+            )
+        }
+    });
+    drop(here);
+    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    let _lock: OwnedFd = sys::open_at(sup.as_fd(), c"lock", flags, 0o600)
         .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
         .unwrap_or_else(|e| fail(b"unable to acquire ", b"/supervise/lock", e));
     let normally_up = svdir::normally_up().unwrap_or_else(|e| fail(b"unable to stat ", b"/down", e));
 
-    let _ = sys::mkfifo(svdir::CONTROL, 0o600);
-    let control = sys::open_read(svdir::CONTROL).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/control", e));
+    let control =
+        fifo(dir, sup.as_fd(), c"control").unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/control", e));
     // Our own write end: the reader never sees end of file.
-    let _control_write =
-        sys::open_write(svdir::CONTROL).unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
+    let _control_write = sys::open_at(sup.as_fd(), c"control", libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW, 0)
+        .unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
 
     // The directory's own name: the last part of the path, or of the working directory for `.`.
     let last = std::path::Path::new(args[0].as_os_str()).file_name().map(|n| n.as_bytes().to_vec());
@@ -278,11 +329,11 @@ fn main() {
         run: Argv::new("./run", &["./run"]).expect("no NUL"),
         start_failed: [b"supervise: fatal: unable to start ", dir, b"/run: "].concat(),
         ready_pipe: None,
+        sup,
     };
     // The status exists before `ok` does, so whoever finds `ok` finds a status.
     sv.announce();
-    let _ = sys::mkfifo(svdir::OK, 0o600);
-    let _ok = sys::open_read(svdir::OK).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
+    let _ok = fifo(dir, sv.sup.as_fd(), c"ok").unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
 
     sv.machine.policy = policy(dir);
     let boot = sv.machine.boot(now());

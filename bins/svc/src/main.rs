@@ -185,6 +185,9 @@ fn main() {
                 Err(SendError::NotRunning) => {
                     say(Level::Warning, &[b"unable to control ", d, b": supervise not running"])
                 }
+                Err(SendError::NotFifo) => {
+                    say(Level::Warning, &[b"unable to control ", d, b": supervise/control is not a FIFO"])
+                }
                 Err(SendError::Open(e)) => {
                     say(Level::Warning, &[b"unable to control ", d, b": ", errstr(e).as_bytes()])
                 }

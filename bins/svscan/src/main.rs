@@ -119,16 +119,6 @@ fn control(pid: u32, letters: &[u8]) -> bool {
     svdir::control_of(pid).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-/// `svdir::OK` and `svdir::CONTROL` of an entry's logger, from the entry.
-const LOG_OK: &CStr = c"log/supervise/ok";
-const LOG_CONTROL: &CStr = c"log/supervise/control";
-
-/// Writes control letters to whatever supervise runs at `control` inside the
-/// directory `dir` (one we did not start).
-fn control_at(dir: &OwnedFd, control: &CStr, letters: &[u8]) -> bool {
-    sys::open_write_at(dir.as_fd(), control).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
-}
-
 /// Takes one entry down: the service first (`svc -dx`, through the control
 /// FIFO its supervise holds, or, where that cannot be reached, SIGTERM, which
 /// our supervise takes for the same); once that supervise has exited, our ends of
@@ -295,9 +285,9 @@ impl Scanner {
                 || s.pid != 0
                 || s.pid_log != 0
                 || s.stop.is_some()
-                || s.adopted.as_ref().is_some_and(|d| {
-                    svdir::supervised_at(d.as_fd(), svdir::OK) || svdir::supervised_at(d.as_fd(), LOG_OK)
-                })
+                || s.adopted
+                    .as_ref()
+                    .is_some_and(|d| svdir::supervised_in(d.as_fd(), false) || svdir::supervised_in(d.as_fd(), true))
         });
     }
 
@@ -367,8 +357,12 @@ impl Scanner {
         // the old two is out of reach, so when only one half of it is left,
         // that half is told to exit (`svc -dx`), and both start anew on our
         // pipe once it has.
-        let held = s.pid == 0 && svdir::supervised(n);
-        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && svdir::supervised(&[n, b"/log"].concat());
+        // Opened only when something is to be started (an idle rescan opens nothing).
+        let entry =
+            (s.pid == 0 || (s.pid_log == 0 && s.log_pipe.is_some())).then(|| sys::open_read_dir(name).ok()).flatten();
+        let held_in = |log| entry.as_ref().is_some_and(|e| svdir::supervised_in(e.as_fd(), log));
+        let held = s.pid == 0 && held_in(false);
+        let held_log = s.pid_log == 0 && s.log_pipe.is_some() && held_in(true);
         if !(held || held_log) {
             (s.adopted, s.half_asked) = (None, false);
         } else if s.adopted.is_none() {
@@ -377,7 +371,7 @@ impl Scanner {
         if s.log_pipe.is_some() && held != held_log {
             if let Some(dir) = &s.adopted {
                 let letters: &[u8] = if s.half_asked { b"k" } else { b"dx" };
-                control_at(dir, if held { svdir::CONTROL } else { LOG_CONTROL }, letters);
+                svdir::control_in(dir.as_fd(), !held, letters);
                 s.half_asked = true;
             }
             return false;
@@ -478,10 +472,10 @@ fn tend_adopted(
     now: Instant,
     [kill_service, term_log, kill_all]: [Instant; 3],
 ) -> Option<Instant> {
-    let (control, first, later, deadline) = if svdir::supervised_at(dir.as_fd(), svdir::OK) {
-        (svdir::CONTROL, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
-    } else if svdir::supervised_at(dir.as_fd(), LOG_OK) {
-        (LOG_CONTROL, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
+    let (log, first, later, deadline) = if svdir::supervised_in(dir.as_fd(), false) {
+        (false, (ASKED, &b"dx"[..]), (KILLED, &b"k"[..]), kill_service)
+    } else if svdir::supervised_in(dir.as_fd(), true) {
+        (true, (LOG_ASKED, &b"x"[..]), (LOG_TERMED, &b"dx"[..]), term_log)
     } else {
         return None;
     };
@@ -489,7 +483,7 @@ fn tend_adopted(
         return None;
     }
     for (flag, letters) in [Some(first), Some(later).filter(|_| now >= deadline)].into_iter().flatten() {
-        if stop.done & flag == 0 && control_at(dir, control, letters) {
+        if stop.done & flag == 0 && svdir::control_in(dir.as_fd(), log, letters) {
             stop.done |= flag;
         }
     }
