@@ -353,6 +353,31 @@ fn svc_waits_woken_by_the_change() {
     let o = sb.run(bin("svc"), &["-dx", "-wD", "web"]);
     assert_eq!(o.status.code(), Some(0));
     wait_for(2000, "supervise to exit", || !supervised(&sb, "web"));
+    // Only a state seen is success: a missing directory or one where no
+    // supervise ever ran satisfies no goal, down included.
+    for goal in ["-wd", "-wD", "-wu"] {
+        let o = sb.run(bin("svc"), &[goal, "missing"]);
+        assert_eq!(
+            (o.status.code(), stderr(&o)),
+            (
+                Some(111),
+                "svc: warning: unable to chdir to missing: file does not exist\n\
+                 svc: fatal: unable to wait for missing: file does not exist\n"
+                    .to_string()
+            )
+        );
+    }
+    fs::create_dir(sb.join("never")).unwrap();
+    let o = sb.run(bin("svc"), &["-wd", "never"]);
+    assert_eq!(
+        (o.status.code(), stderr(&o)),
+        (
+            Some(111),
+            "svc: warning: unable to control never: file does not exist\n\
+             svc: fatal: unable to wait for never: supervise not running\n"
+                .to_string()
+        )
+    );
     // Waiting for up where no supervise runs: 111 at once.
     let o = sb.run(bin("svc"), &["-wu", "web"]);
     assert_eq!(o.status.code(), Some(111), "{}", stderr(&o));

@@ -185,3 +185,27 @@ fn a_control_that_is_a_regular_file_is_made_a_fifo_again() {
     assert!(ticks() - before < 10, "supervise spins");
     assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]).status.code(), Some(0));
 }
+
+#[test]
+fn svc_w_as_another_user_says_access_denied_never_success() {
+    let Some(account) = Account::if_root("k", "svc_w_as_another_user") else { return };
+    let sb = Sandbox::new();
+    setup(&sb, &account);
+    sb.service("s", "exec sleep 1000");
+    sb.supervise(&bin("supervise"), "s");
+    let pid = sb.wait_up("s", 0);
+    let svc = sb.public_bin("svc");
+    for goal in ["-wd", "-wD", "-wu"] {
+        let o = sb.run(bin("setuidgid"), &[&account.0, svc.to_str().unwrap(), "-d", goal, "s"]);
+        assert_eq!(
+            (o.status.code(), stderr(&o)),
+            (
+                Some(111),
+                "svc: warning: unable to control s: access denied\nsvc: fatal: unable to wait for s: access denied\n"
+                    .to_string()
+            ),
+            "{goal}"
+        );
+    }
+    assert_eq!(sb.status("s").pid, pid, "the service was not touched");
+}

@@ -13,6 +13,7 @@ use daemontools::status::Status;
 use daemontools::supervise::Info;
 use daemontools::svdir::{self, Origin};
 use daemontools::waiting::{self, Goal, Waiter};
+use daemontools::Errno;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -42,16 +43,30 @@ fn bad_call(what: &[&[u8]]) -> ! {
 }
 
 /// A directory's status and info, read by path; `None` when there is no status.
-fn state(dir: &Path) -> Option<(Status, Option<Info>)> {
-    let status = svdir::read_status_in(dir).ok()?;
-    let info = svdir::read_info(dir, &status);
-    Some((status, info))
+fn state(dir: &Path) -> Result<(Status, Option<Info>), String> {
+    match svdir::read_status_in(dir) {
+        Ok(status) => {
+            let info = svdir::read_info(dir, &status);
+            Ok((status, info))
+        }
+        // No status: no such directory, none ever ran here, or it cannot be seen.
+        Err(_) if std::fs::metadata(dir).is_err() => {
+            let e = std::fs::metadata(dir).err().and_then(|e| e.raw_os_error()).unwrap_or(libc::ENOENT);
+            Err(errstr(Errno::from_raw(e)).to_string())
+        }
+        Err(e) => Err(match (probe(dir), e) {
+            (Err(Errno::ENXIO | Errno::ENOENT), _) => "supervise not running".to_string(),
+            (Err(e), _) | (Ok(()), svdir::StatusError::Open(e) | svdir::StatusError::Read(e)) => errstr(e).to_string(),
+            (Ok(()), svdir::StatusError::BadFormat) => "bad status format".to_string(),
+        }),
+    }
 }
 
-/// Whether a supervise has `dir/supervise/ok` open.
-fn supervised(dir: &Path) -> bool {
-    let Ok(ok) = std::ffi::CString::new(dir.join("supervise/ok").as_os_str().as_bytes()) else { return false };
-    daemontools::sys::open_write(&ok).is_ok()
+/// Whether a supervise has `dir/supervise/ok` open (ENXIO: none does;
+/// ENOENT: none ever did; EACCES: not ours to see).
+fn probe(dir: &Path) -> Result<(), Errno> {
+    let ok = std::ffi::CString::new(dir.join("supervise/ok").as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+    daemontools::sys::open_write(&ok).map(drop)
 }
 
 /// One directory `-w` waits on: its FIFO in `supervise/event/`, the pid
@@ -72,10 +87,15 @@ fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> i32 {
         let mut pending = Vec::new();
         for w in waiting {
             let dir = Path::new(&w.dir);
+            // Only a state seen is success: a status that cannot be read (a
+            // missing directory, another user's service) is said at once.
             match state(dir) {
-                Some((status, info)) if goal.reached(&status, info.as_ref(), w.pid) => continue,
-                None if goal.reachable_unsupervised() => continue,
-                _ => {}
+                Ok((status, info)) if goal.reached(&status, info.as_ref(), w.pid) => continue,
+                Ok(_) => {}
+                Err(why) => {
+                    say(Level::Fatal, &[b"unable to wait for ", w.dir.as_bytes(), b": ", why.as_bytes()]);
+                    return EXIT_TEMP;
+                }
             }
             // Judged from the info alone, once our letters were taken in.
             let info = svdir::read_info_raw(dir)
@@ -92,8 +112,12 @@ fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> i32 {
         }
         // Nobody left to make the change (a supervise killed leaves its last status).
         for dir in &pending {
-            if !supervised(Path::new(dir)) {
-                say(Level::Fatal, &[b"unable to wait for ", dir.as_bytes(), b": supervise not running"]);
+            if let Err(e) = probe(Path::new(dir)) {
+                let why = match e {
+                    Errno::ENXIO | Errno::ENOENT => "supervise not running",
+                    e => errstr(e),
+                };
+                say(Level::Fatal, &[b"unable to wait for ", dir.as_bytes(), b": ", why.as_bytes()]);
                 return EXIT_TEMP;
             }
         }
