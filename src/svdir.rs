@@ -226,3 +226,18 @@ pub fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirErro
         open_dir_at(entry, SUPERVISE, true)
     }
 }
+
+/// The pid of the process holding the `flock` on `lock` inside the
+/// `supervise/` directory of the service (or, with `log`, the logger) open
+/// as `entry`: the supervise running there, as /proc/locks tells.
+pub fn lock_holder(entry: BorrowedFd, log: bool) -> Option<u32> {
+    let sup = supervise_dir_of(entry, log).ok()?;
+    let st = sys::stat_at_nofollow(sup.as_fd(), c"lock").ok()?;
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let dev = format!("{:02x}:{:02x}:{}", libc::major(st.st_dev), libc::minor(st.st_dev), st.st_ino);
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // `N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE START END`
+        (f.get(1) == Some(&"FLOCK") && f.get(5) == Some(&dev.as_str())).then(|| f.get(4)?.parse().ok()).flatten()
+    })
+}

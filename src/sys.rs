@@ -629,3 +629,11 @@ pub fn read_small(path: &CStr, max: usize) -> Result<Vec<u8>, Small> {
     buf.truncate(n);
     Ok(buf)
 }
+
+/// The parent of `pid` and the parent's command name, from /proc.
+pub fn parent_of(pid: u32) -> Option<(u32, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ppid: u32 = stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
+    Some((ppid, comm.trim_end().to_string()))
+}

@@ -462,3 +462,32 @@ fn services_named_like_options_are_supervised() {
     assert!(stdout(&o).starts_with("services/--help: up (pid "), "{}", stdout(&o));
     assert!(stdout(&o).contains("--help: unable to chdir: file does not exist"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_second_svscan_leaves_the_first_ones_supervisors_alone() {
+    // Two scanned directories link one service: the first svscan runs it;
+    // the second neither takes it over nor stops it on its own TERM.
+    let sb = Sandbox::new();
+    sb.service("store/shared", "exec sleep 1000");
+    fs::create_dir(sb.join("store/shared/log")).unwrap();
+    write_script(&sb.join("store/shared/log/run"), "exec cat > /dev/null");
+    for dir in ["one", "two"] {
+        fs::create_dir(sb.join(dir)).unwrap();
+        std::os::unix::fs::symlink(sb.join("store/shared"), sb.join(dir).join("shared")).unwrap();
+    }
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.arg("one");
+    let first = sb.spawn(cmd, "svscan1");
+    let service = sb.wait_up("store/shared", 0);
+    let logger = sb.wait_up("store/shared/log", 0);
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.arg("two");
+    let second = sb.spawn(cmd, "svscan2");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(children(second).is_empty(), "the second started a supervise of its own");
+    signal(second, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(second, 10_000).code(), Some(0));
+    assert!(alive(service) && alive(logger), "the second svscan stopped the first one's service");
+    assert_eq!(children(first).len(), 2);
+    assert_eq!(sb.stderr_of("svscan2"), "");
+}

@@ -363,6 +363,17 @@ impl Scanner {
         let held_in = |log| entry.as_ref().is_some_and(|e| svdir::supervised_in(e.as_fd(), log));
         let held = s.pid == 0 && held_in(false);
         let held_log = s.pid_log == 0 && s.log_pipe.is_some() && held_in(true);
+        // A supervise whose parent is another live svscan (two scanned
+        // directories linking one service) is that one's: neither taken
+        // over nor stopped. Looked at again at each scan.
+        let theirs = |log| {
+            let holder = entry.as_ref().and_then(|e| svdir::lock_holder(e.as_fd(), log));
+            holder.and_then(sys::parent_of).is_some_and(|(ppid, comm)| ppid != std::process::id() && comm == "svscan")
+        };
+        if (held && theirs(false)) || (held_log && theirs(true)) {
+            (s.adopted, s.half_asked) = (None, false);
+            return false;
+        }
         if !(held || held_log) {
             (s.adopted, s.half_asked) = (None, false);
         } else if s.adopted.is_none() {
