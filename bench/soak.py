@@ -40,6 +40,19 @@ must hold. A figure that misses its bound prints FAIL and the run exits 1.
                   (10): the writer must stall; SIGCONT, 2 s more, TERM svscan;
                   every number from 1 to the last written must be in the log
                   once, in order
+  hostile         (root only) --pairs (20) services owned by a real unprivileged
+                  account made for the run (and removed after), each with a
+                  multilog logger, under root's svscan, restarted with
+                  `svc -t` every 200 ms and HUP/ALRM to svscan every second,
+                  while the account for --seconds (20) swaps each
+                  supervise/ for a directory of symlinks to a root-only file
+                  (control, ok, status, status.new, info, info.new, lock)
+                  and its event/ for a link to root's directory of FIFOs,
+                  and makes down-signal a FIFO and timeout-kill a link to
+                  /dev/zero; then SIGTERM svscan: root's file must be
+                  unchanged byte for byte, root's FIFO still there, no
+                  supervise above 8 MiB RSS or 5 % CPU, svscan exit 0 within
+                  its grace + 2 s, every process gone
   many_restarts   --services (1000) services under one svscan, `svc -t` on all
                   of them (one svc, every directory) once a second for
                   --seconds (60); then every one up again with the same
@@ -79,8 +92,9 @@ import report
 from procs import alive, all_pids, comm, proc_stat, readlink, rss_kib, tree_pids
 
 OURS = report.OURS
-SCENARIOS = ("fastexit", "supervise_kill", "svscan_kill", "logger_stop", "many_restarts")
-SECONDS = {"fastexit": 60, "supervise_kill": None, "svscan_kill": 12, "logger_stop": 10, "many_restarts": 60}
+SCENARIOS = ("fastexit", "supervise_kill", "svscan_kill", "logger_stop", "hostile", "many_restarts")
+SECONDS = {"fastexit": 60, "supervise_kill": None, "svscan_kill": 12, "logger_stop": 10, "hostile": 20,
+           "many_restarts": 60}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -953,8 +967,117 @@ def many_restarts(soak, fig, args, seconds):
         fig.note(S, f"svscan's stderr: {said[:300]!r}")
 
 
+# The account's side of `hostile`: $1 the services' directory, $2 root's
+# file, $3 root's directory of FIFOs, $4 how long.
+HOSTILE_SH = r"""
+end=$(( $(date +%s) + $4 )); n=0
+while [ "$(date +%s)" -lt "$end" ]; do
+  for d in "$1"/*/; do
+    d=${d%/}; n=$((n+1))
+    for sub in "$d" "$d/log"; do
+      mv "$sub/supervise" "$sub/supervise.$n" 2>/dev/null || rm -rf "$sub/supervise" 2>/dev/null
+      mkdir "$sub/supervise" 2>/dev/null || continue
+      for f in control ok status status.new info info.new lock; do ln -s "$2" "$sub/supervise/$f"; done
+      ln -s "$3" "$sub/supervise/event"
+    done
+    rm -f "$d/down-signal" "$d/timeout-kill"
+    mkfifo "$d/down-signal"; ln -s /dev/zero "$d/timeout-kill"
+  done
+  sleep 0.1
+done
+echo "$n"
+"""
+
+
+def hostile(soak, fig, args, seconds):
+    S = "hostile"
+    if os.geteuid() != 0:
+        fig.note(S, "skipped: needs root to make an account and run root's svscan")
+        return
+    account = f"dtrssoak{os.getpid() % 100000}"
+    subprocess.run(["useradd", "-M", "-N", "-s", "/bin/sh", account], check=True, capture_output=True)
+    try:
+        _hostile(soak, fig, args, seconds, account)
+    finally:
+        subprocess.run(["userdel", account], capture_output=True)
+
+
+def _hostile(soak, fig, args, seconds, account):
+    S = "hostile"
+    os.chmod(os.path.dirname(soak.dir), 0o755)
+    os.chmod(soak.dir, 0o755)
+    secret = os.path.join(soak.dir, "secret")
+    data = os.urandom(4096)
+    with open(secret, "wb") as f:
+        f.write(data)
+    os.chmod(secret, 0o600)
+    victims = os.path.join(soak.dir, "victims")
+    os.mkdir(victims)
+    os.mkfifo(os.path.join(victims, "fifo"), 0o600)
+    base = os.path.join(soak.dir, "service")
+    os.makedirs(base)
+    run = soak.build("pause", PAUSE_C)
+    dirs = [soak.service(os.path.join(base, f"s{i}"), run, log="./main") for i in range(args.pairs)]
+    # The services' directories are the account's.
+    subprocess.run(["chown", "-R", f"{account}:", base], check=True)
+    os.chmod(run, 0o755)
+    err = open(os.path.join(soak.dir, "svscan.err"), "wb")
+    scan = soak.spawn([os.path.join(OURS, "svscan"), "-g", "3", base], stderr=err)
+    err.close()
+    wait_for(f"{len(dirs)} services up", lambda: all(up_pid(d) for d in dirs), 30, 0.1)
+    script = os.path.join(soak.dir, "hostile.sh")
+    with open(script, "w") as f:
+        f.write(HOSTILE_SH)
+    os.chmod(script, 0o755)
+    attacker = soak.spawn([os.path.join(OURS, "setuidgid"), account, "/bin/sh", script, base, secret, victims,
+                           str(int(seconds))], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    sups = set(tree_pids(scan.pid)) - {scan.pid}
+    t0 = time.monotonic()
+    refused, rounds, rss_max, cpu = 0, 0, 0, {}
+    while time.monotonic() - t0 < seconds:
+        _, rc, out, errs = timed([os.path.join(OURS, "svc"), "-t"] + dirs)
+        refused += errs.count(b"is not a FIFO")
+        rounds += 1
+        if rounds % 5 == 0:
+            scan.send_signal(signal.SIGHUP if rounds % 10 else signal.SIGALRM)
+        for pid in tree_pids(scan.pid):
+            if comm(pid) == "supervise":
+                rss_max = max(rss_max, rss_kib(pid) or 0)
+                st = proc_stat(pid)
+                if st and pid not in cpu:
+                    cpu[pid] = st
+        time.sleep(0.2)
+    swaps = attacker.communicate(timeout=30)[0].decode().strip()
+    busiest = 0.0
+    for pid, first in cpu.items():
+        st = proc_stat(pid)
+        if st:
+            busiest = max(busiest, (st[3] - first[3]) / CLK_TCK / seconds * 100)
+    t1 = time.monotonic()
+    scan.send_signal(signal.SIGTERM)
+    try:
+        rc = scan.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    took = time.monotonic() - t1
+    time.sleep(0.5)
+    left = [p for p in sups if alive(p)]
+    with open(secret, "rb") as f:
+        same = f.read() == data
+    fig.add(S, "svc -t rounds on every service", rounds, "")
+    fig.add(S, "supervise/ swaps by the account", swaps, "")
+    fig.add(S, "svc refusals: control not a FIFO", refused, "", "> 0", refused > 0)
+    fig.add(S, "root's 4 KiB file unchanged", "yes" if same else "no", "", "yes", same)
+    fifo_kept = os.path.exists(os.path.join(victims, "fifo"))
+    fig.add(S, "root's FIFO kept", "yes" if fifo_kept else "no", "", "yes", fifo_kept)
+    fig.add(S, "largest supervise RSS", rss_max, "KiB", "< 8192", rss_max < 8192)
+    fig.add(S, "busiest supervise CPU", busiest, "%", "< 5", busiest < 5)
+    fig.add(S, "svscan TERM: exit code / seconds", f"{rc} / {took:.2f}", "", "exit 0, < 5 s", rc == 0 and took < 5)
+    fig.add(S, "first supervisors left after TERM", len(left), "", "= 0", not left)
+
+
 RUN = {"fastexit": fastexit, "supervise_kill": supervise_kill, "svscan_kill": svscan_kill,
-       "logger_stop": logger_stop, "many_restarts": many_restarts}
+       "logger_stop": logger_stop, "hostile": hostile, "many_restarts": many_restarts}
 
 
 def main():

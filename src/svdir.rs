@@ -142,7 +142,8 @@ pub fn control_of(pid: u32) -> Result<OwnedFd, Errno> {
         let Ok(target) = std::fs::read_link(entry.path()) else { continue };
         let target = target.as_os_str().as_bytes();
         let target = target.strip_suffix(b" (deleted)").unwrap_or(target);
-        if !target.ends_with(b"/supervise/control") {
+        // `.../supervise/control`, or wherever its directory was moved to.
+        if !target.ends_with(b"/control") {
             continue;
         }
         let Ok(path) = std::ffi::CString::new(entry.path().as_os_str().as_bytes()) else { continue };

@@ -491,3 +491,22 @@ fn a_second_svscan_leaves_the_first_ones_supervisors_alone() {
     assert_eq!(children(first).len(), 2);
     assert_eq!(sb.stderr_of("svscan2"), "");
 }
+
+#[test]
+fn a_moved_supervise_directory_is_still_reached_on_term() {
+    // Letters go through the FIFO each supervise holds, wherever its
+    // directory went: the logger is told x, not left for the grace period.
+    let sb = Sandbox::new();
+    writer(&sb, "services/w", false);
+    let pid = svscan(&sb, &["-g", "60"]);
+    sb.wait_up("services/w", 0);
+    sb.wait_up("services/w/log", 0);
+    wait_for(5000, "lines in the log", || logged(&sb, "services/w", 2000));
+    fs::rename(sb.join("services/w/supervise"), sb.join("services/w/supervise.moved")).unwrap();
+    fs::rename(sb.join("services/w/log/supervise"), sb.join("services/w/log/supervise.moved")).unwrap();
+    let t = std::time::Instant::now();
+    signal(pid, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "took {:?}", t.elapsed());
+    check_complete(&sb, "services/w");
+}
