@@ -5,16 +5,22 @@
 //! leaves them in the pipe, and only removed with `splice(2)` to /dev/null
 //! once the caller has written them to disk ([`Input::commit`]). A multilog
 //! killed at any moment leaves every byte it has not logged in the pipe for
-//! the next one; at worst a few lines are logged twice. A partial line at
-//! the end is left in the pipe too ("held") until its newline comes. Such a
-//! pipe stays readable, so poll cannot say when more comes, and an
-//! edge-triggered epoll misses a writer that fills the pipe and sleeps; the
-//! kernel (5.16 and later) sends SIGIO (O_ASYNC) for every write to a pipe,
-//! and before a writer sleeps on a full one, so a held line is waited for on
-//! that signal. The wait is bounded: a line held a second with nothing new
-//! (a writer paused mid-line, a packet-mode writer whose pieces fill every
-//! slot of the pipe, an older kernel) is taken out of the pipe, its bytes
-//! being in memory already; only that line is then at risk.
+//! the next one; at worst a few lines are logged twice. The line in
+//! progress, from its first byte, is left in the pipe too ("held") until
+//! its newline comes, so that the next multilog logs it whole, with one
+//! stamp. Such a pipe stays readable, so poll cannot say when more comes,
+//! and an edge-triggered epoll misses a writer that fills the pipe and
+//! sleeps; the kernel (5.16 and later) sends SIGIO (O_ASYNC) for every write
+//! to a pipe, and before a writer sleeps on a full one, so a held line is
+//! waited for on that signal. Holding is bounded, and then the caller must
+//! let the line go (write what it has of it, and commit it all; from then on
+//! a kill splits that line): when the held line fills the pipe, so that its
+//! writer waits for room ([`Input::stuck`]; a pipe fills by pages, 256 once
+//! grown to 1 MiB, and a write that does not fit in the last page's room
+//! takes a new one, so writes that leave pages part empty, such as a
+//! packet-mode writer's, fill it sooner), and when a line is held a second
+//! with nothing new ([`Input::wait`]: a writer paused mid-line, a kernel
+//! that sends no SIGIO for it).
 //! The caller must catch SIGIO (into the self-pipe) before [`Input::stdin`].
 //!
 //! Any other input (a file, a terminal, a socket) is read plainly.
@@ -27,7 +33,8 @@ const STDIN: libc::c_int = 0;
 /// What a read found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Got {
-    /// New bytes at `buf[start..end]` (bytes before `start` were seen before).
+    /// New bytes at `buf[start..end]` (the `start` bytes before them were
+    /// returned before, and are not copied into `buf` again).
     Data(usize, usize),
     /// Nothing new yet.
     Nothing,
@@ -55,6 +62,8 @@ pub struct Input {
     seen: usize,
     /// How many of those have left the pipe since.
     consumed: usize,
+    /// Whether the last read found the pipe full of held bytes.
+    full: bool,
 }
 
 /// How long a partial line is held in the pipe with nothing new coming.
@@ -86,23 +95,39 @@ impl Tee {
 }
 
 impl Tee {
-    /// Makes our copy pipe as big as the input pipe.
+    /// Makes our copy pipe as big as the input pipe: as many slots, so that
+    /// it is full when a tee found the input pipe full (see [`Tee::full`]).
     fn fit(&mut self) -> Result<(), Errno> {
         let w = self.copy_w.as_raw_fd();
         // SAFETY: fcntl on a pipe we own.
-        unsafe { libc::fcntl(w, libc::F_SETPIPE_SZ, self.stdin_capacity.max(65536) as libc::c_int) };
+        unsafe { libc::fcntl(w, libc::F_SETPIPE_SZ, self.stdin_capacity as libc::c_int) };
         self.capacity = Errno::result(unsafe { libc::fcntl(w, libc::F_GETPIPE_SZ) })? as usize;
         Ok(())
     }
 
-    /// The input pipe was full: grow it (and our copy) once, if the system lets us.
-    fn grow(&mut self) {
+    /// Whether our copy pipe, just filled by a tee, has no slot left: the
+    /// input pipe has none either (tee takes its buffers one for one, and
+    /// the pipes have as many), or more is there than we can see. A pipe
+    /// fills by slots, not bytes: small writes share a page, but a write
+    /// that does not fit in the last page's room takes a new one.
+    fn full(&self) -> bool {
+        let mut p = libc::pollfd { fd: self.copy_w.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut p, 1, 0) };
+        ready == 0
+    }
+
+    /// The input pipe was full: grow it (and our copy) once, if the system
+    /// lets us. Whether it grew.
+    fn grow(&mut self) -> bool {
         // SAFETY: fcntl on our standard input.
         let got = unsafe { libc::fcntl(STDIN, libc::F_SETPIPE_SZ, GROWN as libc::c_int) };
+        let grew = got > 0 && got as usize > self.stdin_capacity;
         if got > 0 {
             self.stdin_capacity = got as usize;
             let _ = self.fit();
         }
+        grew
     }
 }
 
@@ -114,7 +139,7 @@ impl Input {
             Ok(tee) => (tee, None),
             Err(e) => (None, Some(e)),
         };
-        (Input { tee, seen: 0, consumed: 0 }, why)
+        (Input { tee, seen: 0, consumed: 0, full: false }, why)
     }
 
     /// Bytes at the head of the pipe, seen before and not yet committed.
@@ -136,9 +161,17 @@ impl Input {
         }
     }
 
+    /// Whether the last read found nothing new in a pipe full of held
+    /// bytes, past growing: the line in progress fills it, and the writer
+    /// cannot go on until the line is let go.
+    pub fn stuck(&self) -> bool {
+        self.full
+    }
+
     /// Waits until the input may have something new, or `wake` (the
-    /// self-pipe SIGIO goes to) is readable.
-    pub fn wait(&mut self, wake: BorrowedFd) -> Result<(), Errno> {
+    /// self-pipe SIGIO goes to) is readable. True when a line was held a
+    /// second with nothing new: it must be let go.
+    pub fn wait(&mut self, wake: BorrowedFd) -> Result<bool, Errno> {
         // A pipe holding only our held line is readable all the same: wait for SIGIO alone then.
         let holding = self.tee.is_some() && self.held() > 0;
         let mut fds = [
@@ -147,13 +180,8 @@ impl Input {
         ];
         // SAFETY: fds is a valid array of 2 pollfds.
         match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, if holding { HOLD_MS } else { -1 }) }) {
-            // Held long enough with nothing new: let the line's bytes go (they are in memory).
-            // (A failure is met again a second later.)
-            Ok(0) if holding => {
-                let _ = self.commit(self.seen);
-                Ok(())
-            }
-            Ok(_) | Err(Errno::EINTR) => Ok(()),
+            Ok(0) => Ok(holding),
+            Ok(_) | Err(Errno::EINTR) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -174,31 +202,59 @@ impl Input {
                 Err(e) => Err(e),
             };
         };
-        let len = buf.len().min(t.capacity);
-        // SAFETY: tee between two pipes we hold.
-        let n = unsafe { libc::tee(STDIN, t.copy_w.as_raw_fd(), len, libc::SPLICE_F_NONBLOCK) };
-        let n = match Errno::result(n) {
-            Ok(0) => return Ok(Got::End),
-            Ok(n) => n as usize,
-            Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Got::Nothing),
-            Err(e) => return Err(e),
-        };
-        if n >= t.stdin_capacity && t.stdin_capacity < GROWN {
-            t.grow();
+        self.full = false;
+        // Twice at most: again when the writers are gone but more came than a read saw.
+        for _ in 0..2 {
+            let len = buf.len().min(t.capacity);
+            // SAFETY: tee between two pipes we hold.
+            let n = unsafe { libc::tee(STDIN, t.copy_w.as_raw_fd(), len, libc::SPLICE_F_NONBLOCK) };
+            let n = match Errno::result(n) {
+                Ok(0) => return Ok(Got::End),
+                Ok(n) => n as usize,
+                Err(Errno::EAGAIN | Errno::EINTR) => return Ok(Got::Nothing),
+                Err(e) => return Err(e),
+            };
+            let held = self.seen - self.consumed;
+            // Nothing new, and no room: the writer is waiting for it.
+            self.full = n <= held && t.full();
+            if (n >= t.stdin_capacity || self.full) && t.stdin_capacity < GROWN && t.grow() {
+                self.full = false;
+            }
+            // The copy pipe holds the n bytes tee put there (we hold its write end).
+            // Those seen before go to /dev/null uncopied (a long line is held for many reads).
+            let mut skipped = 0;
+            while skipped < held.min(n) {
+                match discard(t.copy_r.as_raw_fd(), t.null.as_raw_fd(), held.min(n) - skipped) {
+                    Ok(k) if k > 0 => skipped += k,
+                    Err(Errno::EINTR) => {}
+                    // Copied, then.
+                    _ => break,
+                }
+            }
+            crate::sys::read_full(t.copy_r.as_fd(), &mut buf[skipped..n])?;
+            self.seen = n;
+            self.consumed = 0;
+            if n > held {
+                return Ok(Got::Data(held, n));
+            }
+            if self.full {
+                return Ok(Got::Nothing);
+            }
+            // Only held bytes: the end, if no writer is left and nothing came
+            // since the tee (a writer a grown pipe let go on may have written and left).
+            let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let hup = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLHUP != 0;
+            if !hup {
+                return Ok(Got::Nothing);
+            }
+            let mut avail: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int.
+            if unsafe { libc::ioctl(STDIN, libc::FIONREAD, &mut avail) } != 0 || avail as usize <= n {
+                return Ok(Got::End);
+            }
         }
-        // The copy pipe holds the n bytes tee put there (we hold its write end).
-        crate::sys::read_full(t.copy_r.as_fd(), &mut buf[..n])?;
-        let held = self.held();
-        self.seen = n;
-        self.consumed = 0;
-        if n > held {
-            return Ok(Got::Data(held, n));
-        }
-        // Only held bytes: the end, if no writer is left.
-        let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let hup = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLHUP != 0;
-        Ok(if hup { Got::End } else { Got::Nothing })
+        Ok(Got::Nothing)
     }
 
     /// The first `upto` bytes the last read returned (held ones included)
@@ -208,24 +264,21 @@ impl Input {
         let Some(t) = &self.tee else { return Ok(()) };
         let upto = upto.min(self.seen);
         while self.consumed < upto {
-            // SAFETY: splice from the pipe we read to /dev/null.
-            let r = unsafe {
-                libc::splice(
-                    STDIN,
-                    std::ptr::null_mut(),
-                    t.null.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    upto - self.consumed,
-                    libc::SPLICE_F_NONBLOCK,
-                )
-            };
-            match Errno::result(r) {
+            match discard(STDIN, t.null.as_raw_fd(), upto - self.consumed) {
                 Ok(0) => return Err(Errno::EAGAIN),
-                Ok(k) => self.consumed += k as usize,
+                Ok(k) => self.consumed += k,
                 Err(Errno::EINTR) => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(())
     }
+}
+
+/// Moves up to `len` bytes from the pipe `from` to `null` (/dev/null) with splice(2).
+fn discard(from: libc::c_int, null: libc::c_int, len: usize) -> Result<usize, Errno> {
+    // SAFETY: splice between descriptors we hold, with no offsets.
+    let r =
+        unsafe { libc::splice(from, std::ptr::null_mut(), null, std::ptr::null_mut(), len, libc::SPLICE_F_NONBLOCK) };
+    Errno::result(r).map(|k| k as usize)
 }

@@ -410,13 +410,10 @@ impl LogDir {
 /// daemontools.
 pub fn archive_label(now: Tai64N, newest: Option<Tai64N>) -> Tai64N {
     match newest {
-        Some(Tai64N(secs, nanos)) if Tai64N(secs, nanos) >= now => {
-            if nanos >= 999_999_999 {
-                Tai64N(Tai64(secs.0.saturating_add(1)), 0)
-            } else {
-                Tai64N(secs, nanos + 1)
-            }
-        }
+        Some(Tai64N(secs, nanos)) if Tai64N(secs, nanos) >= now => match nanos {
+            999_999_999.. => Tai64N(Tai64(secs.0.saturating_add(1)), 0),
+            _ => Tai64N(secs, nanos + 1),
+        },
         _ => now,
     }
 }
@@ -520,5 +517,75 @@ mod tests {
         let _d = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).unwrap();
         let e = open(t.path(), DEFAULT_SIZE, DEFAULT_COUNT).err().unwrap();
         assert_eq!((e.before, e.errno), ("unable to lock directory ", Errno::EAGAIN));
+    }
+
+    #[test]
+    fn a_line_in_progress_is_kept_back_but_cut_where_daemontools_cuts() {
+        let t = tempfile::tempdir().unwrap();
+        let current = t.path().join("current");
+        let mut d = open(t.path(), 4096, 50).unwrap();
+        d.put(b"one\ntwo", b"");
+        d.sync_lines();
+        assert_eq!(fs::read(&current).unwrap(), b"one\n");
+        d.put_bytes(&[b'w'; 600]);
+        d.sync_lines();
+        assert_eq!(fs::read(&current).unwrap(), b"one\n", "still no newline");
+        d.put_bytes(b"\nthree");
+        d.sync_lines();
+        let mut want = b"one\ntwo".to_vec();
+        want.extend_from_slice(&[b'w'; 600]);
+        want.push(b'\n');
+        assert_eq!(fs::read(&current).unwrap(), want);
+        // Past the size the line is cut and rotated as daemontools does, written or not.
+        d.put_bytes(&[b'y'; 9000]);
+        d.sync_lines();
+        d.close();
+        let sizes: Vec<u64> = files(t.path()).iter().filter(|(n, ..)| n.starts_with('@')).map(|f| f.1).collect();
+        assert_eq!(sizes, vec![4096, 4096]);
+        assert_eq!(fs::metadata(&current).unwrap().len(), 4 + 3 + 600 + 1 + 5 + 9000 - 8192);
+        assert!(fs::read(&current).unwrap().iter().all(|&b| b == b'y'));
+    }
+
+    fn label(secs: u64, nanos: u32) -> Tai64N {
+        Tai64N(Tai64((1 << 62) + secs), nanos)
+    }
+
+    #[test]
+    fn a_new_archive_sorts_after_every_old_one() {
+        let now = label(1_800_000_000, 5);
+        // A sane clock: the time of the rotation, as daemontools names it.
+        assert_eq!(archive_label(now, None), now);
+        assert_eq!(archive_label(now, Some(label(1_700_000_000, 999_999_999))), now);
+        // The clock stepped back (or two archives in one nanosecond): just after the newest.
+        assert_eq!(archive_label(now, Some(now)), label(1_800_000_000, 6));
+        assert_eq!(archive_label(now, Some(label(2_000_000_000, 7))), label(2_000_000_000, 8));
+        assert_eq!(archive_label(now, Some(label(2_000_000_000, 999_999_999))), label(2_000_000_001, 0));
+        assert_eq!(archive_label(label(7, 500), Some(label(7, 999_999_999))), label(8, 0));
+        for newest in [now, label(1_800_000_000, 4), label(2_000_000_000, 999_999_999)] {
+            let made = fmt_label_of(archive_label(now, Some(newest)));
+            assert!(made > fmt_label_of(newest) && made >= fmt_label_of(now));
+        }
+    }
+
+    fn fmt_label_of(t: Tai64N) -> [u8; 25] {
+        crate::tai64::fmt_label(t)
+    }
+
+    #[test]
+    fn archives_named_in_the_future_are_pruned_first() {
+        let t = tempfile::tempdir().unwrap();
+        let future = "@4000000100000000000000ff.s";
+        fs::write(t.path().join(future), "before the clock went back\n").unwrap();
+        let mut d = open(t.path(), 4096, 3).unwrap();
+        for i in 0..3 {
+            line(&mut d, format!("{i}{}", "x".repeat(2999)).as_bytes());
+            d.sync();
+        }
+        d.close();
+        let names: Vec<String> = files(t.path()).into_iter().map(|f| f.0).filter(|n| n.starts_with('@')).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.iter().all(|n| n.as_str() > future), "{names:?}");
+        let first: Vec<u8> = names.iter().map(|n| fs::read(t.path().join(n)).unwrap()[0]).collect();
+        assert_eq!(first, b"12", "the two newest archives, in order");
     }
 }

@@ -338,3 +338,64 @@ pub fn memchr(byte: u8, s: &[u8]) -> Option<usize> {
     let p = unsafe { libc::memchr(s.as_ptr().cast(), byte as libc::c_int, s.len()) };
     (!p.is_null()).then(|| p as usize - s.as_ptr() as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn no_pause(what: &[&[u8]], e: Option<Errno>) {
+        panic!("paused: {:?} {e:?}", what.concat().escape_ascii().to_string());
+    }
+
+    fn logger(script: &[&str]) -> (tempfile::TempDir, Multilog) {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("main");
+        let mut args: Vec<Vec<u8>> = script.iter().map(|a| a.as_bytes().to_vec()).collect();
+        args.push(dir.as_os_str().as_encoded_bytes().to_vec());
+        let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        let ml = Multilog::new(&args, no_pause).unwrap_or_else(|f| panic!("{f:?}"));
+        (t, ml)
+    }
+
+    #[test]
+    fn the_line_in_progress_is_unsettled_from_its_first_byte() {
+        for script in [&["t"][..], &[], &["t", "-*q*", "e"]] {
+            let (t, mut ml) = logger(script);
+            ml.feed(b"whole\nhalf");
+            assert_eq!(ml.unsettled(), 4, "{script:?}");
+            // Past the window: given to the directory, and still unsettled.
+            ml.feed(&[b'h'; 2005]);
+            assert_eq!(ml.unsettled(), 2009, "{script:?}");
+            ml.sync_lines();
+            let current = t.path().join("main/current");
+            let stamp = if script.is_empty() { 0 } else { 26 };
+            assert_eq!(fs::metadata(&current).unwrap().len(), stamp + 6, "{script:?}: only the whole line");
+            ml.feed(b"h\nnext");
+            assert_eq!(ml.unsettled(), 4, "{script:?}");
+            ml.feed(b"\n");
+            assert_eq!(ml.unsettled(), 0, "{script:?}");
+            assert!(ml.at_line_start());
+            ml.sync_lines();
+            assert_eq!(fs::metadata(&current).unwrap().len(), 3 * stamp + 6 + 2011 + 5, "{script:?}");
+            // A line of exactly the window, its newline to come.
+            ml.feed(&vec![b'w'; WINDOW - stamp as usize]);
+            assert_eq!(ml.unsettled(), WINDOW - stamp as usize, "{script:?}");
+            ml.feed(b"\n");
+            assert_eq!(ml.unsettled(), 0, "{script:?}");
+        }
+    }
+
+    #[test]
+    fn sync_writes_the_line_in_progress_too() {
+        let (t, mut ml) = logger(&[]);
+        ml.feed(&[b'z'; 1500]);
+        ml.sync_lines();
+        let current = t.path().join("main/current");
+        assert_eq!(fs::metadata(&current).unwrap().len(), 0);
+        ml.sync();
+        assert_eq!(fs::metadata(&current).unwrap().len(), 1500);
+        ml.finish();
+        assert_eq!(fs::metadata(&current).unwrap().len(), 1501);
+    }
+}

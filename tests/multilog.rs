@@ -545,8 +545,9 @@ fn a_writer_filling_the_pipe_mid_line_never_stalls() {
 #[test]
 fn a_packet_mode_writer_filling_every_slot_mid_line_is_not_waited_for_ever() {
     // O_DIRECT makes each write its own slot of the pipe: 16 pieces of one
-    // line fill it, held by multilog, and the writer sleeps. After a second
-    // with nothing new multilog lets the held bytes go (they are in memory).
+    // line fill it, held by multilog, and the writer sleeps. multilog sees
+    // the pipe full of its held line and grows it (were it full still, it
+    // would let the line go), instead of waiting for more that cannot come.
     let sb = Sandbox::new();
     let (r, w) = pipe();
     unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETFL, libc::O_DIRECT) };
@@ -573,11 +574,14 @@ fn a_packet_mode_writer_filling_every_slot_mid_line_is_not_waited_for_ever() {
 fn sigterm_is_not_lost_in_a_flood_of_sigio() {
     // Every write to the pipe raises SIGIO. While a slow processor holds
     // multilog up, a million one-byte writes come, then SIGTERM: it must
-    // still be seen once multilog goes on.
+    // still be seen once multilog goes on. The processor waits for the
+    // test's word (a processor done before SIGTERM would let multilog take
+    // the million bytes, and rotate them through the processor 244 times).
     let sb = Sandbox::new();
     let (r, w) = pipe();
     unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
-    let mut child = start(&sb, &bin("multilog"), &["s4096", "!sleep 2; cat", "./main"], &r, Stdio::null());
+    let processor = "!until test -e ../go; do sleep 0.05; done; cat";
+    let mut child = start(&sb, &bin("multilog"), &["s4096", processor, "./main"], &r, Stdio::null());
     let pid = child.id();
     let mut w = fs::File::from(w);
     w.write_all(&b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n".repeat(70)).unwrap();
@@ -586,6 +590,7 @@ fn sigterm_is_not_lost_in_a_flood_of_sigio() {
         w.write_all(b"x").unwrap();
     }
     signal(pid, libc::SIGTERM);
+    fs::write(sb.join("go"), "").unwrap();
     w.write_all(b"\n").unwrap();
     assert_eq!(finish_within(&mut child, 15_000, "multilog after SIGTERM").code(), Some(0));
     drop(r);
@@ -656,6 +661,7 @@ fn a_line_past_the_window_is_kept_whole_across_kills() {
         let mut at = 0;
         for &cut in cuts {
             let before = rchar(child.id());
+            eprintln!("cut {cut} of {}", line.len());
             put(&w, &line[at..cut], 5000);
             let pid = child.id();
             wait_for(3000, "multilog to read the piece and wait", || {
@@ -746,26 +752,203 @@ fn sigkill_inside_long_lines_breaks_none() {
     drop(r);
     assert_eq!(finish_within(&mut last, 30_000, "the last logger").code(), Some(0));
     writer.join().unwrap();
-    let log = whole_log(&sb.join("main"));
-    let mut seen = vec![0u32; total];
-    let mut broken = Vec::new();
-    for l in log.split_inclusive(|&b| b == b'\n') {
-        let n = l.get(12..19).and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok()).filter(|&i| i < total);
-        match n {
-            Some(i)
-                if l[7..l.len() - 1] == long_line(i, len_of(i)) && l.starts_with(b"@STAMP ") && l.ends_with(b"\n") =>
-            {
-                seen[i] += 1
+    let found = read_lines(&sb.join("main"), total, &|i: usize| long_line(i, len_of(i)));
+    let missing = found.seen.iter().filter(|&&c| c == 0).count();
+    let twice = found.seen.iter().filter(|&&c| c > 1).count();
+    eprintln!(
+        "{kills} SIGKILLs inside long lines, {total} lines: {missing} lost, {twice} logged twice, \
+         {} cut by a kill inside a write (and logged again whole), {} broken",
+        found.torn.len(),
+        found.broken.len()
+    );
+    assert!(found.broken.is_empty(), "broken lines:\n{}", outline(&found.broken.concat()));
+    assert_eq!(missing, 0, "lines lost");
+}
+
+/// What a log directory holds, file by file: how many times each line
+/// appears whole (one label, the line, a newline), the pieces that end a
+/// `.u` file without a newline, on a page boundary, and begin a line (a kill
+/// inside a write cut them), and anything else.
+struct Found {
+    seen: Vec<u32>,
+    torn: Vec<Vec<u8>>,
+    broken: Vec<Vec<u8>>,
+}
+
+fn read_lines(dir: &Path, total: usize, line_of: &dyn Fn(usize) -> Vec<u8>) -> Found {
+    let mut found = Found { seen: vec![0; total], torn: Vec::new(), broken: Vec::new() };
+    // Line `i` if `l` is a label, a space and the start (or all) of line `i`.
+    let begins = |l: &[u8]| -> Option<usize> {
+        let label = &l[..l.len().min(25)];
+        if label[0] != b'@' || !label[1..].iter().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let Some(rest) = l.get(26..) else { return (l.len() <= 25 || l[25] == b' ').then_some(0) };
+        if l[25] != b' ' {
+            return None;
+        }
+        let i = rest.get(5..12).and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok()).unwrap_or(0);
+        let line = line_of(i.min(total - 1));
+        let digits =
+            |a: &[u8], b: &[u8]| a.iter().zip(b).all(|(x, y)| x == y || x.is_ascii_digit() && y.is_ascii_digit());
+        (i < total && rest.len() <= line.len() && digits(rest, &line) && (rest.len() < 12 || line.starts_with(rest)))
+            .then_some(i)
+    };
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name != "current" && !name.starts_with('@') {
+            continue;
+        }
+        let text = fs::read(&p).unwrap();
+        for l in text.split_inclusive(|&b| b == b'\n') {
+            match l.strip_suffix(b"\n") {
+                Some(whole) => match begins(whole) {
+                    Some(i) if whole.len() == 26 + line_of(i).len() => found.seen[i] += 1,
+                    _ => found.broken.push(l.to_vec()),
+                },
+                // The kernel stops a write killed midway at a page boundary of the file.
+                None if name.ends_with(".u") && text.len() % 4096 == 0 && begins(l).is_some() => {
+                    found.torn.push(l.to_vec())
+                }
+                None => found.broken.push(l.to_vec()),
             }
-            _ => broken.push(l),
         }
     }
-    let missing = seen.iter().filter(|&&c| c == 0).count();
-    let twice = seen.iter().filter(|&&c| c > 1).count();
-    eprintln!(
-        "{kills} SIGKILLs inside long lines, {total} lines: {missing} lost, {twice} logged twice, {} broken",
-        broken.len()
-    );
-    assert!(broken.is_empty(), "broken lines:\n{}", outline(&broken.concat()));
-    assert_eq!(missing, 0, "lines lost");
+    found
+}
+
+#[test]
+fn where_a_kill_may_still_cut_a_line() {
+    // A line longer than the pipe (1 MiB once multilog has grown it) is
+    // logged and let go a pipeful at a time, and a line held a second with
+    // nothing new is let go as well: a kill then leaves its start at the end
+    // of the `.u` file and the next multilog logs the rest as a new line.
+    // No byte is lost or logged twice.
+    let sb = Sandbox::new();
+    let (r, w) = pipe();
+    let args = ["t", "s16777215", "n1000", "./main"];
+    let mut child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    let huge = long_line(0, 5 << 19);
+    let first = 3 << 19;
+    let before = rchar(child.id());
+    put(&w, &huge[..first], 10_000);
+    let pid = child.id();
+    wait_for(5000, "multilog to read 1.5 MiB", || rchar(pid) >= before + first as u64 && idle(pid));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    put(&w, &huge[first..], 10_000);
+    put(&w, b"\n", 5000);
+    // A writer that stops for over a second in the middle of a line.
+    let paused = long_line(1, 2009);
+    let current = sb.join("main/current");
+    wait_for(5000, "the rest of the huge line", || fs::read(&current).unwrap_or_default().ends_with(b"\n"));
+    let logged = fs::metadata(&current).unwrap().len();
+    put(&w, &paused[..1500], 5000);
+    wait_for(5000, "multilog to let the line go", || fs::metadata(&current).unwrap().len() == logged + 26 + 1500);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    put(&w, &paused[1500..], 5000);
+    put(&w, b"\n", 5000);
+    drop((r, w));
+    assert_eq!(finish_within(&mut child, 5000, "multilog at the end of its input").code(), Some(0));
+
+    let log = whole_log(&sb.join("main"));
+    let stamp = b"@STAMP ";
+    assert!(log.starts_with(stamp));
+    let k = log[7..].windows(7).position(|w| w == stamp).expect("the huge line cut once");
+    let mut expected = Vec::new();
+    for piece in [&huge[..k], &huge[k..]] {
+        expected.extend_from_slice(stamp);
+        expected.extend_from_slice(piece);
+    }
+    expected.push(b'\n');
+    for piece in [&paused[..1500], &paused[1500..]] {
+        expected.extend_from_slice(stamp);
+        expected.extend_from_slice(piece);
+    }
+    expected.push(b'\n');
+    eprintln!("a {}-byte line, killed after {first} bytes: {k} were let go before the kill", huge.len());
+    assert!(log == expected, "not each byte once, the two lines cut once each:\n{}", outline(&log));
+    assert!(k >= first - (1 << 20) && k < first, "{k} bytes of the huge line let go before the kill");
+}
+
+#[test]
+fn archives_made_after_the_clock_stepped_back_are_kept() {
+    // Archives named in the future, as if made before the clock was set
+    // back: the new ones must sort after them, so that pruning (smallest
+    // name first) removes the old ones and keeps the new lines.
+    let sb = Sandbox::new();
+    let dir = sb.join("main");
+    fs::create_dir(&dir).unwrap();
+    // 2038 and 2106: well past any test machine's clock.
+    let future = ["@40000000800000000000000a.s", "@4000000100000000000000ff.u"];
+    for (name, text) in future.iter().zip(["old 1\n", "old 2\n"]) {
+        fs::write(dir.join(name), text).unwrap();
+        fs::set_permissions(dir.join(name), fs::Permissions::from_mode(0o744)).unwrap();
+    }
+    // A `current` left by a crash becomes a `.u` archive at start, named the same way.
+    fs::write(dir.join("current"), "crashed\n").unwrap();
+    // Three archives' worth of new lines (s4096 rotates after three of 1000 bytes), and one more.
+    let new: Vec<Vec<u8>> = (0..10).map(|i| long_line(i, 999)).collect();
+    let input: Vec<u8> = new.iter().flat_map(|l| [l.as_slice(), b"\n"].concat()).collect();
+    let (code, err) = run_logger(&sb, &bin("multilog"), &["s4096", "n3", "DIR/main"], &input, sb.path());
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let mut names: Vec<String> =
+        fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let archives: Vec<&String> = names.iter().filter(|n| n.starts_with('@')).collect();
+    assert_eq!(archives.len(), 2, "n3 keeps two archives: {names:?}");
+    for old in future {
+        assert!(!names.iter().any(|n| n == old), "{old} outlived newer archives: {names:?}");
+    }
+    let newest = future[1][..25].to_string();
+    assert!(archives.iter().all(|n| n[..25] > *newest), "new archives sort after the old: {names:?}");
+    let mut kept = Vec::new();
+    for n in archives.iter().map(|n| n.as_str()).chain(["current"]) {
+        kept.extend(fs::read(dir.join(n)).unwrap());
+    }
+    let last: Vec<u8> = new[3..].iter().flat_map(|l| [l.as_slice(), b"\n"].concat()).collect();
+    assert!(kept == last, "the last seven lines, in order, are kept:\n{}", outline(&kept));
+}
+
+#[test]
+fn a_long_line_in_small_writes_is_held_whole_without_stalling() {
+    // 3000-byte writes do not share pages: 16 of them fill a new pipe, long
+    // before its 64 KiB. multilog must see a pipe full of its held line, grow
+    // it (256 pages), and hold the line whole, without waiting a second.
+    let sb = Sandbox::new();
+    let (r, w) = pipe();
+    let args = ["t", "s16777215", "./main"];
+    let mut child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    let line = long_line(0, 600_000);
+    let pid = child.id();
+    let t0 = std::time::Instant::now();
+    let writer = {
+        let w = w.try_clone().unwrap();
+        let line = line.clone();
+        std::thread::spawn(move || {
+            let mut w = fs::File::from(w);
+            for piece in line.chunks(3000) {
+                w.write_all(piece).unwrap();
+            }
+        })
+    };
+    wait_for(5000, "multilog to read the line", || rchar(pid) >= line.len() as u64 && idle(pid));
+    let took = t0.elapsed();
+    writer.join().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = start(&sb, &bin("multilog"), &args, &r, Stdio::null());
+    put(&w, b"\n", 5000);
+    drop((r, w));
+    assert_eq!(finish_within(&mut child, 5000, "multilog at the end of its input").code(), Some(0));
+    let mut expected = b"@STAMP ".to_vec();
+    expected.extend_from_slice(&line);
+    expected.push(b'\n');
+    let log = whole_log(&sb.join("main"));
+    assert!(log == expected, "the line is not whole once:\n{}", outline(&log));
+    assert!(took < Duration::from_millis(900), "{took:?} to take 600 kB: a held line was waited for");
 }

@@ -4,7 +4,9 @@
 //! `/dir`) with their size (`s`), count (`n`) and processor (`!`), as
 //! daemontools 0.76 does. SIGALRM rotates; SIGTERM ends the current line and
 //! exits. When standard input is a pipe, a byte leaves it only once it is in
-//! `current`, so a multilog killed at any moment loses nothing.
+//! `current`, and a line only once it is there whole, so a multilog killed at
+//! any moment loses nothing and cuts no line (but one longer than the pipe,
+//! or held a second with nothing new: see `Input`).
 //!
 //! A read error on standard input ends it as its end would (every line
 //! logged, `current` closed cleanly), then multilog exits 111 saying why;
@@ -41,6 +43,20 @@ fn pause(what: &[&[u8]], e: Option<Errno>) {
     }
     say(Level::Warning, &parts);
     std::thread::sleep(Duration::from_secs(5));
+}
+
+/// The first `upto` bytes of the last read leave the input (see `Input::commit`).
+fn commit(input: &mut Input, upto: usize) {
+    while let Err(e) = input.commit(upto) {
+        pause(&[b"unable to read standard input"], Some(e));
+    }
+}
+
+/// The line in progress can be held in the pipe no longer: what was taken of
+/// it is written as it stands, and it all leaves the pipe.
+fn let_go(ml: &mut Multilog, input: &mut Input) {
+    ml.sync();
+    commit(input, usize::MAX);
 }
 
 /// Copies what `e` selected to standard error.
@@ -96,8 +112,11 @@ fn main() {
         match input.read(&mut buf[..want]) {
             Ok(Got::End) => break,
             // Straight to the wait: a signal that came since the read is still in the self-pipe.
+            Ok(Got::Nothing) if input.stuck() => let_go(&mut ml, &mut input),
             Ok(Got::Nothing) => {
-                input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()]))
+                if input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()])) {
+                    let_go(&mut ml, &mut input);
+                }
             }
             Ok(Got::Data(start, mut end)) => {
                 if exiting {
@@ -108,12 +127,14 @@ fn main() {
                 while at < end {
                     let stop = end.min(at + SLICE);
                     ml.feed(&buf[at..stop]);
-                    ml.sync();
-                    alert(&mut ml);
-                    // A line still being gathered stays in the pipe until it ends.
-                    while let Err(e) = input.commit(stop.saturating_sub(ml.unsettled())) {
-                        pause(&[b"unable to read standard input"], Some(e));
+                    if input.is_pipe() {
+                        ml.sync_lines();
+                    } else {
+                        ml.sync();
                     }
+                    alert(&mut ml);
+                    // The line in progress stays in the pipe, from its first byte, until it ends.
+                    commit(&mut input, stop.saturating_sub(ml.unsettled()));
                     at = stop;
                 }
             }
@@ -123,11 +144,14 @@ fn main() {
             }
         }
     }
-    // A last line without its newline is logged with one, and may then leave the pipe.
-    let partial = ml.unsettled();
+    // A last line without its newline is logged with one, and may then leave
+    // the pipe (all that was read of it; after SIGTERM nothing past it was read).
+    let mid_line = !ml.at_line_start();
     ml.finish();
     alert(&mut ml);
-    let _ = input.commit(partial);
+    if mid_line {
+        let _ = input.commit(usize::MAX);
+    }
     if let Some(e) = failed {
         die(&[b"unable to read standard input: ", errstr(e).as_bytes()]);
     }
