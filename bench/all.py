@@ -120,12 +120,22 @@ def main():
     print(report.table(rows, systems=("ours", "daemontools", "runit", "s6", "cat", "floor")))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = (f"Made by `python3 bench/all.py{' --quick' if args.quick else ''}` on {stamp}, "
-            f"{os.cpu_count()} CPUs, Linux {platform.release()}, in {minutes:.1f} minutes. "
+            f"{os.cpu_count()} CPUs, Linux {platform.release()}, release build of {build()}, "
+            f"in {minutes:.1f} minutes. "
             f"Medians; lower is better except MB/s. 'best' is the best peer of daemontools, runit and s6.\n\n")
     with open(args.out + ".md", "w") as f:
         f.write(head + markdown(rows) + "\n")
     svg(rows, args.out + ".svg")
     print(f"written: {args.out}.md, {args.out}.svg")
+
+
+def build():
+    """The commit the programs were built from, `+changes` when the tree differed from it."""
+    def git(*a):
+        r = subprocess.run(["git", "-C", HERE, *a], capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 if __name__ == "__main__":
