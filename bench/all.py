@@ -20,11 +20,9 @@ runs and services, for trying the script) about 2.
 """
 
 import argparse
-import datetime
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -118,24 +116,13 @@ def main():
     minutes = (time.monotonic() - started) / 60
     print(f"\nall figures, {minutes:.1f} minutes")
     print(report.table(rows, systems=("ours", "daemontools", "runit", "s6", "cat", "floor")))
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    head = (f"Made by `python3 bench/all.py{' --quick' if args.quick else ''}` on {stamp}, "
-            f"{os.cpu_count()} CPUs, Linux {platform.release()}, release build of {build()}, "
-            f"in {minutes:.1f} minutes. "
-            f"Medians; lower is better except MB/s. 'best' is the best peer of daemontools, runit and s6.\n\n")
+    script = "all.py" + (" --quick" if args.quick else "")
+    head = (report.made_line(script, minutes)
+            + " Medians; lower is better except MB/s. 'best' is the best peer of daemontools, runit and s6.\n\n")
     with open(args.out + ".md", "w") as f:
         f.write(head + markdown(rows) + "\n")
     svg(rows, args.out + ".svg")
     print(f"written: {args.out}.md, {args.out}.svg")
-
-
-def build():
-    """The commit the programs were built from, `+changes` when the tree differed from it."""
-    def git(*a):
-        r = subprocess.run(["git", "-C", HERE, *a], capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else ""
-    commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
-    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,28 @@ SUPERVISOR = {
 }
 
 
+def build():
+    """The commit the programs were built from, `+changes` when the tree differed from it."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*a):
+        r = subprocess.run(["git", "-C", here, *a], capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def made_line(script, minutes=None):
+    """`Made by ... on DATE UTC, N CPUs, Linux R, release build of COMMIT`: the first line of a stored result."""
+    import datetime
+    import platform
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    took = f", in {minutes:.1f} minutes" if minutes is not None else ""
+    return (f"Made by `python3 bench/{script}` on {stamp}, {os.cpu_count()} CPUs, Linux {platform.release()}, "
+            f"release build of {build()}{took}.")
+
+
 def prepare(program):
     """Exits unless our `program` is built; makes SIGINT and SIGTERM end a
     run through its clean-up (run in the background, SIGINT may come ignored)."""

@@ -1121,6 +1121,7 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
     if left:
         fig.add("all", "processes left at the end", len(left), "", "= 0", False)
+    print(report.made_line("soak.py" + (f" --only {args.only}" if args.only != ",".join(SCENARIOS) else "")))
     print(f"\nsoak of our suite ({', '.join(only)})")
     print(fig.table())
     if fig.notes:
