@@ -180,3 +180,31 @@ fn the_readme_cookbook_links_a_service_in_and_says_how_to_look_and_stop() {
     let pinned = "cargo install cargo-deb --version 3.8.0 --locked";
     assert!(deps.contains(pinned) && readme.contains(pinned), "cargo-deb not pinned alike");
 }
+
+/// The first line of a stored result: its date and the build it measured.
+fn made(text: &str) -> (String, String) {
+    let first = text.lines().next().unwrap_or("");
+    let date = first.split(" on ").nth(1).and_then(|r| r.split(" UTC").next()).expect("a date on the first line");
+    let build = first.split("release build of ").nth(1).expect("a build on the first line");
+    let build = build.split([',', '.', ' ']).next().unwrap();
+    (date.to_string(), build.to_string())
+}
+
+#[test]
+fn the_readme_figures_are_the_stored_results() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    // Every row of the benchmark table, as bench/all.py wrote it, with its date and build.
+    let results = fs::read_to_string(root.join("bench/results.md")).unwrap();
+    let (date, build) = made(&results);
+    assert!(readme.contains(&format!("Figures of {date} UTC (release build of {build})")), "{date} {build}");
+    let rows: Vec<&str> = results.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| figure ")).collect();
+    assert!(rows.len() > 20, "{} rows in bench/results.md", rows.len());
+    for row in rows {
+        assert!(readme.contains(&format!("{row}\n")), "README lacks this row of bench/results.md:\n{row}");
+    }
+    // The soak's table names the run it comes from.
+    let soak = fs::read_to_string(root.join("bench/soak-results.txt")).unwrap();
+    let (date, build) = made(&soak);
+    assert!(readme.contains(&format!("Figures of {date} UTC (release build of {build})")), "soak {date} {build}");
+}
