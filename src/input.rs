@@ -215,9 +215,13 @@ impl Input {
                 Err(e) => return Err(e),
             };
             let held = self.seen - self.consumed;
+            // Every page of the input pipe taken, however many bytes its
+            // writes left in them (100-byte lines fill a 4 KiB page with
+            // 4000): its writer waits for room. Grown then, new bytes or not.
+            let no_room = t.full();
             // Nothing new, and no room: the writer is waiting for it.
-            self.full = n <= held && t.full();
-            if (n >= t.stdin_capacity || self.full) && t.stdin_capacity < GROWN && t.grow() {
+            self.full = n <= held && no_room;
+            if no_room && t.stdin_capacity < GROWN && t.grow() {
                 self.full = false;
             }
             // The copy pipe holds the n bytes tee put there (we hold its write end).

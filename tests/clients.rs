@@ -11,6 +11,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::process::Stdio;
 
 /// Plays supervise: makes `supervise/ok` and `supervise/control` and holds
 /// them open for reading. Dropping it is supervise exiting.
@@ -147,22 +148,60 @@ fn svstat_errors_match_daemontools() {
     assert_eq!((o.stdout.len(), o.status.code()), (0, Some(0)));
 }
 
+/// Runs `prog args` in the sandbox to its exit; with its output, how many
+/// write(2) calls it made in all and how many bytes they wrote, read from
+/// /proc/PID/io once it has exited and before it is reaped.
+fn run_counting_writes(sb: &Sandbox, prog: &Path, args: &[&str]) -> (std::process::Output, u64, u64) {
+    let child = sb.command(prog).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    wait_for(10_000, "the program to exit", || {
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
+        assert_eq!(unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) }, 0);
+        let exited = unsafe { info.si_pid() };
+        exited != 0
+    });
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let count = |name: &str| -> u64 {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+            .expect("a count in /proc/PID/io")
+            .parse()
+            .unwrap()
+    };
+    let (writes, bytes) = (count("syscw"), count("wchar"));
+    (child.wait_with_output().unwrap(), writes, bytes)
+}
+
 #[test]
 fn svc_sends_each_letter_once_in_one_write() {
+    // Each letter once, in the order first given, in one write(2) per
+    // directory: supervise reads them together, and no other writer's
+    // letters come between them (a FIFO write of up to 4096 bytes is
+    // atomic). Counted by the kernel for the process: every write(2) it
+    // made (none to stdout or stderr when all goes well).
     let sb = Sandbox::new();
-    let mut sup = fake_supervise(&sb.join("s"));
-    for prog in [bin("svc"), real("svc")] {
-        let o = sb.run(&prog, &["-uddxu", "-k", "s"]);
-        assert_eq!((o.status.code(), o.stderr.len()), (Some(0), 0), "{}", stderr(&o));
+    let mut s = fake_supervise(&sb.join("s"));
+    let mut t = fake_supervise(&sb.join("t"));
+    let take = |sup: &mut FakeSupervise| {
         let mut got = Vec::new();
         let _ = sup.control.read_to_end(&mut got);
-        assert_eq!(got, b"udxk", "{}", prog.display());
+        got
+    };
+    for prog in [bin("svc"), real("svc")] {
+        let (o, writes, bytes) = run_counting_writes(&sb, &prog, &["-uddxu", "-k", "s"]);
+        assert_eq!((o.status.code(), stderr(&o), o.stdout.len()), (Some(0), String::new(), 0), "{}", prog.display());
+        assert_eq!(take(&mut s), b"udxk", "{}", prog.display());
+        assert_eq!((writes, bytes), (1, 4), "{}: write(2) calls and bytes written", prog.display());
+        let (o, writes, bytes) = run_counting_writes(&sb, &prog, &["-dx", "s", "t"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!((take(&mut s), take(&mut t)), (b"dx".to_vec(), b"dx".to_vec()), "{}", prog.display());
+        assert_eq!((writes, bytes), (2, 4), "{}: one write(2) per directory", prog.display());
     }
-    // Every letter svc knows.
-    sb.run(bin("svc"), &["-udopchaitkx", "s"]);
-    let mut got = Vec::new();
-    let _ = sup.control.read_to_end(&mut got);
-    assert_eq!(got, b"udopchaitkx");
+    // Every letter svc knows, and ours beyond daemontools'.
+    let (_, writes, _) = run_counting_writes(&sb, &bin("svc"), &["-udopchaitkxq12", "s"]);
+    assert_eq!(take(&mut s), b"udopchaitkxq12");
+    assert_eq!(writes, 1);
 }
 
 #[test]

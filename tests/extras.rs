@@ -392,6 +392,86 @@ fn svc_waits_woken_by_the_change() {
     assert!(fs::read_dir(sb.join("web/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
 }
 
+/// How many times `pid` went to sleep of its own accord (each wake-up of a
+/// process sleeping in poll ends in one more when it sleeps again).
+fn sleeps(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("voluntary_ctxt_switches:")).map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// Whether `pid` is asleep in poll(2).
+fn in_poll(pid: u32) -> bool {
+    let call = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    let nr: i64 = call.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(-1);
+    nr == libc::SYS_poll || nr == libc::SYS_ppoll
+}
+
+#[test]
+fn svc_w_sleeps_until_supervise_wakes_it() {
+    // svc -w is woken by supervise through its FIFO in supervise/event/, and
+    // looks by itself only once a second (for daemontools' supervise, which
+    // tells nothing). Both halves are counted, not timed against a bound
+    // that a loaded machine could break: while nothing changes, svc wakes
+    // about once a second (an svc polling every 200 ms wakes 5 times as
+    // often); and a change made just after one of its wake-ups ends its
+    // wait before the next one is due (an svc that only polls sleeps on).
+    let sb = Sandbox::new();
+    sb.service("web", "exec sleep 1000\n");
+    sb.supervise(&bin("supervise"), "web");
+    let fifos = || fs::read_dir(sb.join("web/supervise/event")).map_or(0, |d| d.count());
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        sb.run(bin("svc"), &["-u", "-wu", "web"]);
+        // Wanted up and up: -wd waits for a change nothing makes.
+        let mut waiter = sb.command(bin("svc")).args(["-wd", "-T", "30000", "web"]).spawn().unwrap();
+        let pid = waiter.id();
+        wait_for(5000, "svc -wd to wait in poll on its FIFO", || fifos() == 1 && in_poll(pid));
+        let (before, t0) = (sleeps(pid), Instant::now());
+        std::thread::sleep(Duration::from_millis(3000));
+        let (wakeups, secs) = (sleeps(pid) - before, t0.elapsed().as_secs_f64());
+        eprintln!("svc -wd woke {wakeups} times in {secs:.2} s with nothing changing");
+        assert!(
+            wakeups as f64 <= secs.ceil() + 1.0,
+            "svc -wd woke {wakeups} times in {secs:.2} s: it polls more often than once a second"
+        );
+        // Just after a wake-up (svc back asleep: the next one is a second
+        // away), the service is taken down through the control FIFO.
+        let slept = sleeps(pid);
+        let mut last_asleep = Instant::now();
+        while sleeps(pid) == slept {
+            last_asleep = Instant::now();
+            assert!(last_asleep - t0 < Duration::from_secs(10), "svc -wd did not wake in 7 s");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let control = fs::OpenOptions::new().write(true).open(sb.join("web/supervise/control")).unwrap();
+        std::io::Write::write_all(&mut &control, b"d").unwrap();
+        let sent = Instant::now();
+        // Polling alone, svc would see the change no sooner than a second
+        // after it last fell asleep, which came after `last_asleep`.
+        let due = last_asleep + Duration::from_secs(1);
+        let code = finish_within(&mut waiter, 10_000, "svc -wd").code();
+        let returned = Instant::now();
+        assert_eq!(code, Some(0));
+        eprintln!(
+            "svc -wd returned {:.1} ms after the down letter, {:.1} ms after a wake-up",
+            (returned - sent).as_secs_f64() * 1000.0,
+            (returned - last_asleep).as_secs_f64() * 1000.0
+        );
+        if returned < due {
+            break;
+        }
+        // Only a test too slow to act soon after the wake-up may try again.
+        let late = sent - last_asleep;
+        assert!(
+            late > Duration::from_millis(300) && tries < 3,
+            "svc -wd returned {:?} after the down letter, not before its next look a second after a wake-up: \
+             polling, not woken",
+            returned - sent
+        );
+    }
+}
+
 #[test]
 fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
     let sb = Sandbox::new();

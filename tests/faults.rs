@@ -78,6 +78,25 @@ fn cpu_ticks(pid: u32) -> u64 {
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
+/// Sends `sig` to svscan `pid` and waits until it has acted on it: the
+/// signal delivered (no longer pending), then svscan asleep in poll again,
+/// which it is only once the loop that saw the signal is done (the scan
+/// ALRM asks for, or HUP's scan and stop letters).
+fn signal_handled(pid: u32, sig: i32) {
+    let pending = || {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let bit = 1u64 << (sig - 1);
+        status
+            .lines()
+            .filter_map(|l| l.strip_prefix("ShdPnd:").or_else(|| l.strip_prefix("SigPnd:")))
+            .any(|m| u64::from_str_radix(m.trim(), 16).is_ok_and(|m| m & bit != 0))
+    };
+    let asleep = || fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("poll"));
+    signal(pid, sig);
+    // In this order: asleep in poll after the signal was delivered is asleep after its loop.
+    wait_for(5000, "svscan to act on the signal", || !pending() && asleep());
+}
+
 /// A service `services/NAME` whose run is `run` and, with `log`, a `log/` running `log`.
 fn service(sb: &Sandbox, name: &str, run: &str, log: Option<&str>) {
     sb.service(&format!("services/{name}"), run);
@@ -98,8 +117,7 @@ fn a_killed_supervise_is_replaced_by_svscan_within_five_seconds() {
     // Killed after running over a second (one that fails at once waits for
     // the scan), just after a scan, where daemontools' svscan would wait 5 s.
     std::thread::sleep(Duration::from_millis(1200));
-    signal(scanner, libc::SIGALRM);
-    std::thread::sleep(Duration::from_millis(100));
+    signal_handled(scanner, libc::SIGALRM);
     signal(old, libc::SIGKILL);
     // The new supervise starts a new run (the old one, orphaned, is the
     // operator's to stop, as with daemontools): about a second later.
@@ -445,8 +463,7 @@ fn one_svscan_per_directory_and_no_word_on_ln_sfn() {
     sb.wait_up("services/a", 0);
     let o = sb.run("/bin/ln", &["-sfn", "../sv/a", "services/a"]);
     assert!(o.status.success());
-    signal(first, libc::SIGALRM);
-    std::thread::sleep(Duration::from_millis(300));
+    signal_handled(first, libc::SIGALRM);
     assert_eq!(sb.stderr_of("svscan1"), "");
     // A grace too long to add to a clock is a usage error, not a panic at TERM.
     let o = sb.run(bin("svscan"), &["-g", "1e19", "services"]);
@@ -478,10 +495,12 @@ fn a_took_over_directory_renamed_and_replaced_is_told_apart() {
     // HUP stops the old one, through its directory, and leaves the new one.
     fs::remove_file(sb.join("services/a")).unwrap();
     symlink("../sv/a", sb.join("services/b")).unwrap();
-    signal(second, libc::SIGHUP);
+    signal_handled(second, libc::SIGHUP);
     wait_for(10_000, "the old supervise to be stopped", || !alive(old_supervise));
-    sb.wait_up("services/b", 0);
-    assert!(alive(new_run) || sb.status("services/b").pid != 0, "the new service runs on");
+    // The same service (the same directory under a new name) runs on: the
+    // same process, under the same supervise.
+    assert_eq!(sb.status("services/b").pid, new_run, "the new service was restarted");
+    assert!(alive(new_run) && ppid(ppid(new_run)) == second, "the new service runs on under its supervise");
     let started = fs::read_to_string(sb.join("sv/started")).unwrap();
     assert_eq!(started.lines().count(), 2, "{started}");
 }

@@ -171,6 +171,35 @@ fn pattern_and_line(line_alphabet: &'static [u8]) -> impl Strategy<Value = (Vec<
     prop_oneof![random, derived]
 }
 
+/// A pattern of any bytes and a line it matches by daemontools' rule, with
+/// whether the pattern ends with a star and a bit number (0 to 7): literal
+/// runs of any bytes but `*`, joined by single stars, perhaps a star before
+/// and after them. In the line each star stands for a run of any bytes
+/// without the next literal's first byte (where daemontools' star stops),
+/// or, last, any run at all.
+fn matching_pair() -> impl Strategy<Value = (Vec<u8>, Vec<u8>, bool, u8)> {
+    let literal = vec(any::<u8>().prop_filter("a literal byte", |&b| b != b'*'), 1..5);
+    let run = vec(byte_from(b"\0\n*\x80\xff"), 0..6);
+    (vec((literal, run), 1..4), any::<bool>(), any::<bool>(), vec(any::<u8>(), 0..6), 0u8..8).prop_map(
+        |(parts, star_first, star_last, tail, flip)| {
+            let (mut p, mut l) = (Vec::new(), Vec::new());
+            for (i, (lit, run)) in parts.iter().enumerate() {
+                if i > 0 || star_first {
+                    p.push(b'*');
+                    l.extend(run.iter().filter(|&&b| b != lit[0]));
+                }
+                p.extend_from_slice(lit);
+                l.extend_from_slice(lit);
+            }
+            if star_last {
+                p.push(b'*');
+                l.extend_from_slice(&tail);
+            }
+            (p, l, star_last, flip)
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(config(2000))]
 
@@ -231,8 +260,30 @@ proptest! {
     }
 
     #[test]
-    fn matcher_takes_any_bytes(p in vec(any::<u8>(), 0..16), l in vec(any::<u8>(), 0..32)) {
+    fn matcher_takes_any_bytes(p in vec(any::<u8>(), 0..16), l in vec(any::<u8>(), 0..32),
+                               (mp, ml, star_last, flip) in matching_pair()) {
+        // Random bytes: agrees with the model (almost always a miss).
         prop_assert_eq!(matches(&p, &l), match_model(&p, &l));
+        // Any bytes, built to match: NUL, newline, bytes above 127 and stars in the line.
+        prop_assert!(matches(&mp, &ml), "built to match");
+        prop_assert!(match_model(&mp, &ml));
+        let mut longer = ml.clone();
+        longer.push(p.first().copied().unwrap_or(b'x'));
+        let shorter = &ml[..ml.len() - 1];
+        if star_last {
+            prop_assert!(matches(&mp, &longer), "a last star takes the rest of the line");
+        } else {
+            prop_assert!(!matches(&mp, &longer), "a byte past the last literal");
+            prop_assert!(!matches(&mp, shorter), "the last literal cut short");
+        }
+        // One bit of the line's first byte flipped: no match when the
+        // pattern starts with a literal (bytes compare whole, all 8 bits).
+        let mut flipped = ml.clone();
+        flipped[0] ^= 1 << flip;
+        if mp[0] != b'*' {
+            prop_assert!(!matches(&mp, &flipped), "a byte differing in one bit matched");
+        }
+        prop_assert_eq!(matches(&mp, &flipped), match_model(&mp, &flipped));
     }
 }
 

@@ -139,3 +139,62 @@ fn our_svscan_stops_daemontools_supervise_in_order_too() {
     }
     assert_eq!(fs::read_to_string(sb.join("logged")).unwrap(), "stopped\n", "the service's last line was logged");
 }
+
+#[test]
+fn status_byte_17_says_what_svc_u_d_o_asked_as_daemontools_svstat_reads_it() {
+    // Byte 17 of supervise/status is what daemontools' svstat reads for
+    // `want up` (shown while down) and `want down` (shown while up): `u`,
+    // `d`, or 0 after svc -o, which shows nothing either way. Each state is
+    // read three ways: the raw byte, daemontools' svstat and ours.
+    let sb = Sandbox::new();
+    // Ignores TERM (so that `up, want down` stays); its finish waits for
+    // the test's word (so that `down, want up` stays).
+    let dir = sb.service("s", "trap '' TERM\nexec sleep 1000");
+    write_script(&dir.join("finish"), "while [ ! -e release ]; do sleep 0.01; done\nrm release");
+    fs::write(dir.join("timeout-finish"), "60000\n").unwrap();
+    fs::write(dir.join("down"), "").unwrap();
+    let raw = || {
+        let b = fs::read(dir.join("supervise/status")).unwrap();
+        assert_eq!(b.len(), 18);
+        (u32::from_le_bytes(b[12..16].try_into().unwrap()), b[17])
+    };
+    // Waits for the pid to be up (or 0) and byte 17 to be `want`, then
+    // checks both svstats' line ends with `tail`.
+    let check = |what: &str, up: bool, want: u8, tail: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut seen = raw();
+        while (seen.0 != 0, seen.1) != (up, want) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            seen = raw();
+        }
+        assert_eq!((seen.0 != 0, seen.1), (up, want), "{what}: (up, byte 17) of supervise/status");
+        assert!(!up || alive(seen.0), "{what}: pid {} is not running", seen.0);
+        let line = svstat_agrees(&sb, "s");
+        let head = if up { format!("s: up (pid {}) ", raw().0) } else { "s: down ".to_string() };
+        assert!(line.starts_with(&head) && line.ends_with(tail), "{what}: {line:?}, not {head}... {tail:?}");
+        assert_eq!(raw().1, want, "{what}: byte 17 changed under svstat");
+    };
+    sb.supervise(&bin("supervise"), "s");
+    check("down, as ./down says", false, b'd', " seconds\n");
+    sb.run(bin("svc"), &["-o", "s"]);
+    check("up once", true, 0, " seconds, normally down\n");
+    sb.run(bin("svc"), &["-d", "s"]);
+    check("up, wanted down (TERM ignored)", true, b'd', " seconds, normally down, want down\n");
+    sb.run(bin("svc"), &["-u", "s"]);
+    check("up, wanted up", true, b'u', " seconds, normally down\n");
+    sb.run(bin("svc"), &["-k", "s"]);
+    check("down in finish, wanted up", false, b'u', " seconds, want up\n");
+    fs::write(dir.join("release"), "").unwrap();
+    check("up again", true, b'u', " seconds, normally down\n");
+    sb.run(bin("svc"), &["-o", "s"]);
+    check("up, once", true, 0, " seconds, normally down\n");
+    sb.run(bin("svc"), &["-k", "s"]);
+    check("down in finish, once", false, 0, " seconds\n");
+    fs::write(dir.join("release"), "").unwrap();
+    wait_for(5000, "finish to end", || {
+        fs::read_to_string(dir.join("supervise/info")).is_ok_and(|i| i.contains("\nfinishing 0\n"))
+    });
+    check("down after finish, once: not started again", false, 0, " seconds\n");
+    sb.run(bin("svc"), &["-d", "s"]);
+    check("down, wanted down", false, b'd', " seconds\n");
+}

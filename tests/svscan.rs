@@ -15,10 +15,12 @@ fn starts_services_and_loggers_and_keeps_the_pipe() {
     let sb = Sandbox::new();
     fs::create_dir(sb.join("services")).unwrap();
     // A service that writes a numbered line every 20 ms, counting on across
-    // restarts (a kill between the line and the count repeats a number), and
-    // a logger that appends what it reads to a file outside the service.
+    // restarts (a kill between the line and the count repeats a number; the
+    // count is replaced by a rename, so that a kill never leaves it empty),
+    // and a logger that appends what it reads to a file outside the service.
     let counter = "i=$(cat ../../count 2>/dev/null || echo 0)\n\
-                   while :; do i=$((i+1)); echo line $i; echo $i > ../../count; sleep 0.02; done";
+                   while :; do i=$((i+1)); echo line $i; echo $i > ../../count.new; \
+                   mv ../../count.new ../../count; sleep 0.02; done";
     sb.service("services/a", counter);
     fs::create_dir(sb.join("services/a/log")).unwrap();
     write_script(&sb.join("services/a/log/run"), "exec cat >> ../../../logged");
@@ -509,4 +511,48 @@ fn a_moved_supervise_directory_is_still_reached_on_term() {
     assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
     assert!(t.elapsed() < std::time::Duration::from_secs(5), "took {:?}", t.elapsed());
     check_complete(&sb, "services/w");
+}
+
+/// The soft and hard limits on open files of `pid`, from /proc/PID/limits.
+fn open_files_limit(pid: u32) -> (String, String) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or_default();
+    let f: Vec<&str> = line.split_whitespace().collect();
+    (f.get(3).unwrap_or(&"").to_string(), f.get(4).unwrap_or(&"").to_string())
+}
+
+#[test]
+fn svscan_gives_its_children_the_open_files_limit_it_was_given() {
+    // svscan raises its own limit on open files (it holds two pipe ends per
+    // logged service), and gives each supervise the one it was started
+    // with, which the service and its logger inherit.
+    let sb = Sandbox::new();
+    sb.service("services/a", "exec sleep 1000");
+    fs::create_dir(sb.join("services/a/log")).unwrap();
+    write_script(&sb.join("services/a/log/run"), "exec sleep 1000");
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.arg("services");
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: 1024, rlim_max: 4096 };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let scanner = sb.spawn(cmd, "svscan");
+    let service = sb.wait_up("services/a", 0);
+    let logger = sb.wait_up("services/a/log", 0);
+    let given = ("1024".to_string(), "4096".to_string());
+    let own = open_files_limit(scanner);
+    assert!(own.0.parse::<u64>().unwrap() >= 4096, "svscan raised its own soft limit: {own:?}");
+    let supervisors = children(scanner);
+    assert_eq!(supervisors.len(), 2, "{supervisors:?}");
+    for pid in supervisors.iter().chain([&service, &logger]) {
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_eq!(open_files_limit(*pid), given, "{} (pid {pid})", comm.trim());
+    }
+    assert_eq!(sb.stderr_of("svscan"), "");
 }
