@@ -37,7 +37,10 @@ def build():
         r = subprocess.run(["git", "-C", here, *a], capture_output=True, text=True)
         return r.stdout.strip() if r.returncode == 0 else ""
     commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
-    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # What a run itself writes does not make the build dirty.
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md",
+                  ":!bench/results.svg", ":!bench/soak-results.txt")
+    return commit + ("+changes" if changed else "")
 
 
 def made_line(script, minutes=None):
