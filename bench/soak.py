@@ -308,6 +308,17 @@ def wait_for(what, cond, timeout, step=0.05):
         time.sleep(step)
 
 
+def terminate(proc, timeout):
+    """SIGTERM to `proc`, then its exit code (None if it outlived `timeout`) and the seconds it took."""
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        rc = None
+    return rc, time.monotonic() - t0
+
+
 def timed(argv):
     """Runs `argv`: (milliseconds, exit code, stdout, stderr)."""
     t0 = time.monotonic()
@@ -767,11 +778,7 @@ def svscan_kill(soak, fig, args, seconds):
     fig.add(S, "takeover: second svscan's children (supervise)", len(now_kids), "", "= 2", len(now_kids) == 2)
     fig.note(S, f"takeover: the old s0 pipe was {old_pipe or '?'}; the new pair shares {pipe_of(new_run, 1) or '?'}")
 
-    scan2.send_signal(signal.SIGTERM)
-    try:
-        rc = scan2.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        rc = None
+    rc, _ = terminate(scan2, 10)
     listener.join(timeout=2)
     fig.add(S, "second svscan: lines on stderr, to its exit", len(said), "", "= 0", not said)
     fig.add(S, "second svscan: exit code on TERM", rc, "", "= 0", rc == 0)
@@ -831,13 +838,7 @@ def logger_stop(soak, fig, args, seconds):
     fig.add(S, "writer blocked (state, wchan)", f"{state2} {wchan1 or '-'}", "", "S", state2 == "S")
     fig.add(S, "writer resumed after SIGCONT (lines in 2 s)", c3 - c2, "", "> 0", c3 > c2)
 
-    t1 = time.monotonic()
-    scan.send_signal(signal.SIGTERM)
-    try:
-        rc = scan.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        rc = None
-    stop = time.monotonic() - t1
+    rc, stop = terminate(scan, 20)
     left = [p for p in (writer, logger) if alive(p)]
     fig.add(S, "svscan TERM: exit code", rc, "", "= 0", rc == 0)
     fig.add(S, "svscan TERM: seconds until it exited", stop, "s")
@@ -958,13 +959,8 @@ def many_restarts(soak, fig, args, seconds):
     if warm:
         fig.add(S, "  RSS after 5 rounds: svscan / supervise sum", f"{warm['scan_rss']} / {warm['sup_rss']}", "KiB")
 
-    t1 = time.monotonic()
-    scan.send_signal(signal.SIGTERM)
-    try:
-        rc = scan.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        rc = None
-    fig.add(S, "svscan TERM: exit code / seconds", f"{rc} / {time.monotonic() - t1:.2f}", "", "exit 0", rc == 0)
+    rc, took = terminate(scan, 30)
+    fig.add(S, "svscan TERM: exit code / seconds", f"{rc} / {took:.2f}", "", "exit 0", rc == 0)
     with open(os.path.join(soak.dir, "svscan.err"), "rb") as f:
         said = f.read()
     if said:
@@ -1057,13 +1053,7 @@ def _hostile(soak, fig, args, seconds, account):
         st = proc_stat(pid)
         if st:
             busiest = max(busiest, (st[3] - first[3]) / CLK_TCK / seconds * 100)
-    t1 = time.monotonic()
-    scan.send_signal(signal.SIGTERM)
-    try:
-        rc = scan.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        rc = None
-    took = time.monotonic() - t1
+    rc, took = terminate(scan, 30)
     time.sleep(0.5)
     left = [p for p in sups if alive(p)]
     with open(secret, "rb") as f:

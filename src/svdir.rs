@@ -17,14 +17,26 @@ use std::path::Path;
 pub const RUN: &CStr = c"./run";
 pub const DOWN: &CStr = c"down";
 pub const SUPERVISE: &CStr = c"supervise";
-pub const LOCK: &CStr = c"supervise/lock";
 pub const CONTROL: &CStr = c"supervise/control";
 pub const OK: &CStr = c"supervise/ok";
 pub const STATUS: &CStr = c"supervise/status";
-pub const STATUS_NEW: &CStr = c"supervise/status.new";
-/// Beside the 18-byte status: what daemontools' format has no room for (`svstat -j`).
-pub const INFO: &CStr = c"supervise/info";
-pub const INFO_NEW: &CStr = c"supervise/info.new";
+
+/// The files inside `supervise/`, for those who reach them through its
+/// descriptor (supervise itself, svscan).
+pub mod inside {
+    use std::ffi::CStr;
+
+    pub const LOCK: &CStr = c"lock";
+    pub const CONTROL: &CStr = c"control";
+    pub const OK: &CStr = c"ok";
+    pub const STATUS: &CStr = c"status";
+    pub const STATUS_NEW: &CStr = c"status.new";
+    /// Beside the 18-byte status: what daemontools' format has no room for (`svstat -j`).
+    pub const INFO: &CStr = c"info";
+    pub const INFO_NEW: &CStr = c"info.new";
+    /// The waiters' FIFOs (see `waiting`).
+    pub const EVENT: &CStr = c"event";
+}
 
 /// The directory a program started in, to return to after each service.
 pub struct Origin(OwnedFd);
@@ -70,7 +82,7 @@ pub fn supervised(dir: &[u8]) -> bool {
 /// `supervised` for the service (or, with `log`, the logger) of the entry
 /// open as `entry`, reached by the rules of [`supervise_dir_of`].
 pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
-    supervise_dir_of(entry, log).is_ok_and(|sup| open_fifo_write_at(sup.as_fd(), c"ok").is_ok())
+    supervise_dir_of(entry, log).is_ok_and(|sup| open_fifo_write_at(sup.as_fd(), inside::OK).is_ok())
 }
 
 /// Writes `letters` to the control FIFO of the service (or, with `log`, the
@@ -80,7 +92,7 @@ pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
 pub fn control_in(entry: BorrowedFd, log: bool, letters: &[u8]) -> bool {
     supervise_dir_of(entry, log)
         .ok()
-        .and_then(|sup| open_fifo_write_at(sup.as_fd(), c"control").ok())
+        .and_then(|sup| open_fifo_write_at(sup.as_fd(), inside::CONTROL).ok())
         .is_some_and(|fd| sys::write_all(fd.as_fd(), letters).is_ok())
 }
 
@@ -233,7 +245,7 @@ pub fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirErro
 /// as `entry`: the supervise running there, as /proc/locks tells.
 pub fn lock_holder(entry: BorrowedFd, log: bool) -> Option<u32> {
     let sup = supervise_dir_of(entry, log).ok()?;
-    let st = sys::stat_at_nofollow(sup.as_fd(), c"lock").ok()?;
+    let st = sys::stat_at_nofollow(sup.as_fd(), inside::LOCK).ok()?;
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
     let dev = format!("{:02x}:{:02x}:{}", libc::major(st.st_dev), libc::minor(st.st_dev), st.st_ino);
     locks.lines().find_map(|line| {

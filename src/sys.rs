@@ -115,16 +115,6 @@ pub fn open_write(path: &CStr) -> Result<OwnedFd, Errno> {
     open(path, libc::O_WRONLY | libc::O_NONBLOCK, 0)
 }
 
-/// `open_write`, for a path relative to the directory open as `dir`.
-pub fn open_write_at(dir: BorrowedFd, path: &CStr) -> Result<OwnedFd, Errno> {
-    // SAFETY: openat with a valid descriptor and NUL-terminated path; the
-    // returned descriptor is ours.
-    let fd = Errno::result(unsafe {
-        libc::openat(dir.as_raw_fd(), path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC)
-    })?;
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// Opens for appending, creating the file with mode 0600.
 pub fn open_append(path: &CStr) -> Result<OwnedFd, Errno> {
     open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK, 0o600)

@@ -25,7 +25,7 @@ fn cstr(p: &Path) -> Result<CString, Errno> {
 /// nobody reads any more (its waiter died) is removed.
 pub fn notify(sup: BorrowedFd) {
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-    let Ok(events) = crate::sys::open_at(sup, c"event", flags, 0) else { return };
+    let Ok(events) = crate::sys::open_at(sup, crate::svdir::inside::EVENT, flags, 0) else { return };
     let Ok(dir) = nix::unistd::dup(&events).and_then(nix::dir::Dir::from_fd) else { return };
     let names: Vec<CString> = dir
         .into_iter()

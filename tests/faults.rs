@@ -78,25 +78,6 @@ fn cpu_ticks(pid: u32) -> u64 {
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
-/// Sends `sig` to svscan `pid` and waits until it has acted on it: the
-/// signal delivered (no longer pending), then svscan asleep in poll again,
-/// which it is only once the loop that saw the signal is done (the scan
-/// ALRM asks for, or HUP's scan and stop letters).
-fn signal_handled(pid: u32, sig: i32) {
-    let pending = || {
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let bit = 1u64 << (sig - 1);
-        status
-            .lines()
-            .filter_map(|l| l.strip_prefix("ShdPnd:").or_else(|| l.strip_prefix("SigPnd:")))
-            .any(|m| u64::from_str_radix(m.trim(), 16).is_ok_and(|m| m & bit != 0))
-    };
-    let asleep = || fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("poll"));
-    signal(pid, sig);
-    // In this order: asleep in poll after the signal was delivered is asleep after its loop.
-    wait_for(5000, "svscan to act on the signal", || !pending() && asleep());
-}
-
 /// A service `services/NAME` whose run is `run` and, with `log`, a `log/` running `log`.
 fn service(sb: &Sandbox, name: &str, run: &str, log: Option<&str>) {
     sb.service(&format!("services/{name}"), run);

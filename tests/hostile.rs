@@ -134,7 +134,7 @@ fn a_new_svscan_never_writes_through_a_planted_link_when_it_stops_what_it_took_o
     let mut cmd = sb.command(bin("svscan"));
     cmd.arg("services");
     let second = sb.spawn(cmd, "svscan2");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    signal_handled(second, libc::SIGALRM);
     assert!(children(second).is_empty());
     as_account(
         &sb,

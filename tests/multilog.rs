@@ -410,6 +410,32 @@ fn tally(dir: &Path, total: usize) -> Tally {
     }
 }
 
+/// Writes `data` in random pieces of 1 to `most` bytes, `pause` apart,
+/// holding back its last tenth until `gate` says the kills are done, so
+/// that every kill lands mid-stream.
+fn write_in_pieces(
+    w: &mut fs::File,
+    data: &[u8],
+    gate: std::sync::mpsc::Receiver<()>,
+    rng: &mut Rng,
+    most: u64,
+    pause: Duration,
+) {
+    let mut rest = data;
+    let mut gate = Some(gate);
+    while !rest.is_empty() {
+        if rest.len() < data.len() / 10 {
+            if let Some(g) = gate.take() {
+                let _ = g.recv();
+            }
+        }
+        let n = (1 + rng.below(most) as usize).min(rest.len());
+        w.write_all(&rest[..n]).unwrap();
+        rest = &rest[n..];
+        std::thread::sleep(pause);
+    }
+}
+
 /// A writer sends `total` numbered lines through a pipe the test holds
 /// open, in pieces that split lines, while the logger is killed with
 /// SIGKILL `kills` times at random moments and started again on the same
@@ -426,19 +452,7 @@ fn kill_repeatedly(sb: &Sandbox, prog: &Path, dir: &str, total: usize, kills: us
         for i in 0..total {
             data.extend_from_slice(format!("line {i:07}\n").as_bytes());
         }
-        let mut rest = data.as_slice();
-        let mut gate = Some(gate);
-        while !rest.is_empty() {
-            if rest.len() < data.len() / 10 {
-                if let Some(g) = gate.take() {
-                    let _ = g.recv();
-                }
-            }
-            let n = (1 + rng.below(8192) as usize).min(rest.len());
-            w.write_all(&rest[..n]).unwrap();
-            rest = &rest[n..];
-            std::thread::sleep(Duration::from_micros(500));
-        }
+        write_in_pieces(&mut w, &data, gate, &mut rng, 8192, Duration::from_micros(500));
     });
     let mut rng = Rng(seed ^ 0x5555);
     let args = ["t", "s100000", "n1000", dir];
@@ -829,19 +843,7 @@ fn sigkill_inside_long_lines_breaks_none() {
             data.extend(long_line(i, len_of(i)));
             data.push(b'\n');
         }
-        let mut rest = data.as_slice();
-        let mut gate = Some(gate);
-        while !rest.is_empty() {
-            if rest.len() < data.len() / 10 {
-                if let Some(g) = gate.take() {
-                    let _ = g.recv();
-                }
-            }
-            let n = (1 + rng.below(1500) as usize).min(rest.len());
-            w.write_all(&rest[..n]).unwrap();
-            rest = &rest[n..];
-            std::thread::sleep(Duration::from_micros(200));
-        }
+        write_in_pieces(&mut w, &data, gate, &mut rng, 1500, Duration::from_micros(200));
     });
     let args = ["t", "s16777215", "n1000", "./main"];
     let kills = 100;

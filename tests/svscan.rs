@@ -485,7 +485,8 @@ fn a_second_svscan_leaves_the_first_ones_supervisors_alone() {
     let mut cmd = sb.command(bin("svscan"));
     cmd.arg("two");
     let second = sb.spawn(cmd, "svscan2");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // A scan asked for and done: the shared service is seen, and left alone.
+    signal_handled(second, libc::SIGALRM);
     assert!(children(second).is_empty(), "the second started a supervise of its own");
     signal(second, libc::SIGTERM);
     assert_eq!(sb.wait_exit(second, 10_000).code(), Some(0));

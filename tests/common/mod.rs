@@ -283,6 +283,27 @@ pub fn build_deb(sb: &Sandbox) -> PathBuf {
     deb
 }
 
+/// Sends `sig` to svscan `pid` (once it is in its loop) and waits until it has acted on it: the
+/// signal delivered (no longer pending), then svscan asleep in poll again,
+/// which it is only once the loop that saw the signal is done (the scan
+/// ALRM asks for, or HUP's scan and stop letters).
+pub fn signal_handled(pid: u32, sig: i32) {
+    let pending = || {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let bit = 1u64 << (sig - 1);
+        status
+            .lines()
+            .filter_map(|l| l.strip_prefix("ShdPnd:").or_else(|| l.strip_prefix("SigPnd:")))
+            .any(|m| u64::from_str_radix(m.trim(), 16).is_ok_and(|m| m & bit != 0))
+    };
+    let asleep = || fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("poll"));
+    // A svscan just started catches signals only once it is in its loop.
+    wait_for(5000, "svscan in its loop", asleep);
+    signal(pid, sig);
+    // In this order: asleep in poll after the signal was delivered is asleep after its loop.
+    wait_for(5000, "svscan to act on the signal", || !pending() && asleep());
+}
+
 /// Starts `cmd`, trying again for a while on ETXTBSY: a program a test has
 /// just copied may still be open for writing in a child that another test
 /// thread forked meanwhile, until that child execs.

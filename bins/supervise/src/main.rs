@@ -16,8 +16,9 @@
 
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now, Policy};
+use daemontools::svdir::{self, inside};
 use daemontools::sys::{self, Argv, AtomicStep, SelfPipe};
-use daemontools::{svdir, tai64, Errno};
+use daemontools::{tai64, Errno};
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -166,8 +167,10 @@ impl Supervise<'_> {
     fn announce(&self) {
         // The extra state first, so that a reader woken by the status finds it current.
         let sup = self.sup.as_fd();
-        let _ = sys::write_atomic_at(sup, c"info.new", c"info", &self.machine.info().pack());
-        if let Err((step, e)) = sys::write_atomic_at(sup, c"status.new", c"status", &self.machine.status().pack()) {
+        let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &self.machine.info().pack());
+        if let Err((step, e)) =
+            sys::write_atomic_at(sup, inside::STATUS_NEW, inside::STATUS, &self.machine.status().pack())
+        {
             let what: &[u8] = match step {
                 AtomicStep::Open => b"unable to open ",
                 AtomicStep::Write => b"unable to write ",
@@ -307,16 +310,17 @@ fn main() {
     });
     drop(here);
     let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOFOLLOW;
-    let _lock: OwnedFd = sys::open_at(sup.as_fd(), c"lock", flags, 0o600)
+    let _lock: OwnedFd = sys::open_at(sup.as_fd(), inside::LOCK, flags, 0o600)
         .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
         .unwrap_or_else(|e| fail(b"unable to acquire ", b"/supervise/lock", e));
     let normally_up = svdir::normally_up().unwrap_or_else(|e| fail(b"unable to stat ", b"/down", e));
 
     let control =
-        fifo(dir, sup.as_fd(), c"control").unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/control", e));
+        fifo(dir, sup.as_fd(), inside::CONTROL).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/control", e));
     // Our own write end: the reader never sees end of file.
-    let _control_write = sys::open_at(sup.as_fd(), c"control", libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW, 0)
-        .unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
+    let _control_write =
+        sys::open_at(sup.as_fd(), inside::CONTROL, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW, 0)
+            .unwrap_or_else(|e| fail(b"unable to write ", b"/supervise/control", e));
 
     // The directory's own name: the last part of the path, or of the working directory for `.`.
     let last = std::path::Path::new(args[0].as_os_str()).file_name().map(|n| n.as_bytes().to_vec());
@@ -333,7 +337,7 @@ fn main() {
     };
     // The status exists before `ok` does, so whoever finds `ok` finds a status.
     sv.announce();
-    let _ok = fifo(dir, sv.sup.as_fd(), c"ok").unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
+    let _ok = fifo(dir, sv.sup.as_fd(), inside::OK).unwrap_or_else(|e| fail(b"unable to read ", b"/supervise/ok", e));
 
     sv.machine.policy = policy(dir);
     let boot = sv.machine.boot(now());

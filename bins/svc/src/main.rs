@@ -42,23 +42,32 @@ fn bad_call(what: &[&[u8]]) -> ! {
     std::process::exit(EXIT_USAGE);
 }
 
-/// A directory's status and info, read by path; `None` when there is no status.
+/// A directory's status and info, read by path; why not, as svc says it,
+/// when there is no status to read.
 fn state(dir: &Path) -> Result<(Status, Option<Info>), String> {
-    match svdir::read_status_in(dir) {
+    let e = match svdir::read_status_in(dir) {
         Ok(status) => {
             let info = svdir::read_info(dir, &status);
-            Ok((status, info))
+            return Ok((status, info));
         }
-        // No status: no such directory, none ever ran here, or it cannot be seen.
-        Err(_) if std::fs::metadata(dir).is_err() => {
-            let e = std::fs::metadata(dir).err().and_then(|e| e.raw_os_error()).unwrap_or(libc::ENOENT);
-            Err(errstr(Errno::from_raw(e)).to_string())
-        }
-        Err(e) => Err(match (probe(dir), e) {
-            (Err(Errno::ENXIO | Errno::ENOENT), _) => "supervise not running".to_string(),
-            (Err(e), _) | (Ok(()), svdir::StatusError::Open(e) | svdir::StatusError::Read(e)) => errstr(e).to_string(),
-            (Ok(()), svdir::StatusError::BadFormat) => "bad status format".to_string(),
-        }),
+        Err(e) => e,
+    };
+    // No status: no such directory, none ever ran here, or it cannot be seen.
+    if let Err(missing) = std::fs::metadata(dir) {
+        return Err(errstr(Errno::from_raw(missing.raw_os_error().unwrap_or(libc::ENOENT))).to_string());
+    }
+    Err(match (probe(dir), e) {
+        (Err(e), _) => unsupervised(e).to_string(),
+        (Ok(()), svdir::StatusError::Open(e) | svdir::StatusError::Read(e)) => errstr(e).to_string(),
+        (Ok(()), svdir::StatusError::BadFormat) => "bad status format".to_string(),
+    })
+}
+
+/// Why [`probe`] found no supervise, as svc says it.
+fn unsupervised(e: Errno) -> &'static str {
+    match e {
+        Errno::ENXIO | Errno::ENOENT => "supervise not running",
+        e => errstr(e),
     }
 }
 
@@ -113,11 +122,7 @@ fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> i32 {
         // Nobody left to make the change (a supervise killed leaves its last status).
         for dir in &pending {
             if let Err(e) = probe(Path::new(dir)) {
-                let why = match e {
-                    Errno::ENXIO | Errno::ENOENT => "supervise not running",
-                    e => errstr(e),
-                };
-                say(Level::Fatal, &[b"unable to wait for ", dir.as_bytes(), b": ", why.as_bytes()]);
+                say(Level::Fatal, &[b"unable to wait for ", dir.as_bytes(), b": ", unsupervised(e).as_bytes()]);
                 return EXIT_TEMP;
             }
         }
