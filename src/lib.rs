@@ -1,8 +1,10 @@
 //! daemontools-rs: the shared library behind every program of the suite.
 //!
-//! It never prints and never exits: functions return results, and each
-//! binary turns them into daemontools' messages and exit codes with [`msg`].
+//! It never prints and never exits: functions return results, [`msg`]
+//! formats daemontools' messages and carries their exit codes, and [`cli`],
+//! the programs' edge that only mains call, prints them and exits.
 
+pub mod cli;
 pub mod control;
 pub mod getopt;
 pub mod input;

@@ -16,26 +16,64 @@ pub const EXIT_NOEXEC: i32 = 126;
 /// The program to run was not found.
 pub const EXIT_NOTFOUND: i32 = 127;
 
-/// What a program prints on standard output, before exiting 0, when its
-/// first argument is `--help` (its usage line, as a bad call prints it) or
-/// `--version`; None for any other call.
+/// Transitional, until every main runs through [`crate::cli::main`]: the
+/// old per-main `--help` answer.
 pub fn about(prog: &str, usage: &str, first: Option<&std::ffi::OsStr>) -> Option<String> {
-    match first?.as_encoded_bytes() {
-        b"--help" => Some(format!("{prog}: usage: {usage}\nSee {prog}(8) and daemontools-rs(7).\n")),
-        b"--version" => Some(format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION"))),
-        _ => None,
-    }
+    let p = Prog { name: Box::leak(prog.to_string().into_boxed_str()), usage: Box::leak(usage.to_string().into_boxed_str()), bad_call: None };
+    p.about(first)
 }
 
-/// The program's argument when it was given exactly one: only a lone
-/// `--help` or `--version` is taken as such, so that `supervise --help`
-/// (a service directory named so, run by svscan as `./--help`) or
-/// `svc -u --help` is never mistaken for one.
+/// Transitional: see [`about`].
 pub fn lone_arg() -> Option<std::ffi::OsString> {
     let mut args = std::env::args_os().skip(1);
     match (args.next(), args.next()) {
         (Some(a), None) => Some(a),
         _ => None,
+    }
+}
+
+/// A program, declared once in its main: its name and its usage.
+#[derive(Clone, Copy, Debug)]
+pub struct Prog {
+    pub name: &'static str,
+    /// The usage, without `PROG: usage: `: what a bad call prints on that
+    /// line, and what `--help` prints.
+    pub usage: &'static str,
+    /// What a bad call prints instead of `PROG: usage: ...`, where
+    /// daemontools prints something else (svc's list of options).
+    pub bad_call: Option<&'static str>,
+}
+
+impl Prog {
+    /// A program whose bad call prints `PROG: usage: USAGE`.
+    pub const fn new(name: &'static str, usage: &'static str) -> Prog {
+        Prog { name, usage, bad_call: None }
+    }
+
+    /// One message line of this program's: [`line`].
+    pub fn line(&self, level: Level, parts: &[&[u8]]) -> Vec<u8> {
+        line(self.name, level, parts)
+    }
+
+    /// What the program prints on standard output, before exiting 0, when
+    /// its lone argument is `--help` (its usage, as a bad call prints it) or
+    /// `--version`; None for any other call.
+    pub fn about(&self, lone: Option<&std::ffi::OsStr>) -> Option<String> {
+        let prog = self.name;
+        match lone?.as_encoded_bytes() {
+            b"--help" => Some(format!("{prog}: usage: {}\nSee {prog}(8) and daemontools-rs(7).\n", self.usage)),
+            b"--version" => Some(format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION"))),
+            _ => None,
+        }
+    }
+
+    /// What a bad call prints after its first line: the usage line, or the
+    /// program's own text.
+    fn usage_text(&self) -> Vec<u8> {
+        match self.bad_call {
+            Some(text) => text.as_bytes().to_vec(),
+            None => line(self.name, Level::Usage, &[self.usage.as_bytes()]),
+        }
     }
 }
 
@@ -46,6 +84,104 @@ pub enum Level {
     Warning,
     /// `PROG: usage: ...`, for a bad call (exit 100).
     Usage,
+    /// `PROG: ...`, as getopt's `illegal option -- C`.
+    Plain,
+}
+
+/// One line a failure prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Line {
+    Text(Level, Vec<u8>),
+    /// The program's usage ([`Prog::bad_call`] or its usage line).
+    Usage,
+}
+
+/// Why a program stops: the exit code, and the lines it prints on standard
+/// error, formatted with the program's name only when printed
+/// ([`Failure::render`]). The library returns these; `cli` prints them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    code: i32,
+    lines: Vec<Line>,
+}
+
+impl Failure {
+    /// One line of `level`, then exit `code`.
+    pub fn new(code: i32, level: Level, parts: &[&[u8]]) -> Failure {
+        Failure { code, lines: vec![Line::Text(level, parts.concat())] }
+    }
+
+    /// `PROG: fatal: PARTS`, exit `code`.
+    pub fn fatal(code: i32, parts: &[&[u8]]) -> Failure {
+        Failure::new(code, Level::Fatal, parts)
+    }
+
+    /// `PROG: fatal: PARTS: REASON` with daemontools' reason for `e`.
+    pub fn sys(code: i32, parts: &[&[u8]], e: Errno) -> Failure {
+        let mut all = parts.to_vec();
+        all.push(b": ");
+        all.push(errstr(e).as_bytes());
+        Failure::fatal(code, &all)
+    }
+
+    /// `PROG: fatal: PARTS: REASON`, exit 111: a temporary or system failure.
+    pub fn temp(parts: &[&[u8]], e: Errno) -> Failure {
+        Failure::sys(EXIT_TEMP, parts, e)
+    }
+
+    /// A bad call: the usage, exit 100.
+    pub fn usage() -> Failure {
+        Failure { code: EXIT_USAGE, lines: vec![Line::Usage] }
+    }
+
+    /// A bad call with what is wrong on a line of its own (`PROG: PARTS`,
+    /// as getopt says `illegal option -- C`), then the usage; exit 100.
+    pub fn bad_call(parts: &[&[u8]]) -> Failure {
+        Failure::new(EXIT_USAGE, Level::Plain, parts).then_usage()
+    }
+
+    /// getopt's complaint about option `c`, then the usage; exit 100.
+    pub fn bad_option(opt: &crate::getopt::Opt) -> Failure {
+        use crate::getopt::Opt;
+        match opt {
+            Opt::MissingArg(c) => Failure::bad_call(&[b"option requires an argument -- ", &[*c]]),
+            Opt::Illegal(c) | Opt::Flag(c) | Opt::Arg(c, _) => Failure::bad_call(&[b"illegal option -- ", &[*c]]),
+        }
+    }
+
+    /// Exit `code` and print nothing (svok's 100, setlock -x).
+    pub fn silent(code: i32) -> Failure {
+        Failure { code, lines: Vec::new() }
+    }
+
+    /// The same, followed by the usage (svscan's bad `-g`).
+    pub fn then_usage(mut self) -> Failure {
+        self.lines.push(Line::Usage);
+        self
+    }
+
+    /// The same with another exit code.
+    pub fn with_code(mut self, code: i32) -> Failure {
+        self.code = code;
+        self
+    }
+
+    /// The exit code.
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+
+    /// What the program prints on standard error.
+    pub fn render(&self, prog: &Prog) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            match l {
+                Line::Text(level, text) => out.extend_from_slice(&prog.line(*level, &[text])),
+                Line::Usage => out.extend_from_slice(&prog.usage_text()),
+            }
+        }
+        out
+    }
 }
 
 /// One message line, newline included: `PROG: fatal: ` + parts.
@@ -54,6 +190,7 @@ pub fn line(prog: &str, level: Level, parts: &[&[u8]]) -> Vec<u8> {
         Level::Fatal => b": fatal: ",
         Level::Warning => b": warning: ",
         Level::Usage => b": usage: ",
+        Level::Plain => b": ",
     };
     let mut out = Vec::with_capacity(64 + parts.iter().map(|p| p.len()).sum::<usize>());
     out.extend_from_slice(prog.as_bytes());
@@ -181,5 +318,32 @@ mod tests {
         assert_eq!(l, b"svc: warning: unable to control x: supervise not running\n");
         let l = line("supervise", Level::Fatal, &[b"unable to acquire x/supervise/lock: temporary failure"]);
         assert_eq!(l, b"supervise: fatal: unable to acquire x/supervise/lock: temporary failure\n");
+    }
+
+    const SETLOCK: Prog = Prog::new("setlock", "setlock [ -nNxX ] file program [ arg ... ]");
+
+    #[test]
+    fn failures_render_with_the_name_and_keep_their_code() {
+        let f = Failure::temp(&[b"unable to open ", b"f"], Errno::EACCES);
+        assert_eq!((f.code(), f.render(&SETLOCK)), (111, b"setlock: fatal: unable to open f: access denied\n".to_vec()));
+        let f = Failure::bad_option(&crate::getopt::Opt::Illegal(b'z'));
+        let text = b"setlock: illegal option -- z\nsetlock: usage: setlock [ -nNxX ] file program [ arg ... ]\n";
+        assert_eq!((f.code(), f.render(&SETLOCK)), (100, text.to_vec()));
+        let f = Failure::bad_option(&crate::getopt::Opt::MissingArg(b'T'));
+        assert!(f.render(&SETLOCK).starts_with(b"setlock: option requires an argument -- T\n"));
+        assert_eq!(Failure::silent(100).render(&SETLOCK), b"");
+        let svc = Prog { name: "svc", usage: "svc dir", bad_call: Some("svc options: u up\n") };
+        assert_eq!(Failure::usage().render(&svc), b"svc options: u up\n");
+        let f = Failure::fatal(100, &[b"bad grace period x"]).then_usage();
+        assert_eq!(f.render(&svc), b"svc: fatal: bad grace period x\nsvc options: u up\n");
+    }
+
+    #[test]
+    fn help_and_version_only_alone() {
+        let help = SETLOCK.about(Some(std::ffi::OsStr::new("--help"))).unwrap();
+        assert!(help.starts_with("setlock: usage: setlock [ -nNxX ]"));
+        assert!(SETLOCK.about(Some(std::ffi::OsStr::new("--version"))).unwrap().contains("daemontools-rs"));
+        assert_eq!(SETLOCK.about(Some(std::ffi::OsStr::new("-n"))), None);
+        assert_eq!(SETLOCK.about(None), None);
     }
 }
