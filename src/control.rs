@@ -1,9 +1,8 @@
-//! The control letters svc writes into `supervise/control`, and sending them.
+//! The control letters svc writes into `supervise/control`; sending them is
+//! `svdir::ServiceDir::send`.
 
-use crate::svdir;
-use crate::sys;
+use crate::msg::{errstr, Failure, Level};
 use nix::errno::Errno;
-use std::os::fd::AsFd;
 
 /// One command to supervise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,19 +93,18 @@ pub enum SendError {
     Write(Errno),
 }
 
-/// Sends `letters` to the supervise of the service directory we are in, in
-/// one write to `supervise/control`, opened without blocking so that a
-/// missing supervise is an error rather than a hang.
-pub fn send(letters: &[u8]) -> Result<(), SendError> {
-    let fd = sys::open_write(svdir::CONTROL).map_err(|e| match e {
-        Errno::ENXIO => SendError::NotRunning,
-        e => SendError::Open(e),
-    })?;
-    if !nix::sys::stat::fstat(&fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO) {
-        return Err(SendError::NotFifo);
+impl SendError {
+    /// svc's warning for the directory `dir` the letters did not reach
+    /// (svc goes on with the others).
+    pub fn warning(self, dir: &[u8]) -> Failure {
+        let (what, why): (&[u8], &str) = match self {
+            SendError::NotRunning => (b"unable to control ", "supervise not running"),
+            SendError::NotFifo => (b"unable to control ", "supervise/control is not a FIFO"),
+            SendError::Open(e) => (b"unable to control ", errstr(e)),
+            SendError::Write(e) => (b"error writing commands to ", errstr(e)),
+        };
+        Failure::new(0, Level::Warning, &[what, dir, b": ", why.as_bytes()])
     }
-    sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
-    sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
 }
 
 #[cfg(test)]
@@ -123,5 +121,15 @@ mod tests {
         for b in (0..=255u8).filter(|b| !bytes.contains(b)) {
             assert_eq!(Letter::from_byte(b), None);
         }
+    }
+
+    #[test]
+    fn send_errors_are_svc_warnings() {
+        let svc = crate::msg::Prog::new("svc", "svc dir");
+        let text = |e: SendError| String::from_utf8(e.warning(b"x").render(&svc)).unwrap();
+        assert_eq!(text(SendError::NotRunning), "svc: warning: unable to control x: supervise not running\n");
+        assert_eq!(text(SendError::NotFifo), "svc: warning: unable to control x: supervise/control is not a FIFO\n");
+        assert_eq!(text(SendError::Open(Errno::EACCES)), "svc: warning: unable to control x: access denied\n");
+        assert_eq!(text(SendError::Write(Errno::EPIPE)), "svc: warning: error writing commands to x: broken pipe\n");
     }
 }

@@ -1,18 +1,25 @@
-//! The service directory: the paths supervise, svc, svstat and svok share,
-//! and the reads they make of it.
+//! The service directory, reached one way: [`ServiceDir`] holds its
+//! descriptor, and every file in it (`down`, `supervise/ok`,
+//! `supervise/status`, `supervise/info`, `supervise/control`, `log/`) is
+//! reached through `*at` calls relative to it (s6's `open2_at`).
 //!
-//! As in daemontools, the programs chdir into a service directory and use
-//! these relative paths, then come back with [`Origin::restore`]; the error
-//! messages (`unable to chdir to DIR`) depend on it.
+//! daemontools' svc, svstat and svok chdir into each directory; their
+//! messages (`unable to chdir to DIR`) say so, and chdir needs search
+//! permission on the directory, not read permission. [`ServiceDir::open`]
+//! asks the same: a directory of mode 0111 opens, one of 0666 is `access
+//! denied`, as chdir would say.
+//!
+//! supervise itself still chdirs ([`enter`], [`normally_up`]): its `./run`
+//! runs there.
 
+use crate::control::SendError;
 use crate::status::Status;
 use crate::supervise::Info;
 use crate::sys;
 use nix::errno::Errno;
-use std::ffi::{CStr, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
 
 pub const RUN: &CStr = c"./run";
 pub const DOWN: &CStr = c"down";
@@ -20,6 +27,9 @@ pub const SUPERVISE: &CStr = c"supervise";
 pub const CONTROL: &CStr = c"supervise/control";
 pub const OK: &CStr = c"supervise/ok";
 pub const STATUS: &CStr = c"supervise/status";
+pub const INFO: &CStr = c"supervise/info";
+/// The directory of waiters' FIFOs (see `waiting`).
+pub const EVENT: &CStr = c"supervise/event";
 
 /// The files inside `supervise/`, for those who reach them through its
 /// descriptor (supervise itself, svscan).
@@ -38,7 +48,10 @@ pub mod inside {
     pub const EVENT: &CStr = c"event";
 }
 
-/// The directory a program started in, to return to after each service.
+/// The directory a program started in, which relative service directories
+/// are resolved against. daemontools' svc and svstat open it (to come back
+/// to it after each chdir) and stop when they cannot: `unable to open
+/// current directory`.
 pub struct Origin(OwnedFd);
 
 impl Origin {
@@ -46,41 +59,250 @@ impl Origin {
         sys::open_read(c".").map(Origin)
     }
 
-    pub fn restore(&self) -> Result<(), Errno> {
-        nix::unistd::fchdir(self.0.as_fd())
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
     }
 }
 
-/// Enters a service directory.
+/// Enters a service directory (supervise, whose `./run` runs there).
 pub fn enter(dir: &OsStr) -> Result<(), Errno> {
     nix::unistd::chdir(dir)
 }
 
-/// Whether the service here is normally up: it is unless `down` exists.
+/// Whether the service in the current directory is normally up (supervise's):
+/// see [`ServiceDir::normally_up`].
 pub fn normally_up() -> Result<bool, Errno> {
-    match nix::sys::stat::stat(DOWN) {
-        Ok(_) => Ok(false),
+    down_to_normally_up(nix::sys::stat::stat(DOWN).map(drop))
+}
+
+/// It is unless `down` exists.
+fn down_to_normally_up(down: Result<(), Errno>) -> Result<bool, Errno> {
+    match down {
+        Ok(()) => Ok(false),
         Err(Errno::ENOENT) => Ok(true),
         Err(e) => Err(e),
     }
 }
 
-/// Checks that a supervise holds `supervise/ok` open. ENXIO means none does;
-/// ENOENT that none ever ran here.
-pub fn probe_ok() -> Result<(), Errno> {
-    sys::open_write(OK).map(drop)
+/// Why `supervise/status` could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusError {
+    Open(Errno),
+    Read(Errno),
+    /// Fewer than 18 bytes.
+    BadFormat,
 }
 
-/// Whether a supervise (any: ours, daemontools', an earlier svscan's) holds
-/// `dir/supervise/ok` open: a FIFO with a reader (a plain file there is not
-/// one), reached by the rules of [`supervise_dir_of`].
+/// The most `supervise/info` may hold; what is past it is not read.
+const INFO_MAX: usize = 4096;
+
+/// A service directory, open. Every method reaches its files relative to
+/// the descriptor, so that a directory renamed meanwhile is still the one
+/// looked at, and a relative name is never resolved twice.
+#[derive(Debug)]
+pub struct ServiceDir {
+    fd: OwnedFd,
+}
+
+impl ServiceDir {
+    /// Opens `path`, relative to the current directory, as chdir would
+    /// enter it: see [`ServiceDir::open_at`].
+    pub fn open(path: &OsStr) -> Result<ServiceDir, Errno> {
+        ServiceDir::open_at(nix::fcntl::AT_FDCWD, path)
+    }
+
+    /// Opens `name`, relative to the directory `at` (svscan's scanned
+    /// directory, a program's [`Origin`]), following symlinks, and only if
+    /// chdir could enter it: a directory, with search permission (not read
+    /// permission). The errors are chdir's.
+    pub fn open_at(at: BorrowedFd, name: &OsStr) -> Result<ServiceDir, Errno> {
+        let name = CString::new(name.as_bytes()).map_err(|_| Errno::EINVAL)?;
+        let flags = libc::O_PATH | libc::O_DIRECTORY;
+        let dir = sys::open_at(at, &name, flags, 0)?;
+        // O_PATH asks no permission of the directory itself; looking `.` up
+        // inside it asks for search permission, as chdir does.
+        sys::open_at(dir.as_fd(), c".", flags, 0).map(ServiceDir::from_fd)
+    }
+
+    /// A directory already open (svscan's adopted entries).
+    pub fn from_fd(fd: OwnedFd) -> ServiceDir {
+        ServiceDir { fd }
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Whether the service is normally up: it is unless `down` exists
+    /// (stat follows a symlink, as daemontools' does).
+    pub fn normally_up(&self) -> Result<bool, Errno> {
+        down_to_normally_up(sys::stat_at(self.fd(), DOWN).map(drop))
+    }
+
+    /// Whether a supervise holds `supervise/ok` open, as svok and svstat
+    /// ask it (the path followed as daemontools follows it). ENXIO means
+    /// none does; ENOENT that none ever ran here.
+    pub fn ok(&self) -> Result<(), Errno> {
+        sys::open_at(self.fd(), OK, libc::O_WRONLY | libc::O_NONBLOCK, 0).map(drop)
+    }
+
+    /// `supervise/status`, read as daemontools' svstat reads it: without
+    /// blocking (a FIFO there reads as too short), 18 bytes at most.
+    pub fn status(&self) -> Result<Status, StatusError> {
+        let fd = sys::open_at(self.fd(), STATUS, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(StatusError::Open)?;
+        let mut buf = [0u8; crate::status::LEN];
+        let n = sys::read_full(fd.as_fd(), &mut buf).map_err(StatusError::Read)?;
+        Status::unpack(&buf[..n]).ok_or(StatusError::BadFormat)
+    }
+
+    /// `supervise/info`, written by our supervise only, and believed only
+    /// when it speaks of the process `status` does (a stale one is ignored).
+    pub fn info(&self, status: &Status) -> Option<Info> {
+        self.info_raw().filter(|i| i.pid == status.pid)
+    }
+
+    /// `supervise/info` as our supervise last wrote it, whatever the status
+    /// says: a regular file only, read without blocking and with a bound (a
+    /// FIFO or `/dev/zero` planted there is no info).
+    pub fn info_raw(&self) -> Option<Info> {
+        Info::unpack(&read_regular_at(self.fd(), INFO, INFO_MAX).ok()?)
+    }
+
+    /// Sends `letters` to the supervise here in one write to
+    /// `supervise/control`, opened without blocking so that a missing
+    /// supervise is an error rather than a hang, and written only when it
+    /// is a FIFO.
+    pub fn send(&self, letters: &[u8]) -> Result<(), SendError> {
+        let fd = sys::open_at(self.fd(), CONTROL, libc::O_WRONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
+            Errno::ENXIO => SendError::NotRunning,
+            e => SendError::Open(e),
+        })?;
+        if !nix::sys::stat::fstat(&fd).is_ok_and(|st| is_fifo(&st)) {
+            return Err(SendError::NotFifo);
+        }
+        sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
+        sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
+    }
+
+    /// Whether a supervise (any: ours, daemontools', an earlier svscan's)
+    /// runs the service (or, with `log`, the logger in `log/`) here, asked
+    /// warily, as svscan asks: by the rules of [`supervise_dir_of`] and
+    /// [`open_fifo_write_at`].
+    pub fn supervised(&self, log: bool) -> bool {
+        supervised_in(self.fd(), log)
+    }
+
+    /// Writes `letters` to the control FIFO of the service (or, with `log`,
+    /// the logger), warily: see [`control_in`].
+    pub fn control(&self, log: bool, letters: &[u8]) -> bool {
+        control_in(self.fd(), log, letters)
+    }
+
+    /// The pid holding the lock of the service's (or the logger's)
+    /// supervise: see [`lock_holder`].
+    pub fn lock_holder(&self, log: bool) -> Option<u32> {
+        lock_holder(self.fd(), log)
+    }
+}
+
+/// What svstat finds in a service directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// A supervise runs, and this is its status (with our supervise's info).
+    Running { normally_up: bool, status: Status, info: Option<Info> },
+    /// None runs.
+    NotRunning { normally_up: bool },
+}
+
+/// Why svstat could not see a service directory: the step that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookError {
+    Down(Errno),
+    Ok(Errno),
+    Status(StatusError),
+}
+
+impl LookError {
+    /// daemontools' svstat's words for it, after `DIR: `.
+    pub fn text(self) -> String {
+        let why = |e| crate::msg::errstr(e);
+        match self {
+            LookError::Down(e) => format!("unable to stat down: {}", why(e)),
+            LookError::Ok(e) => format!("unable to open supervise/ok: {}", why(e)),
+            LookError::Status(StatusError::Open(e)) => format!("unable to open supervise/status: {}", why(e)),
+            LookError::Status(StatusError::Read(e)) => format!("unable to read supervise/status: {}", why(e)),
+            LookError::Status(StatusError::BadFormat) => "unable to read supervise/status: bad format".into(),
+        }
+    }
+}
+
+impl Seen {
+    /// svstat's text after `DIR: ` at `now`: daemontools' to the byte, then
+    /// `, ready S seconds` for a service with notification-fd, `, failed`
+    /// for one stopped by restart-limit.
+    pub fn describe(&self, now: crate::tai64::Tai64N) -> String {
+        let Seen::Running { normally_up, status, info } = self else { return "supervise not running".into() };
+        let mut text = status.describe(*normally_up, now);
+        if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
+            let secs = crate::tai64::unix_secs(now).saturating_sub(crate::tai64::unix_secs(since)).max(0);
+            text += &format!(", ready {secs} seconds");
+        }
+        if info.is_some_and(|i| i.failed) {
+            text += ", failed";
+        }
+        text
+    }
+}
+
+impl ServiceDir {
+    /// What svstat finds here, looked at in daemontools' order: `down`,
+    /// then `supervise/ok`, then `supervise/status` (and `supervise/info`).
+    pub fn look(&self) -> Result<Seen, LookError> {
+        let normally_up = self.normally_up().map_err(LookError::Down)?;
+        match self.ok() {
+            Ok(()) => {}
+            Err(Errno::ENXIO) => return Ok(Seen::NotRunning { normally_up }),
+            Err(e) => return Err(LookError::Ok(e)),
+        }
+        let status = self.status().map_err(LookError::Status)?;
+        Ok(Seen::Running { normally_up, status, info: self.info(&status) })
+    }
+}
+
+fn is_fifo(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFIFO
+}
+
+/// Reads at most `max` bytes of the regular file `name` in `dir`: opened
+/// without blocking, and only once it is seen to be a regular file, then
+/// checked again through the descriptor (`sys::read_small`, relative to a
+/// directory).
+fn read_regular_at(dir: BorrowedFd, name: &CStr, max: usize) -> Result<Vec<u8>, Errno> {
+    let regular = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFREG;
+    let before = sys::stat_at(dir, name)?;
+    if !regular(&before) {
+        return Err(Errno::EINVAL);
+    }
+    let fd = sys::open_at(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+    let st = nix::sys::stat::fstat(&fd)?;
+    if !regular(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
+        return Err(Errno::EINVAL);
+    }
+    let mut buf = vec![0u8; max];
+    let n = sys::read_full(fd.as_fd(), &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Whether a supervise holds `dir/supervise/ok` open, asked as
+/// [`ServiceDir::supervised`] asks it (for the tests).
 pub fn supervised(dir: &[u8]) -> bool {
-    let Ok(path) = std::ffi::CString::new(dir) else { return false };
-    sys::open_read_dir(&path).is_ok_and(|entry| supervised_in(entry.as_fd(), false))
+    ServiceDir::open(OsStr::from_bytes(dir)).is_ok_and(|d| d.supervised(false))
 }
 
 /// `supervised` for the service (or, with `log`, the logger) of the entry
-/// open as `entry`, reached by the rules of [`supervise_dir_of`].
+/// open as `entry`, reached by the rules of [`supervise_dir_of`]: a FIFO
+/// `ok` with a reader (a plain file there is not one).
 pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
     supervise_dir_of(entry, log).is_ok_and(|sup| open_fifo_write_at(sup.as_fd(), inside::OK).is_ok())
 }
@@ -94,52 +316,6 @@ pub fn control_in(entry: BorrowedFd, log: bool, letters: &[u8]) -> bool {
         .ok()
         .and_then(|sup| open_fifo_write_at(sup.as_fd(), inside::CONTROL).ok())
         .is_some_and(|fd| sys::write_all(fd.as_fd(), letters).is_ok())
-}
-
-/// Why `supervise/status` could not be read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusError {
-    Open(Errno),
-    Read(Errno),
-    /// Fewer than 18 bytes.
-    BadFormat,
-}
-
-/// `dir/supervise/info`, written by our supervise only, and believed only
-/// when it speaks of the process `status` does (a stale one is ignored).
-pub fn read_info(dir: &Path, status: &Status) -> Option<Info> {
-    read_info_raw(dir).filter(|i| i.pid == status.pid)
-}
-
-/// The most `supervise/info` may hold; what is past it is not read.
-const INFO_MAX: usize = 4096;
-
-/// `dir/supervise/info` as our supervise last wrote it, whatever the status
-/// says: a regular file only, read without blocking and with a bound (a
-/// FIFO or `/dev/zero` planted there is no info).
-pub fn read_info_raw(dir: &Path) -> Option<Info> {
-    let path = std::ffi::CString::new(dir.join("supervise/info").into_os_string().into_vec()).ok()?;
-    Info::unpack(&sys::read_small(&path, INFO_MAX).ok()?)
-}
-
-/// `dir/supervise/status`, read as [`read_status`] reads it here.
-pub fn read_status_in(dir: &Path) -> Result<Status, StatusError> {
-    let path = std::ffi::CString::new(dir.join("supervise/status").into_os_string().into_vec())
-        .map_err(|_| StatusError::Open(Errno::EINVAL))?;
-    read_status_from(&path)
-}
-
-/// Reads `supervise/status` here: without blocking (a FIFO there reads as
-/// too short), 18 bytes at most, as daemontools' svstat does.
-pub fn read_status() -> Result<Status, StatusError> {
-    read_status_from(STATUS)
-}
-
-fn read_status_from(path: &CStr) -> Result<Status, StatusError> {
-    let fd = sys::open_read(path).map_err(StatusError::Open)?;
-    let mut buf = [0u8; crate::status::LEN];
-    let n = sys::read_full(fd.as_fd(), &mut buf).map_err(StatusError::Read)?;
-    Status::unpack(&buf[..n]).ok_or(StatusError::BadFormat)
 }
 
 /// Opens for writing the control FIFO that the supervise running as `pid`
@@ -159,14 +335,13 @@ pub fn control_of(pid: u32) -> Result<OwnedFd, Errno> {
             continue;
         }
         let Ok(path) = std::ffi::CString::new(entry.path().as_os_str().as_bytes()) else { continue };
-        let fifo = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
         let Ok(before) = nix::sys::stat::stat(path.as_c_str()) else { continue };
-        if !fifo(&before) {
+        if !is_fifo(&before) {
             continue;
         }
         let Ok(fd) = sys::open_write(&path) else { continue };
         match nix::sys::stat::fstat(&fd) {
-            Ok(st) if fifo(&st) && (st.st_dev, st.st_ino) == (before.st_dev, before.st_ino) => return Ok(fd),
+            Ok(st) if is_fifo(&st) && (st.st_dev, st.st_ino) == (before.st_dev, before.st_ino) => return Ok(fd),
             _ => continue,
         }
     }
@@ -216,14 +391,13 @@ pub fn open_dir_at(at: BorrowedFd, name: &CStr, own: bool) -> Result<OwnedFd, Di
 /// `dir`: never through a symlink, and only once it is seen to be a FIFO
 /// (before the open, and through the descriptor after it).
 pub fn open_fifo_write_at(dir: BorrowedFd, name: &CStr) -> Result<OwnedFd, Errno> {
-    let fifo = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
     let before = sys::stat_at_nofollow(dir, name)?;
-    if !fifo(&before) {
+    if !is_fifo(&before) {
         return Err(Errno::ENXIO);
     }
     let fd = sys::open_at(dir, name, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW, 0)?;
     let st = nix::sys::stat::fstat(&fd)?;
-    if !fifo(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
+    if !is_fifo(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
         return Err(Errno::ENXIO);
     }
     Ok(fd)

@@ -3,20 +3,15 @@
 //! supervise writes a byte into every FIFO there each time it rewrites its
 //! status. A FIFO nobody reads any more (its waiter died) is removed.
 
+use crate::msg::errstr;
 use crate::status::{Status, Want};
 use crate::supervise::Info;
+use crate::svdir::{ServiceDir, StatusError};
+use crate::sys;
 use nix::errno::Errno;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-
-/// The directory of waiters' FIFOs, relative to a service directory.
-pub const EVENT: &str = "supervise/event";
-
-fn cstr(p: &Path) -> Result<CString, Errno> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
-}
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// supervise's side: one byte to every waiter, in `event/` of its
 /// `supervise/` directory open as `sup`. `event` is opened only as a real
@@ -25,7 +20,7 @@ fn cstr(p: &Path) -> Result<CString, Errno> {
 /// nobody reads any more (its waiter died) is removed.
 pub fn notify(sup: BorrowedFd) {
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
-    let Ok(events) = crate::sys::open_at(sup, crate::svdir::inside::EVENT, flags, 0) else { return };
+    let Ok(events) = sys::open_at(sup, crate::svdir::inside::EVENT, flags, 0) else { return };
     let Ok(dir) = nix::unistd::dup(&events).and_then(nix::dir::Dir::from_fd) else { return };
     let names: Vec<CString> = dir
         .into_iter()
@@ -41,10 +36,10 @@ pub fn notify(sup: BorrowedFd) {
             // Nobody reads it: its waiter is gone. (ENXIO is also what a
             // non-FIFO gives: only a FIFO is removed.)
             Err(Errno::ENXIO) => {
-                let fifo = crate::sys::stat_at_nofollow(events.as_fd(), &name)
+                let fifo = sys::stat_at_nofollow(events.as_fd(), &name)
                     .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFIFO);
                 if fifo {
-                    let _ = crate::sys::unlink_at(events.as_fd(), &name);
+                    let _ = sys::unlink_at(events.as_fd(), &name);
                 }
             }
             Err(_) => {}
@@ -55,29 +50,31 @@ pub fn notify(sup: BorrowedFd) {
 /// A waiter's FIFO in one service directory; removed when dropped.
 pub struct Waiter {
     fd: OwnedFd,
-    path: PathBuf,
+    /// `supervise/event/`, where it is.
+    events: OwnedFd,
+    name: CString,
 }
 
 impl Waiter {
-    /// Puts a FIFO into `dir/supervise/event/`. It is made under a dot name
-    /// (which supervise skips), opened, then renamed: supervise never finds
-    /// it without a reader.
-    pub fn new(dir: &Path, tag: usize) -> Result<Waiter, Errno> {
-        let events = dir.join(EVENT);
-        crate::sys::mkdir(&cstr(&events)?, 0o700)?;
+    /// Puts a FIFO into `supervise/event/` of `dir`. It is made under a dot
+    /// name (which supervise skips), opened, then renamed: supervise never
+    /// finds it without a reader.
+    pub fn new(dir: &ServiceDir, tag: usize) -> Result<Waiter, Errno> {
+        match nix::sys::stat::mkdirat(dir.fd(), crate::svdir::EVENT, nix::sys::stat::Mode::S_IRWXU) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        let events = sys::open_at(dir.fd(), crate::svdir::EVENT, libc::O_PATH | libc::O_DIRECTORY, 0)?;
         let name = format!("svc-{}-{tag}", std::process::id());
-        let temp = events.join(format!(".{name}"));
-        let path = events.join(name);
-        let c = cstr(&temp)?;
-        let _ = std::fs::remove_file(&temp);
-        crate::sys::mkfifo(&c, 0o600)?;
+        let temp = CString::new(format!(".{name}")).map_err(|_| Errno::EINVAL)?;
+        let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
+        let _ = sys::unlink_at(events.as_fd(), &temp);
+        sys::mkfifo_at(events.as_fd(), &temp, 0o600)?;
         // Read-write: a FIFO opened for reading alone reports a hang-up for
         // good once supervise's first write end closes, and poll would spin.
-        // SAFETY: open with a valid path; the fd is ours.
-        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC) };
-        let fd = Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })?;
-        std::fs::rename(&temp, &path).map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-        Ok(Waiter { fd, path })
+        let fd = sys::open_at(events.as_fd(), &temp, libc::O_RDWR | libc::O_NONBLOCK, 0)?;
+        sys::rename_at(events.as_fd(), &temp, &name)?;
+        Ok(Waiter { fd, events, name })
     }
 
     pub fn fd(&self) -> libc::c_int {
@@ -93,7 +90,119 @@ impl Waiter {
 
 impl Drop for Waiter {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = sys::unlink_at(self.events.as_fd(), &self.name);
+    }
+}
+
+/// Why [`ServiceDir::ok`] found no supervise, as svc says it.
+fn unsupervised(e: Errno) -> &'static str {
+    match e {
+        Errno::ENXIO | Errno::ENOENT => "supervise not running",
+        e => errstr(e),
+    }
+}
+
+/// A directory's status and info; why not, as svc says it, when there is
+/// no status to read (none ever ran here, or it cannot be seen).
+pub fn state(dir: &ServiceDir) -> Result<(Status, Option<Info>), &'static str> {
+    let e = match dir.status() {
+        Ok(status) => return Ok((status, dir.info(&status))),
+        Err(e) => e,
+    };
+    Err(match (dir.ok(), e) {
+        (Err(e), _) => unsupervised(e),
+        (Ok(()), StatusError::Open(e) | StatusError::Read(e)) => errstr(e),
+        (Ok(()), StatusError::BadFormat) => "bad status format",
+    })
+}
+
+/// One directory `svc -w` waits on (or could not open): its FIFO in
+/// `supervise/event/`, the pid before the letters were sent, how many
+/// letters its supervise had taken in by then (our supervise only), and how
+/// many were sent.
+pub struct Waiting<'a> {
+    dir: Result<&'a ServiceDir, Errno>,
+    waiter: Option<Waiter>,
+    pid: u32,
+    letters: Option<u64>,
+    /// How many letters were sent to it; the caller sets it once they are.
+    pub sent: u64,
+}
+
+impl<'a> Waiting<'a> {
+    /// Set up before the letters are sent, so that no change is missed;
+    /// `tag` tells this waiter's FIFO from the others of this process.
+    pub fn new(dir: Result<&'a ServiceDir, Errno>, tag: usize) -> Waiting<'a> {
+        let (waiter, pid, letters) = match dir {
+            Ok(d) => (Waiter::new(d, tag).ok(), state(d).map_or(0, |(s, _)| s.pid), d.info_raw().map(|i| i.letters)),
+            Err(_) => (None, 0, None),
+        };
+        Waiting { dir, waiter, pid, letters, sent: 0 }
+    }
+
+    /// Whether it got there; why it never will.
+    fn check(&self, goal: Goal) -> Result<bool, &'static str> {
+        let dir = self.dir.map_err(errstr)?;
+        // Only a state seen is success: a status that cannot be read (a
+        // missing directory, another user's service) is said at once.
+        let (status, info) = state(dir)?;
+        if goal.reached(&status, info.as_ref(), self.pid) {
+            return Ok(true);
+        }
+        // Judged from the info alone, once our letters were taken in.
+        let info = dir.info_raw().filter(|i| self.letters.is_some_and(|before| taken_in(i, before, self.sent)));
+        match info.and_then(|i| goal.out_of_reach(&i)) {
+            Some(why) => Err(why.reason()),
+            None => Ok(false),
+        }
+    }
+}
+
+/// Why `svc -w` stopped short of its goal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The directory at this index cannot get there: why, as svc says it.
+    Unreachable(usize, &'static str),
+    /// The time ran out with the directories at these indexes short of it.
+    TimedOut(Vec<usize>),
+}
+
+/// `svc -w`: waits until every directory has reached `goal`, woken by
+/// supervise at each change, and once a second anyway for a supervise that
+/// does not tell (daemontools').
+pub fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> Result<(), Stop> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let mut pending = Vec::new();
+        for (i, w) in waiting.iter().enumerate() {
+            if !w.check(goal).map_err(|why| Stop::Unreachable(i, why))? {
+                pending.push(i);
+            }
+        }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Nobody left to make the change (a supervise killed leaves its last status).
+        for &i in &pending {
+            if let Ok(Err(e)) = waiting[i].dir.map(ServiceDir::ok) {
+                return Err(Stop::Unreachable(i, unsupervised(e)));
+            }
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            return Err(Stop::TimedOut(pending));
+        }
+        let wait = left.map_or(Duration::from_secs(1), |l| l.min(Duration::from_secs(1)));
+        let mut fds: Vec<libc::pollfd> = waiting
+            .iter()
+            .filter_map(|w| w.waiter.as_ref())
+            .map(|w| libc::pollfd { fd: w.fd(), events: libc::POLLIN, revents: 0 })
+            .collect();
+        // SAFETY: fds is a valid array of that many pollfds.
+        unsafe {
+            libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait.as_nanos().div_ceil(1_000_000) as libc::c_int)
+        };
+        waiting.iter().filter_map(|w| w.waiter.as_ref()).for_each(Waiter::drain);
     }
 }
 

@@ -5,65 +5,16 @@
 //! `svstat -j DIR...` (ours): one JSON object per line instead, with what
 //! `supervise/info` adds (finishing, last exit, restarts).
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
-use daemontools::status::{Status, Want};
+use daemontools::msg::{errstr, Failure, Prog};
+use daemontools::status::Want;
 use daemontools::supervise::{Ending, Info};
-use daemontools::svdir::{self, Origin, StatusError};
-use daemontools::{tai64, Errno};
+use daemontools::svdir::{Origin, Seen, ServiceDir};
+use daemontools::{cli, tai64};
+use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
-fn die(what: &[u8], e: Errno) -> ! {
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().write_all(&msg::line("svstat", Level::Fatal, &[what, errstr(e).as_bytes()]));
-    std::process::exit(EXIT_TEMP)
-}
-
-/// What the service directory we are in holds, with daemontools' words for what went wrong.
-enum Found {
-    Status { normally_up: bool, status: Status },
-    NotRunning { normally_up: bool },
-    Error(String),
-}
-
-fn look() -> Found {
-    let normally_up = match svdir::normally_up() {
-        Ok(up) => up,
-        Err(e) => return Found::Error(format!("unable to stat down: {}", errstr(e))),
-    };
-    match svdir::probe_ok() {
-        Ok(()) => {}
-        Err(Errno::ENXIO) => return Found::NotRunning { normally_up },
-        Err(e) => return Found::Error(format!("unable to open supervise/ok: {}", errstr(e))),
-    }
-    match svdir::read_status() {
-        Ok(status) => Found::Status { normally_up, status },
-        Err(StatusError::Open(e)) => Found::Error(format!("unable to open supervise/status: {}", errstr(e))),
-        Err(StatusError::Read(e)) => Found::Error(format!("unable to read supervise/status: {}", errstr(e))),
-        Err(StatusError::BadFormat) => Found::Error("unable to read supervise/status: bad format".into()),
-    }
-}
-
-/// The text after `DIR: ` for the service directory we are in.
-fn describe() -> String {
-    let (normally_up, status) = match look() {
-        Found::Status { normally_up, status } => (normally_up, status),
-        Found::NotRunning { .. } => return "supervise not running".into(),
-        Found::Error(text) => return text,
-    };
-    let now = tai64::now();
-    let mut text = status.describe(normally_up, now);
-    // Only for a service with notification-fd, or stopped by restart-limit:
-    // otherwise daemontools' text to the byte.
-    let info = svdir::read_info(std::path::Path::new("."), &status);
-    if let Some(Some(Some(since))) = info.map(|i| i.ready).filter(|_| status.pid != 0) {
-        text += &format!(", ready {} seconds", tai64::unix_secs(now).saturating_sub(tai64::unix_secs(since)).max(0));
-    }
-    if info.is_some_and(|i| i.failed) {
-        text += ", failed";
-    }
-    text
-}
+const PROG: Prog = Prog::new("svstat", "svstat [ -j ] dir ...");
 
 /// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
 fn json_str(bytes: &[u8]) -> String {
@@ -90,15 +41,13 @@ fn json_without_status(state: &str, normally: Option<bool>, error: Option<&str>)
     )
 }
 
-/// The JSON fields after `"dir":...` for the service directory we are in.
-fn describe_json() -> String {
-    let (normally_up, status) = match look() {
-        Found::Status { normally_up, status } => (normally_up, status),
-        Found::NotRunning { normally_up } => return json_without_status("not running", Some(normally_up), None),
-        Found::Error(text) => return json_without_status("error", None, Some(&text)),
+/// The JSON fields after `"dir":...` for what svstat found.
+fn describe_json(seen: Seen) -> String {
+    let (normally_up, status, info) = match seen {
+        Seen::Running { normally_up, status, info } => (normally_up, status, info),
+        Seen::NotRunning { normally_up } => return json_without_status("not running", Some(normally_up), None),
     };
     let normally = if normally_up { "up" } else { "down" };
-    let info = svdir::read_info(std::path::Path::new("."), &status);
     let state = match (status.pid, info) {
         (0, Some(Info { finishing: true, .. })) => "finishing",
         (0, _) => "down",
@@ -133,34 +82,32 @@ fn describe_json() -> String {
     )
 }
 
-fn main() {
-    if let Some(text) =
-        daemontools::msg::about("svstat", "svstat [ -j ] dir ...", daemontools::msg::lone_arg().as_deref())
-    {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
-    let origin = Origin::open().unwrap_or_else(|e| die(b"unable to open current directory: ", e));
+fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
+    let origin = Origin::open().map_err(|e| Failure::temp(&[b"unable to open current directory"], e))?;
     // A line at a time, each written out at once: a directory that hangs
     // or kills svstat loses no line already made for the others.
     let mut out = std::io::stdout().lock();
-    let mut args: Vec<_> = std::env::args_os().skip(1).collect();
     let json = args.first().is_some_and(|a| a == "-j");
     if json {
         args.remove(0);
     }
     for dir in args {
-        let line = match (svdir::enter(&dir), json) {
-            (Ok(()), false) => [dir.as_bytes(), b": ", describe().as_bytes()].concat(),
-            (Err(e), false) => [dir.as_bytes(), b": unable to chdir: ", errstr(e).as_bytes()].concat(),
-            (Ok(()), true) => format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json()).into_bytes(),
-            (Err(e), true) => {
-                let fields = json_without_status("error", None, Some(&format!("unable to chdir: {}", errstr(e))));
+        let seen = ServiceDir::open_at(origin.fd(), &dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
+        let seen = seen.and_then(|d| d.look().map_err(|e| e.text()));
+        let line = match (seen, json) {
+            (Ok(seen), false) => [dir.as_bytes(), b": ", seen.describe(tai64::now()).as_bytes()].concat(),
+            (Err(text), false) => [dir.as_bytes(), b": ", text.as_bytes()].concat(),
+            (Ok(seen), true) => format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json(seen)).into_bytes(),
+            (Err(text), true) => {
+                let fields = json_without_status("error", None, Some(&text));
                 format!("{{\"dir\":{},{fields}}}", json_str(dir.as_bytes())).into_bytes()
             }
         };
         let _ = out.write_all(&[&line[..], b"\n"].concat());
-        origin.restore().unwrap_or_else(|e| die(b"unable to set directory: ", e));
     }
-    let _ = out.flush();
+    Ok(0)
+}
+
+fn main() {
+    cli::main(&PROG, run)
 }
