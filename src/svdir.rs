@@ -428,3 +428,190 @@ pub fn lock_holder(entry: BorrowedFd, log: bool) -> Option<u32> {
         (f.get(1) == Some(&"FLOCK") && f.get(5) == Some(&dev.as_str())).then(|| f.get(4)?.parse().ok()).flatten()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Want;
+    use std::fs;
+    use std::path::Path;
+
+    /// A service directory `s` in a temp dir, with `supervise/` made.
+    fn service() -> (tempfile::TempDir, ServiceDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("s/supervise")).unwrap();
+        let dir = ServiceDir::open(tmp.path().join("s").as_os_str()).unwrap();
+        (tmp, dir)
+    }
+
+    fn mkfifo(p: &Path) {
+        let p = CString::new(p.as_os_str().as_bytes()).unwrap();
+        sys::mkfifo(&p, 0o600).unwrap();
+    }
+
+    /// A FIFO's reader (read-write, so that it never blocks).
+    fn reader(p: &Path) -> OwnedFd {
+        let p = CString::new(p.as_os_str().as_bytes()).unwrap();
+        sys::open_at(nix::fcntl::AT_FDCWD, &p, libc::O_RDWR | libc::O_NONBLOCK, 0).unwrap()
+    }
+
+    fn status(pid: u32) -> Status {
+        Status { stamp: crate::tai64::now(), pid, paused: false, want: Want::Nothing }
+    }
+
+    #[test]
+    fn opens_as_chdir_enters() {
+        let tmp = tempfile::tempdir().unwrap();
+        let at = |name: &str| ServiceDir::open(tmp.path().join(name).as_os_str()).map(drop);
+        fs::write(tmp.path().join("file"), "").unwrap();
+        std::os::unix::fs::symlink("file", tmp.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("s", tmp.path().join("slink")).unwrap();
+        fs::create_dir(tmp.path().join("s")).unwrap();
+        assert_eq!(at("nope"), Err(Errno::ENOENT));
+        assert_eq!(at("file"), Err(Errno::ENOTDIR));
+        assert_eq!(at("link"), Err(Errno::ENOTDIR));
+        assert_eq!(at("slink"), Ok(()), "a symlink is followed, as chdir follows it");
+        assert_eq!(ServiceDir::open(OsStr::new("")).map(drop), Err(Errno::ENOENT));
+        // Search permission only, not read permission; none of it is access denied.
+        use std::os::unix::fs::PermissionsExt;
+        for (mode, want) in [(0o111, Ok(())), (0o666, Err(Errno::EACCES)), (0o000, Err(Errno::EACCES))] {
+            fs::set_permissions(tmp.path().join("s"), fs::Permissions::from_mode(mode)).unwrap();
+            // SAFETY: geteuid(2) cannot fail.
+            let root = unsafe { libc::geteuid() } == 0;
+            assert_eq!(at("s"), if root { Ok(()) } else { want }, "mode {mode:o}");
+        }
+        fs::set_permissions(tmp.path().join("s"), fs::Permissions::from_mode(0o755)).unwrap();
+        // Relative to a directory, and still the same once renamed.
+        let base = sys::open_read_dir(&CString::new(tmp.path().as_os_str().as_bytes()).unwrap()).unwrap();
+        let dir = ServiceDir::open_at(base.as_fd(), OsStr::new("s")).unwrap();
+        fs::rename(tmp.path().join("s"), tmp.path().join("t")).unwrap();
+        fs::write(tmp.path().join("t/down"), "").unwrap();
+        assert_eq!(dir.normally_up(), Ok(false));
+    }
+
+    #[test]
+    fn normally_up_unless_down_exists() {
+        let (tmp, dir) = service();
+        assert_eq!(dir.normally_up(), Ok(true));
+        std::os::unix::fs::symlink("nowhere", tmp.path().join("s/down")).unwrap();
+        assert_eq!(dir.normally_up(), Ok(true), "stat follows: a dangling link is no down");
+        fs::remove_file(tmp.path().join("s/down")).unwrap();
+        fs::create_dir(tmp.path().join("s/down")).unwrap();
+        assert_eq!(dir.normally_up(), Ok(false));
+    }
+
+    #[test]
+    fn ok_and_send_need_a_reader() {
+        let (tmp, dir) = service();
+        let sup = tmp.path().join("s/supervise");
+        assert_eq!(dir.ok(), Err(Errno::ENOENT));
+        assert_eq!(dir.send(b"u"), Err(SendError::Open(Errno::ENOENT)));
+        assert!(!dir.supervised(false));
+        mkfifo(&sup.join("ok"));
+        mkfifo(&sup.join("control"));
+        assert_eq!(dir.ok(), Err(Errno::ENXIO));
+        assert_eq!(dir.send(b"u"), Err(SendError::NotRunning));
+        let (_ok, control) = (reader(&sup.join("ok")), reader(&sup.join("control")));
+        assert_eq!(dir.ok(), Ok(()));
+        assert!(dir.supervised(false) && !dir.supervised(true));
+        assert!(supervised(tmp.path().join("s").as_os_str().as_bytes()));
+        assert_eq!(dir.send(b"dx"), Ok(()));
+        let mut buf = [0u8; 8];
+        assert_eq!(nix::unistd::read(control.as_fd(), &mut buf), Ok(2));
+        assert_eq!(&buf[..2], b"dx");
+        assert!(dir.control(false, b"u"));
+        assert!(!dir.control(true, b"u"), "no log/");
+    }
+
+    #[test]
+    fn a_control_that_is_no_fifo_is_not_written() {
+        let (tmp, dir) = service();
+        let control = tmp.path().join("s/supervise/control");
+        fs::write(&control, "").unwrap();
+        assert_eq!(dir.send(b"u"), Err(SendError::NotFifo));
+        assert!(!dir.control(false, b"u"));
+        assert_eq!(fs::read(&control).unwrap(), b"");
+    }
+
+    #[test]
+    fn the_logger_is_reached_through_log() {
+        let (tmp, dir) = service();
+        let sup = tmp.path().join("s/log/supervise");
+        fs::create_dir_all(&sup).unwrap();
+        mkfifo(&sup.join("ok"));
+        let _ok = reader(&sup.join("ok"));
+        assert!(dir.supervised(true) && !dir.supervised(false));
+    }
+
+    #[test]
+    fn status_is_read_as_svstat_reads_it() {
+        let (tmp, dir) = service();
+        let path = tmp.path().join("s/supervise/status");
+        assert_eq!(dir.status(), Err(StatusError::Open(Errno::ENOENT)));
+        fs::write(&path, [0u8; 17]).unwrap();
+        assert_eq!(dir.status(), Err(StatusError::BadFormat));
+        let s = status(42);
+        fs::write(&path, [&s.pack()[..], b"more"].concat()).unwrap();
+        assert_eq!(dir.status(), Ok(s));
+        fs::remove_file(&path).unwrap();
+        mkfifo(&path);
+        assert_eq!(dir.status(), Err(StatusError::BadFormat), "a FIFO without writer reads as too short");
+    }
+
+    #[test]
+    fn info_is_believed_when_it_speaks_of_the_status_pid() {
+        let (tmp, dir) = service();
+        let path = tmp.path().join("s/supervise/info");
+        assert_eq!(dir.info_raw(), None);
+        let info = Info { pid: 42, restarts: 3, letters: 7, ..Info::default() };
+        fs::write(&path, info.pack()).unwrap();
+        assert_eq!(dir.info_raw(), Some(info));
+        assert_eq!(dir.info(&status(42)), Some(info));
+        assert_eq!(dir.info(&status(43)), None, "stale");
+        fs::remove_file(&path).unwrap();
+        mkfifo(&path);
+        let _w = reader(&path);
+        assert_eq!(dir.info_raw(), None, "a FIFO is no info");
+    }
+
+    #[test]
+    fn look_follows_svstat_order_and_words() {
+        let (tmp, dir) = service();
+        let sup = tmp.path().join("s/supervise");
+        assert_eq!(dir.look(), Err(LookError::Ok(Errno::ENOENT)));
+        assert_eq!(dir.look().unwrap_err().text(), "unable to open supervise/ok: file does not exist");
+        mkfifo(&sup.join("ok"));
+        fs::write(tmp.path().join("s/down"), "").unwrap();
+        assert_eq!(dir.look(), Ok(Seen::NotRunning { normally_up: false }));
+        assert_eq!(dir.look().unwrap().describe(crate::tai64::now()), "supervise not running");
+        let _ok = reader(&sup.join("ok"));
+        let text = |e: LookError| e.text();
+        assert_eq!(dir.look().map_err(text), Err("unable to open supervise/status: file does not exist".into()));
+        fs::write(sup.join("status"), "short").unwrap();
+        assert_eq!(dir.look().map_err(text), Err("unable to read supervise/status: bad format".into()));
+        let s = status(42);
+        fs::write(sup.join("status"), s.pack()).unwrap();
+        let info = Info { pid: 42, failed: true, ready: Some(Some(s.stamp)), ..Info::default() };
+        fs::write(sup.join("info"), info.pack()).unwrap();
+        let seen = dir.look().unwrap();
+        assert_eq!(seen, Seen::Running { normally_up: false, status: s, info: Some(info) });
+        let text = seen.describe(s.stamp);
+        assert_eq!(text, "up (pid 42) 0 seconds, normally down, ready 0 seconds, failed");
+    }
+
+    #[test]
+    fn a_supervise_dir_is_reached_warily() {
+        let (tmp, dir) = service();
+        let sup = sys::open_at(dir.fd(), SUPERVISE, libc::O_RDONLY | libc::O_DIRECTORY, 0).unwrap();
+        assert!(open_dir_at(dir.fd(), SUPERVISE, true).is_ok());
+        assert_eq!(open_dir_at(dir.fd(), c"nope", true).map(drop), Err(DirError::Sys(Errno::ENOENT)));
+        fs::write(tmp.path().join("s/supervise/ok"), "").unwrap();
+        assert_eq!(open_fifo_write_at(sup.as_fd(), inside::OK).map(drop), Err(Errno::ENXIO), "a file is no FIFO");
+        fs::remove_file(tmp.path().join("s/supervise/ok")).unwrap();
+        mkfifo(&tmp.path().join("s/supervise/ok"));
+        std::os::unix::fs::symlink("ok", tmp.path().join("s/supervise/link")).unwrap();
+        let _ok = reader(&tmp.path().join("s/supervise/ok"));
+        assert!(open_fifo_write_at(sup.as_fd(), inside::OK).is_ok());
+        assert_eq!(open_fifo_write_at(sup.as_fd(), c"link").map(drop), Err(Errno::ENXIO), "never through a symlink");
+    }
+}

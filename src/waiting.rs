@@ -342,6 +342,57 @@ mod tests {
         }
     }
 
+    /// A service directory `s` in a temp dir, with `supervise/` made.
+    fn service() -> (tempfile::TempDir, ServiceDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("s/supervise")).unwrap();
+        let dir = ServiceDir::open(tmp.path().join("s").as_os_str()).unwrap();
+        (tmp, dir)
+    }
+
+    #[test]
+    fn a_waiter_puts_its_fifo_in_event_and_takes_it_away() {
+        let (tmp, dir) = service();
+        let events = tmp.path().join("s/supervise/event");
+        let names = || -> Vec<String> {
+            std::fs::read_dir(&events).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect()
+        };
+        let w = Waiter::new(&dir, 3).unwrap();
+        assert_eq!(names(), [format!("svc-{}-3", std::process::id())]);
+        // supervise's side reaches it; its reader sees the byte.
+        let sup = sys::open_read_dir(&CString::new(events.parent().unwrap().as_os_str().as_encoded_bytes()).unwrap());
+        notify(sup.unwrap().as_fd());
+        let mut buf = [0u8; 4];
+        assert_eq!(nix::unistd::read(w.fd.as_fd(), &mut buf), Ok(1));
+        drop(w);
+        assert!(names().is_empty());
+    }
+
+    #[test]
+    fn state_says_why_there_is_no_status() {
+        let (tmp, dir) = service();
+        let sup = tmp.path().join("s/supervise");
+        assert_eq!(state(&dir), Err("supervise not running"));
+        let ok = CString::new(sup.join("ok").as_os_str().as_encoded_bytes()).unwrap();
+        sys::mkfifo(&ok, 0o600).unwrap();
+        assert_eq!(state(&dir), Err("supervise not running"));
+        let _r = sys::open_at(nix::fcntl::AT_FDCWD, &ok, libc::O_RDWR, 0).unwrap();
+        assert_eq!(state(&dir), Err("file does not exist"));
+        std::fs::write(sup.join("status"), "short").unwrap();
+        assert_eq!(state(&dir), Err("bad status format"));
+        let status = Status { stamp: crate::tai64::now(), pid: 9, paused: false, want: Want::Up };
+        std::fs::write(sup.join("status"), status.pack()).unwrap();
+        assert_eq!(state(&dir), Ok((status, None)));
+        // Reached at once; a directory not opened cannot get there.
+        let here = Waiting::new(Ok(&dir), 0);
+        assert_eq!(here.pid, 9);
+        assert_eq!(wait(Goal::Up, &[here], Some(Duration::ZERO)), Ok(()));
+        let gone = Waiting::new(Err(Errno::ENOENT), 1);
+        assert_eq!(wait(Goal::Down, &[gone], None), Err(Stop::Unreachable(0, "file does not exist")));
+        let short = Waiting::new(Ok(&dir), 2);
+        assert_eq!(wait(Goal::Down, &[short], Some(Duration::ZERO)), Err(Stop::TimedOut(vec![0])));
+    }
+
     #[test]
     fn letters_are_taken_in_once_counted() {
         let at = |n| Info { letters: n, ..Info::default() };
