@@ -97,7 +97,9 @@ fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
         let line = match (seen, json) {
             (Ok(seen), false) => [dir.as_bytes(), b": ", seen.describe(tai64::now()).as_bytes()].concat(),
             (Err(text), false) => [dir.as_bytes(), b": ", text.as_bytes()].concat(),
-            (Ok(seen), true) => format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json(seen)).into_bytes(),
+            (Ok(seen), true) => {
+                format!("{{\"dir\":{},{}}}", json_str(dir.as_bytes()), describe_json(seen)).into_bytes()
+            }
             (Err(text), true) => {
                 let fields = json_without_status("error", None, Some(&text));
                 format!("{{\"dir\":{},{fields}}}", json_str(dir.as_bytes())).into_bytes()
