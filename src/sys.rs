@@ -21,6 +21,12 @@ pub fn open_at(dir: BorrowedFd, name: &CStr, flags: i32, mode: libc::mode_t) -> 
     Errno::result(fd).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A pipe whose ends are inherited across exec (`pipe(2)` without flags):
+/// its read end and write end.
+pub fn pipe_inherited() -> Result<(OwnedFd, OwnedFd), Errno> {
+    nix::unistd::pipe()
+}
+
 /// Opens a directory for reading (for `openat` and `fchdir`).
 pub fn open_read_dir(path: &CStr) -> Result<OwnedFd, Errno> {
     open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK, 0)
@@ -535,6 +541,16 @@ pub fn raise_nofile() -> Option<libc::rlimit> {
         }
     }
     Some(old)
+}
+
+/// Sets the soft limit of `resource` to `value` (`None`: the hard limit),
+/// never above the hard limit. The error names the call that failed.
+pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> Result<(), (&'static str, Errno)> {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit with a valid pointer.
+    Errno::result(unsafe { libc::getrlimit(resource, &mut r) }).map_err(|e| ("getrlimit failed", e))?;
+    r.rlim_cur = value.map_or(r.rlim_max, |v| v.min(r.rlim_max));
+    Errno::result(unsafe { libc::setrlimit(resource, &r) }).map(drop).map_err(|e| ("setrlimit failed", e))
 }
 
 /// Sets the limits on open files (async-signal-safe: for a child before exec).
