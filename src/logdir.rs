@@ -329,22 +329,18 @@ impl LogDir {
         let dir = self.dir.as_raw_fd();
         let n = self.name.as_slice();
         loop {
+            let ro = libc::O_RDONLY | libc::O_NONBLOCK;
+            let actions = [
+                sys::Action::Fchdir(dir),
+                sys::Action::Open(PREVIOUS, ro, 0o644, 0),
+                sys::Action::Open(PROCESSED, TRUNC, 0o644, 1),
+                sys::Action::Open(STATE, ro, 0o644, 4),
+                sys::Action::Open(NEWSTATE, TRUNC, 0o644, 5),
+            ];
             let pid = self.retry(&[b"unable to fork for processor in ", n], || {
-                sys::spawn(argv, &self.processor_failed, || {
-                    // SAFETY: fchdir on our directory's descriptor.
-                    Errno::result(unsafe { libc::fchdir(dir) })?;
-                    for (name, flags, to) in [
-                        (PREVIOUS, libc::O_RDONLY | libc::O_NONBLOCK, 0),
-                        (PROCESSED, TRUNC, 1),
-                        (STATE, libc::O_RDONLY | libc::O_NONBLOCK, 4),
-                        (NEWSTATE, TRUNC, 5),
-                    ] {
-                        sys::open_onto(name, flags, 0o644, to)?;
-                    }
-                    Ok(())
-                })
+                sys::cspawn(argv, &self.processor_failed, &actions)
             });
-            match sys::wait_for(pid) {
+            match sys::wait(Some(pid), true).map(|r| r.map_or(0, |(_, status)| status)) {
                 Err(e) => (self.pause)(&[b"wait failed for processor in ", n], Some(e)),
                 Ok(status) if libc::WIFSIGNALED(status) => (self.pause)(&[b"processor crashed in ", n], None),
                 Ok(status) if libc::WEXITSTATUS(status) == 0 => return,

@@ -56,15 +56,10 @@ pub fn run(argv: &[Vec<u8>], env: &[Vec<u8>]) -> Errno {
         unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
         Errno::last()
     };
-    let file = &argv[0];
-    if file.contains(&b'/') {
-        return exec(&args[0]);
-    }
     let path = std::env::var_os("PATH").map_or(b"/bin:/usr/bin".to_vec(), |p| p.into_encoded_bytes());
     let mut saved = None;
-    for dir in path.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let Ok(candidate) = CString::new([dir, b"/", file].concat()) else { continue };
+    for candidate in crate::sys::search_path(&path, &argv[0]) {
+        let Ok(candidate) = CString::new(candidate) else { continue };
         match exec(&candidate) {
             Errno::ENOENT => {}
             e @ (Errno::EACCES | Errno::EPERM | Errno::EISDIR) => saved = Some(e),

@@ -34,7 +34,8 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     drop(w);
     let mut byte = [0u8; 1];
     while let Ok(1..) = sys::read_some(r.as_fd(), &mut byte) {}
-    let status = sys::wait_for(pid as u32).map_err(|e| Failure::temp(&[b"wait failed"], e))?;
+    let reaped = sys::wait(Some(pid as u32), true).map_err(|e| Failure::temp(&[b"wait failed"], e))?;
+    let status = reaped.map_or(0, |(_, status)| status);
     if libc::WIFSIGNALED(status) {
         return Err(Failure::fatal(EXIT_TEMP, &[b"child crashed"]));
     }

@@ -15,7 +15,7 @@ use daemontools::msg::{Failure, Level, Prog};
 use daemontools::sys::{self, Argv};
 use daemontools::{cli, Errno};
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
@@ -78,7 +78,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let (r, w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;
     for fd in 0..3 {
-        let _ = sys::dup_onto(null.as_fd(), fd);
+        let _ = sys::move_fd(null.as_raw_fd(), fd);
     }
     drop(null);
     // SAFETY: clearing the environment before any thread exists.
@@ -88,9 +88,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     }
 
     if argv_svc.len() > 2 {
-        if let Ok(pid) = sys::spawn(&argv_svc, &PROG.child_failure(Level::Warning, &[b"unable to run svc"]), || Ok(()))
-        {
-            let _ = sys::wait_for(pid);
+        let fail = PROG.child_failure(Level::Warning, &[b"unable to run svc"]);
+        if let Ok(pid) = sys::cspawn(&argv_svc, &fail, &[]) {
+            let _ = sys::wait(Some(pid), true);
         }
         // svc does not wait. Unlike the script, give the stale supervisors up
         // to 5 s to let go of their locks, or each new supervise would fail
@@ -103,10 +103,10 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         }
     }
     // readproctitle reads svscan's output; it ends when svscan and its children have closed the pipe.
-    let _ = sys::spawn(&argv_title, b"", || sys::dup_onto(r.as_fd(), 0));
+    let _ = sys::cspawn(&argv_title, b"", &[sys::Action::Move(r.as_raw_fd(), 0)]);
     drop(r);
-    let _ = sys::dup_onto(w.as_fd(), 1);
-    let _ = sys::dup_onto(w.as_fd(), 2);
+    let _ = sys::move_fd(w.as_raw_fd(), 1);
+    let _ = sys::move_fd(w.as_raw_fd(), 2);
     drop(w);
     sys::reset_signals_for_exec();
     Err(Failure::unable_to_run(svscan.as_os_str().as_bytes(), sys::exec(&argv_scan)))
