@@ -24,6 +24,12 @@ pub fn main(prog: &Prog, run: impl FnOnce(Vec<OsString>) -> Result<i32, Failure>
     }
 }
 
+/// The arguments as bytes, as the chain-loaders pass them on.
+pub fn bytes(args: Vec<OsString>) -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    args.into_iter().map(OsString::into_vec).collect()
+}
+
 /// Prints `f` and exits with its code.
 pub fn fail(prog: &Prog, f: &Failure) -> ! {
     let _ = std::io::stderr().write_all(&f.render(prog));

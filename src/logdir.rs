@@ -23,6 +23,7 @@
 //! Nothing is ever dropped: a failing step calls the [`Pause`] the caller
 //! gave (which warns and sleeps) and is tried again.
 
+use crate::msg::{Failure, Level, Prog};
 use crate::sys;
 use crate::tai64::{Tai64, Tai64N};
 use nix::errno::Errno;
@@ -43,12 +44,20 @@ const BUFFER: usize = 512;
 /// should warn and pause. The step is then tried again.
 pub type Pause = fn(&[&[u8]], Option<Errno>);
 
-/// Why a directory could not be opened: `before` + its name + `after`.
+/// Why a directory could not be opened: `before` + its name + `after`
+/// ([`Fatal::failure`] gives daemontools' message).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Fatal {
     pub before: &'static str,
     pub after: &'static str,
     pub errno: Errno,
+}
+
+impl Fatal {
+    /// `unable to ... NAME...: REASON`, exit 111, for the directory `name`.
+    pub fn failure(&self, name: &[u8]) -> Failure {
+        Failure::temp(&[self.before.as_bytes(), name, self.after.as_bytes()], self.errno)
+    }
 }
 
 fn fatal(before: &'static str, after: &'static str) -> impl Fn(Errno) -> Fatal {
@@ -73,6 +82,8 @@ pub struct LogDir {
     size: u64,
     count: u64,
     processor: Option<sys::Argv>,
+    /// What the processor's child says when it cannot run it, before the reason.
+    processor_failed: Vec<u8>,
     /// `out[..passed]` went through the writer; `out[passed..]` is the 512-byte buffer.
     out: Vec<u8>,
     passed: usize,
@@ -88,8 +99,16 @@ impl LogDir {
     /// then either continues a `current` closed cleanly (x bit set) or
     /// recovers from a crash: a `processed` the processor finished becomes
     /// `.s`, an unprocessed `previous` and the old `current` become `.u`, and
-    /// `state` starts empty.
-    pub fn open(name: &[u8], size: u64, count: u64, processor: Option<&[u8]>, pause: Pause) -> Result<LogDir, Fatal> {
+    /// `state` starts empty. `prog` is the program whose name the
+    /// processor's child gives when it cannot run it.
+    pub fn open(
+        name: &[u8],
+        size: u64,
+        count: u64,
+        processor: Option<&[u8]>,
+        pause: Pause,
+        prog: &Prog,
+    ) -> Result<LogDir, Fatal> {
         let path = CString::new(name).map_err(|_| Fatal {
             before: "unable to open directory ",
             after: "",
@@ -100,6 +119,7 @@ impl LogDir {
         let lock = sys::open_at(dir.as_fd(), c"lock", APPEND, 0o600).map_err(fatal("unable to lock directory ", ""))?;
         sys::lock(lock.as_fd(), false).map_err(fatal("unable to lock directory ", ""))?;
         // A command line holds no NUL byte, so neither does the processor.
+        let processor_failed = prog.child_failure(Level::Fatal, &[b"unable to run ", processor.unwrap_or_default()]);
         let processor = processor.and_then(|p| sys::Argv::new("/bin/sh", &[b"sh".as_slice(), b"-c", p]));
         let mut d = LogDir {
             name: name.to_vec(),
@@ -113,6 +133,7 @@ impl LogDir {
             size,
             count,
             processor,
+            processor_failed,
             out: Vec::with_capacity(64 * 1024),
             passed: 0,
             whole: 0,
@@ -305,28 +326,21 @@ impl LogDir {
     /// `processed` on fd 1 and `newstate` on fd 5.
     fn run_processor(&self) {
         let Some(argv) = &self.processor else { return };
-        let mut fail = b"multilog: fatal: unable to run ".to_vec();
-        fail.extend_from_slice(argv.arg(2));
-        fail.extend_from_slice(b": ");
         let dir = self.dir.as_raw_fd();
         let n = self.name.as_slice();
         loop {
+            let ro = libc::O_RDONLY | libc::O_NONBLOCK;
+            let actions = [
+                sys::Action::Fchdir(dir),
+                sys::Action::Open(PREVIOUS, ro, 0o644, 0),
+                sys::Action::Open(PROCESSED, TRUNC, 0o644, 1),
+                sys::Action::Open(STATE, ro, 0o644, 4),
+                sys::Action::Open(NEWSTATE, TRUNC, 0o644, 5),
+            ];
             let pid = self.retry(&[b"unable to fork for processor in ", n], || {
-                sys::spawn(argv, &fail, || {
-                    // SAFETY: fchdir on our directory's descriptor.
-                    Errno::result(unsafe { libc::fchdir(dir) })?;
-                    for (name, flags, to) in [
-                        (PREVIOUS, libc::O_RDONLY | libc::O_NONBLOCK, 0),
-                        (PROCESSED, TRUNC, 1),
-                        (STATE, libc::O_RDONLY | libc::O_NONBLOCK, 4),
-                        (NEWSTATE, TRUNC, 5),
-                    ] {
-                        sys::open_onto(name, flags, 0o644, to)?;
-                    }
-                    Ok(())
-                })
+                sys::cspawn(argv, &self.processor_failed, &actions)
             });
-            match sys::wait_for(pid) {
+            match sys::wait(Some(pid), true).map(|r| r.map_or(0, |(_, status)| status)) {
                 Err(e) => (self.pause)(&[b"wait failed for processor in ", n], Some(e)),
                 Ok(status) if libc::WIFSIGNALED(status) => (self.pause)(&[b"processor crashed in ", n], None),
                 Ok(status) if libc::WEXITSTATUS(status) == 0 => return,
@@ -437,7 +451,7 @@ mod tests {
     }
 
     fn open(dir: &Path, size: u64, count: u64) -> Result<LogDir, Fatal> {
-        LogDir::open(dir.as_os_str().as_encoded_bytes(), size, count, None, no_pause)
+        LogDir::open(dir.as_os_str().as_encoded_bytes(), size, count, None, no_pause, &Prog::new("multilog", ""))
     }
 
     fn files(dir: &Path) -> Vec<(String, u64, u32)> {

@@ -19,7 +19,11 @@ pub const EXIT_NOTFOUND: i32 = 127;
 /// Transitional, until every main runs through [`crate::cli::main`]: the
 /// old per-main `--help` answer.
 pub fn about(prog: &str, usage: &str, first: Option<&std::ffi::OsStr>) -> Option<String> {
-    let p = Prog { name: Box::leak(prog.to_string().into_boxed_str()), usage: Box::leak(usage.to_string().into_boxed_str()), bad_call: None };
+    let p = Prog {
+        name: Box::leak(prog.to_string().into_boxed_str()),
+        usage: Box::leak(usage.to_string().into_boxed_str()),
+        bad_call: None,
+    };
     p.about(first)
 }
 
@@ -53,6 +57,16 @@ impl Prog {
     /// One message line of this program's: [`line`].
     pub fn line(&self, level: Level, parts: &[&[u8]]) -> Vec<u8> {
         line(self.name, level, parts)
+    }
+
+    /// The start of the line a child prints when it cannot exec:
+    /// `PROG: LEVEL: PARTS: `, which the child completes with daemontools'
+    /// reason and a newline (it may not allocate: see `sys::spawn`).
+    pub fn child_failure(&self, level: Level, parts: &[&[u8]]) -> Vec<u8> {
+        let mut out = self.line(level, parts);
+        out.pop();
+        out.extend_from_slice(b": ");
+        out
     }
 
     /// What the program prints on standard output, before exiting 0, when
@@ -129,6 +143,12 @@ impl Failure {
         Failure::sys(EXIT_TEMP, parts, e)
     }
 
+    /// `PROG: fatal: unable to run PROGRAM: REASON`, exit 111: what a
+    /// program says when the program it runs cannot be run.
+    pub fn unable_to_run(program: &[u8], e: Errno) -> Failure {
+        Failure::temp(&[b"unable to run ", program], e)
+    }
+
     /// A bad call: the usage, exit 100.
     pub fn usage() -> Failure {
         Failure { code: EXIT_USAGE, lines: vec![Line::Usage] }
@@ -200,6 +220,11 @@ pub fn line(prog: &str, level: Level, parts: &[&[u8]]) -> Vec<u8> {
     }
     out.push(b'\n');
     out
+}
+
+/// The errno of an I/O error (EIO when it carries none).
+pub fn errno_of(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// daemontools' reason for an errno (its `error_str`).
@@ -325,13 +350,25 @@ mod tests {
     #[test]
     fn failures_render_with_the_name_and_keep_their_code() {
         let f = Failure::temp(&[b"unable to open ", b"f"], Errno::EACCES);
-        assert_eq!((f.code(), f.render(&SETLOCK)), (111, b"setlock: fatal: unable to open f: access denied\n".to_vec()));
+        assert_eq!(
+            (f.code(), f.render(&SETLOCK)),
+            (111, b"setlock: fatal: unable to open f: access denied\n".to_vec())
+        );
         let f = Failure::bad_option(&crate::getopt::Opt::Illegal(b'z'));
         let text = b"setlock: illegal option -- z\nsetlock: usage: setlock [ -nNxX ] file program [ arg ... ]\n";
         assert_eq!((f.code(), f.render(&SETLOCK)), (100, text.to_vec()));
         let f = Failure::bad_option(&crate::getopt::Opt::MissingArg(b'T'));
         assert!(f.render(&SETLOCK).starts_with(b"setlock: option requires an argument -- T\n"));
         assert_eq!(Failure::silent(100).render(&SETLOCK), b"");
+        let f = Failure::unable_to_run(b"x", Errno::ENOENT);
+        assert_eq!(
+            (f.code(), f.render(&SETLOCK)),
+            (111, b"setlock: fatal: unable to run x: file does not exist\n".to_vec())
+        );
+        assert_eq!(
+            SETLOCK.child_failure(Level::Warning, &[b"unable to run ", b"svc"]),
+            b"setlock: warning: unable to run svc: "
+        );
         let svc = Prog { name: "svc", usage: "svc dir", bad_call: Some("svc options: u up\n") };
         assert_eq!(Failure::usage().render(&svc), b"svc options: u up\n");
         let f = Failure::fatal(100, &[b"bad grace period x"]).then_usage();

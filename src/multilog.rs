@@ -9,6 +9,7 @@
 //! where daemontools cuts it.
 
 use crate::logdir::{self, LogDir, Pause};
+use crate::msg::{Failure, Prog};
 use crate::script::{self, Action, Stamp};
 use crate::{sys, tai64};
 use nix::errno::Errno;
@@ -21,15 +22,6 @@ pub const WINDOW: usize = 1000;
 const READ: usize = 1024;
 /// What `e` copies of a longer line.
 const ALERT: usize = 200;
-
-/// Why multilog cannot start: `before` + `name` + `after`, and the error.
-#[derive(Debug)]
-pub struct Fatal {
-    pub before: &'static str,
-    pub name: Vec<u8>,
-    pub after: &'static str,
-    pub errno: Errno,
-}
 
 enum Act {
     Select(Vec<u8>),
@@ -70,16 +62,18 @@ pub struct Multilog {
 }
 
 impl Multilog {
-    /// Opens the `=` files, then the directories, as daemontools does.
-    pub fn new(script: &[&[u8]], pause: Pause) -> Result<Multilog, Fatal> {
+    /// Opens the `=` files, then the directories, as daemontools does; a
+    /// failure says why multilog cannot start. `prog` is the program whose
+    /// name a processor's child gives when it cannot run it.
+    pub fn new(script: &[&[u8]], pause: Pause, prog: &Prog) -> Result<Multilog, Failure> {
         let stamp = script::stamp(script);
         let mut status = Vec::new();
         for arg in script {
             if let Action::Status(file) = script::action(arg) {
-                let fatal = |before| move |errno| Fatal { before, name: file.to_vec(), after: "", errno };
-                let path = CString::new(file).map_err(|_| Errno::EINVAL).map_err(fatal("unable to create "))?;
-                drop(sys::open_append(&path).map_err(fatal("unable to create "))?);
-                let fd = sys::open_write(&path).map_err(fatal("unable to write "))?;
+                let fatal = |before: &'static [u8]| move |errno| Failure::temp(&[before, file], errno);
+                let path = CString::new(file).map_err(|_| Errno::EINVAL).map_err(fatal(b"unable to create "))?;
+                drop(sys::open_append(&path).map_err(fatal(b"unable to create "))?);
+                let fd = sys::open_write(&path).map_err(fatal(b"unable to write "))?;
                 status.push(StatusFile { name: file.to_vec(), fd });
             }
         }
@@ -98,12 +92,7 @@ impl Multilog {
                 Action::Count(n) => count = n,
                 Action::Processor(p) => processor = Some(p),
                 Action::Dir(name) => {
-                    let d = LogDir::open(name, size, count, processor, pause).map_err(|f| Fatal {
-                        before: f.before,
-                        name: name.to_vec(),
-                        after: f.after,
-                        errno: f.errno,
-                    })?;
+                    let d = LogDir::open(name, size, count, processor, pause, prog).map_err(|f| f.failure(name))?;
                     acts.push(Act::Dir(dirs.len()));
                     dirs.push(d);
                 }
@@ -354,7 +343,8 @@ mod tests {
         let mut args: Vec<Vec<u8>> = script.iter().map(|a| a.as_bytes().to_vec()).collect();
         args.push(dir.as_os_str().as_encoded_bytes().to_vec());
         let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        let ml = Multilog::new(&args, no_pause).unwrap_or_else(|f| panic!("{f:?}"));
+        let ml =
+            Multilog::new(&args, no_pause, &crate::msg::Prog::new("multilog", "")).unwrap_or_else(|f| panic!("{f:?}"));
         (t, ml)
     }
 

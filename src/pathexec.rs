@@ -5,6 +5,7 @@
 //! daemontools changes it, so that `env` prints the same lines in the same
 //! order.
 
+use crate::msg::{errno_of, Failure};
 use nix::errno::Errno;
 use std::ffi::{CStr, CString};
 
@@ -55,15 +56,10 @@ pub fn run(argv: &[Vec<u8>], env: &[Vec<u8>]) -> Errno {
         unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
         Errno::last()
     };
-    let file = &argv[0];
-    if file.contains(&b'/') {
-        return exec(&args[0]);
-    }
     let path = std::env::var_os("PATH").map_or(b"/bin:/usr/bin".to_vec(), |p| p.into_encoded_bytes());
     let mut saved = None;
-    for dir in path.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let Ok(candidate) = CString::new([dir, b"/", file].concat()) else { continue };
+    for candidate in crate::sys::search_path(&path, &argv[0]) {
+        let Ok(candidate) = CString::new(candidate) else { continue };
         match exec(&candidate) {
             Errno::ENOENT => {}
             e @ (Errno::EACCES | Errno::EPERM | Errno::EISDIR) => saved = Some(e),
@@ -71,6 +67,48 @@ pub fn run(argv: &[Vec<u8>], env: &[Vec<u8>]) -> Errno {
         }
     }
     saved.unwrap_or(Errno::ENOENT)
+}
+
+/// envdir's work: applies to `env` the change each file of `dir` makes
+/// (see [`env_value`]; an empty file removes the variable, names starting
+/// with `.` are skipped), in the order the directory is read, with envdir's
+/// messages on failure. The current directory is left as it was.
+pub fn envdir(dir: &[u8], env: &mut Vec<Vec<u8>>) -> Result<(), Failure> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let start = std::fs::File::open(".").map_err(io(&[b"unable to switch to current directory"]))?;
+    std::env::set_current_dir(std::ffi::OsStr::from_bytes(dir))
+        .map_err(io(&[b"unable to switch to directory ", dir]))?;
+    let what: [&[u8]; 2] = [b"unable to read directory ", dir];
+    let unreadable = io(&what);
+    for entry in std::fs::read_dir(".").map_err(unreadable)? {
+        let name = entry.map_err(unreadable)?.file_name();
+        let name = name.as_bytes();
+        if name.starts_with(b".") {
+            continue;
+        }
+        // Without blocking, as daemontools' open_read: a FIFO with no writer reads as empty.
+        let contents = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(std::ffi::OsStr::from_bytes(name))
+            .and_then(|mut f| {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut v).map(|_| v)
+            })
+            .map_err(io(&[b"unable to read ", dir, b"/", name]))?;
+        let change = if contents.is_empty() { name.to_vec() } else { [name, b"=", &env_value(&contents)].concat() };
+        apply(env, &change);
+    }
+    // SAFETY: fchdir to a directory we hold open.
+    Errno::result(unsafe { libc::fchdir(std::os::fd::AsRawFd::as_raw_fd(&start)) })
+        .map_err(|e| Failure::temp(&[b"unable to switch to starting directory"], e))?;
+    Ok(())
+}
+
+/// The failure `PARTS: REASON` (exit 111) for an I/O error.
+fn io<'a>(parts: &'a [&'a [u8]]) -> impl Fn(std::io::Error) -> Failure + Copy + 'a {
+    move |e| Failure::temp(parts, errno_of(&e))
 }
 
 /// envdir's reading of a file: the value its contents give the variable.

@@ -13,26 +13,18 @@
 //! daemontools' exits 0 without a word.
 
 use daemontools::input::{Got, Input};
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::msg::{errstr, Failure, Prog};
 use daemontools::multilog::{memchr, Multilog};
 use daemontools::sys::{self, SelfPipe};
-use daemontools::Errno;
-use std::io::Write;
+use daemontools::{cli, Errno};
+use std::ffi::OsString;
 use std::os::fd::BorrowedFd;
-use std::os::unix::ffi::OsStringExt;
 use std::time::Duration;
+
+const PROG: Prog = Prog::new("multilog", "multilog script");
 
 /// Input is logged and let go in slices of this size (a multiple of daemontools' 1024-byte read).
 const SLICE: usize = 256 * 1024;
-
-fn say(level: Level, parts: &[&[u8]]) {
-    let _ = std::io::stderr().write_all(&msg::line("multilog", level, parts));
-}
-
-fn die(parts: &[&[u8]]) -> ! {
-    say(Level::Fatal, parts);
-    std::process::exit(EXIT_TEMP)
-}
 
 /// A step failed: warn, and give it 5 seconds before it is tried again.
 fn pause(what: &[&[u8]], e: Option<Errno>) {
@@ -41,7 +33,7 @@ fn pause(what: &[&[u8]], e: Option<Errno>) {
         Some(e) => parts.extend_from_slice(&[b", pausing: ", errstr(e).as_bytes()]),
         None => parts.push(b", pausing"),
     }
-    say(Level::Warning, &parts);
+    cli::warn(&PROG, &parts);
     std::thread::sleep(Duration::from_secs(5));
 }
 
@@ -68,30 +60,24 @@ fn alert(ml: &mut Multilog) {
 }
 
 fn main() {
-    if let Some(text) = daemontools::msg::about("multilog", "multilog script", daemontools::msg::lone_arg().as_deref())
-    {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
+    cli::main(&PROG, run)
+}
+
+fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     // SAFETY: umask has no memory effects.
     unsafe { libc::umask(0o022) };
-    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
+    let args = cli::bytes(args);
     let script: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
 
-    let pipe = SelfPipe::new().unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
+    let pipe = SelfPipe::new().map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;
     // SIGIO tells of new input while a partial line is held in the pipe (see `Input`).
     for sig in [libc::SIGTERM, libc::SIGALRM, libc::SIGIO] {
-        pipe.catch(sig).unwrap_or_else(|e| die(&[b"unable to catch signals: ", errstr(e).as_bytes()]));
+        pipe.catch(sig).map_err(|e| Failure::temp(&[b"unable to catch signals"], e))?;
     }
-    let mut ml = Multilog::new(&script, pause).unwrap_or_else(|f| {
-        die(&[f.before.as_bytes(), &f.name, f.after.as_bytes(), b": ", errstr(f.errno).as_bytes()])
-    });
+    let mut ml = Multilog::new(&script, pause, &PROG)?;
     let (mut input, why) = Input::stdin();
     if let Some(e) = why {
-        say(
-            Level::Warning,
-            &[b"unable to keep unlogged input in its pipe, reading it plainly: ", errstr(e).as_bytes()],
-        );
+        cli::warn(&PROG, &[b"unable to keep unlogged input in its pipe, reading it plainly: ", errstr(e).as_bytes()]);
     }
     let mut buf = vec![0u8; input.buffer_len()];
 
@@ -114,7 +100,7 @@ fn main() {
             // Straight to the wait: a signal that came since the read is still in the self-pipe.
             Ok(Got::Nothing) if input.stuck() => let_go(&mut ml, &mut input),
             Ok(Got::Nothing) => {
-                if input.wait(pipe.fd()).unwrap_or_else(|e| die(&[b"unable to poll: ", errstr(e).as_bytes()])) {
+                if input.wait(pipe.fd()).map_err(|e| Failure::temp(&[b"unable to poll"], e))? {
                     let_go(&mut ml, &mut input);
                 }
             }
@@ -152,7 +138,8 @@ fn main() {
     if mid_line {
         let _ = input.commit(usize::MAX);
     }
-    if let Some(e) = failed {
-        die(&[b"unable to read standard input: ", errstr(e).as_bytes()]);
+    match failed {
+        Some(e) => Err(Failure::temp(&[b"unable to read standard input"], e)),
+        None => Ok(0),
     }
 }

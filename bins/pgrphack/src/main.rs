@@ -4,30 +4,25 @@
 //! `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
-use daemontools::pathexec;
-use std::io::Write;
-use std::os::unix::ffi::OsStringExt;
+use daemontools::msg::{Failure, Prog};
+use daemontools::{cli, pathexec};
+use std::ffi::OsString;
 
-fn die(code: i32, level: Level, parts: &[&[u8]]) -> ! {
-    let _ = std::io::stderr().write_all(&msg::line("pgrphack", level, parts));
-    std::process::exit(code)
-}
+const PROG: Prog = Prog::new("pgrphack", "pgrphack child");
 
-#[no_mangle]
-pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    if let Some(text) = daemontools::msg::about("pgrphack", "pgrphack child", daemontools::msg::lone_arg().as_deref()) {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
-    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
+fn run(args: Vec<OsString>) -> Result<i32, Failure> {
+    let args = cli::bytes(args);
     if args.is_empty() {
-        die(EXIT_USAGE, Level::Usage, &[b"pgrphack child"]);
+        return Err(Failure::usage());
     }
     // As daemontools, a process that leads its group already (and so cannot
     // make a session) runs the child all the same.
     // SAFETY: setsid has no memory effects.
     unsafe { libc::setsid() };
-    let e = pathexec::run(&args, &pathexec::environ());
-    die(EXIT_TEMP, Level::Fatal, &[b"unable to run ", &args[0], b": ", errstr(e).as_bytes()])
+    Err(Failure::unable_to_run(&args[0], pathexec::run(&args, &pathexec::environ())))
+}
+
+#[no_mangle]
+pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
+    cli::main(&PROG, run)
 }

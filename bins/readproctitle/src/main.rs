@@ -9,8 +9,12 @@
 //! (Rust's `std::env::args` are copies), hence `no_main`.
 #![no_main]
 
-use daemontools::msg::{EXIT_TEMP, EXIT_USAGE};
+use daemontools::msg::{Failure, Prog, EXIT_TEMP, EXIT_USAGE};
+use daemontools::{cli, sys};
+use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int};
+
+const PROG: Prog = Prog::new("readproctitle", "readproctitle io errors: .....");
 
 /// Appends `input` to the scrolling part of `title` (all but its first 3 bytes).
 fn scroll(title: &mut [u8], input: &[u8]) {
@@ -21,38 +25,31 @@ fn scroll(title: &mut [u8], input: &[u8]) {
     }
 }
 
+/// Scrolls what stdin gives through `title` until its end.
+fn run(title: Option<&mut [u8]>) -> Result<i32, Failure> {
+    let title = title.filter(|t| t.len() >= 5).ok_or(Failure::silent(EXIT_USAGE))?;
+    // SAFETY: descriptor 0 is only borrowed; a closed one makes the read fail.
+    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+    let mut buf = [0u8; 4096];
+    loop {
+        match sys::read_some(stdin, &mut buf).map_err(|_| Failure::silent(EXIT_TEMP))? {
+            0 => return Ok(0),
+            n => scroll(title, &buf[..n]),
+        }
+    }
+}
+
 #[no_mangle]
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the C runtime calls it with its own argv
 pub extern "C" fn main(argc: c_int, argv: *const *mut c_char) -> c_int {
-    if let Some(text) = daemontools::msg::about(
-        "readproctitle",
-        "readproctitle io errors: .....",
-        daemontools::msg::lone_arg().as_deref(),
-    ) {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
-    if argc < 2 {
-        std::process::exit(EXIT_USAGE);
-    }
-    // SAFETY: argv[argc - 1] is a NUL-terminated string in this process's own
-    // writable memory, which nothing else reads or writes while we run;
-    // writing within its length keeps it (and /proc/self/cmdline) well formed.
-    let title = unsafe {
-        let last = *argv.add(argc as usize - 1);
-        std::slice::from_raw_parts_mut(last.cast::<u8>(), libc::strlen(last))
-    };
-    if title.len() < 5 {
-        std::process::exit(EXIT_USAGE);
-    }
-    let mut buf = [0u8; 4096];
-    loop {
-        // SAFETY: read(2) into a buffer we own.
-        match unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) } {
-            0 => std::process::exit(0),
-            n if n > 0 => scroll(title, &buf[..n as usize]),
-            _ if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
-            _ => std::process::exit(EXIT_TEMP),
-        }
-    }
+    cli::main(&PROG, |_| {
+        // SAFETY: argv[argc - 1] is a NUL-terminated string in this process's
+        // own writable memory, which nothing else reads or writes while we run;
+        // writing within its length keeps it (and /proc/self/cmdline) well formed.
+        let title = (argc >= 2).then(|| unsafe {
+            let last = *argv.add(argc as usize - 1);
+            std::slice::from_raw_parts_mut(last.cast::<u8>(), libc::strlen(last))
+        });
+        run(title)
+    })
 }

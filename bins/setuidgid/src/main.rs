@@ -4,39 +4,27 @@
 //! included). `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
-use daemontools::{pathexec, Errno};
-use std::io::Write;
-use std::os::unix::ffi::OsStringExt;
+use daemontools::msg::{Failure, Prog, EXIT_TEMP};
+use daemontools::{cli, pathexec, Errno};
+use std::ffi::OsString;
 
-fn die(code: i32, level: Level, parts: &[&[u8]]) -> ! {
-    let _ = std::io::stderr().write_all(&msg::line("setuidgid", level, parts));
-    std::process::exit(code)
+const PROG: Prog = Prog::new("setuidgid", "setuidgid account child");
+
+fn run(args: Vec<OsString>) -> Result<i32, Failure> {
+    let args = cli::bytes(args);
+    if args.len() < 2 {
+        return Err(Failure::usage());
+    }
+    let (uid, gid) =
+        pathexec::account(&args[0]).ok_or_else(|| Failure::fatal(EXIT_TEMP, &[b"unknown account ", &args[0]]))?;
+    // SAFETY: setgroups, setgid and setuid with valid arguments.
+    unsafe { Errno::result(libc::setgroups(1, &gid)).and_then(|_| Errno::result(libc::setgid(gid))) }
+        .map_err(|e| Failure::temp(&[b"unable to setgid"], e))?;
+    Errno::result(unsafe { libc::setuid(uid) }).map_err(|e| Failure::temp(&[b"unable to setuid"], e))?;
+    Err(Failure::unable_to_run(&args[1], pathexec::run(&args[1..], &pathexec::environ())))
 }
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    if let Some(text) =
-        daemontools::msg::about("setuidgid", "setuidgid account child", daemontools::msg::lone_arg().as_deref())
-    {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
-    let args: Vec<Vec<u8>> = std::env::args_os().skip(1).map(|a| a.into_vec()).collect();
-    if args.len() < 2 {
-        die(EXIT_USAGE, Level::Usage, &[b"setuidgid account child"]);
-    }
-    let Some((uid, gid)) = pathexec::account(&args[0]) else {
-        die(EXIT_TEMP, Level::Fatal, &[b"unknown account ", &args[0]])
-    };
-    // SAFETY: setgroups, setgid and setuid with valid arguments.
-    let r = unsafe { Errno::result(libc::setgroups(1, &gid)).and_then(|_| Errno::result(libc::setgid(gid))) };
-    if let Err(e) = r {
-        die(EXIT_TEMP, Level::Fatal, &[b"unable to setgid: ", errstr(e).as_bytes()]);
-    }
-    if let Err(e) = Errno::result(unsafe { libc::setuid(uid) }) {
-        die(EXIT_TEMP, Level::Fatal, &[b"unable to setuid: ", errstr(e).as_bytes()]);
-    }
-    let e = pathexec::run(&args[1..], &pathexec::environ());
-    die(EXIT_TEMP, Level::Fatal, &[b"unable to run ", &args[1], b": ", errstr(e).as_bytes()])
+    cli::main(&PROG, run)
 }

@@ -11,12 +11,11 @@
 //! its orderly shutdown. svc, svscan and readproctitle are taken from beside
 //! this executable first, then from PATH.
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
+use daemontools::msg::{Failure, Level, Prog};
 use daemontools::sys::{self, Argv};
-use daemontools::Errno;
-use std::ffi::{CString, OsStr};
-use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd};
+use daemontools::{cli, Errno};
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
@@ -24,10 +23,7 @@ const PATH: &str = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:
 const DEFAULT_DIR: &[u8] = b"/etc/service";
 const STALE_WAIT: Duration = Duration::from_secs(5);
 
-fn die(parts: &[&[u8]]) -> ! {
-    let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Fatal, parts));
-    std::process::exit(EXIT_TEMP)
-}
+const PROG: Prog = Prog::new("svscanboot", "svscanboot [ dir ]");
 
 /// `dir/*` and `dir/*/log` as sh expands them: sorted, dot entries left out.
 fn stale(dir: &[u8]) -> Vec<Vec<u8>> {
@@ -42,27 +38,20 @@ fn stale(dir: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn main() {
-    if let Some(text) =
-        daemontools::msg::about("svscanboot", "svscanboot [ dir ]", daemontools::msg::lone_arg().as_deref())
-    {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
-    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    cli::main(&PROG, run)
+}
+
+fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let dir = match args.as_slice() {
         [] => DEFAULT_DIR,
         [d] => d.as_bytes(),
-        _ => {
-            let _ = std::io::stderr().write_all(&msg::line("svscanboot", Level::Usage, &[b"svscanboot [ dir ]"]));
-            std::process::exit(EXIT_USAGE)
-        }
+        _ => return Err(Failure::usage()),
     };
     // svscan's own complaint would go to readproctitle's title, out of
     // sight: say it here, while stderr is still the caller's.
     let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
-    if let Err(e) = nix::fcntl::open(dir, flags, nix::sys::stat::Mode::empty()) {
-        die(&[b"unable to chdir to ", dir, b": ", errstr(e).as_bytes()]);
-    }
+    nix::fcntl::open(dir, flags, nix::sys::stat::Mode::empty())
+        .map_err(|e| Failure::temp(&[b"unable to chdir to ", dir], e))?;
     let [svc, svscan, readproctitle] = ["svc", "svscan", "readproctitle"].map(sys::find_program);
     let dots = ".".repeat(400);
     let stale = stale(dir);
@@ -72,24 +61,24 @@ fn main() {
     let title = ["readproctitle", "service", "errors:", &dots];
     let argv_title = Argv::new(readproctitle.as_os_str().as_bytes(), &title);
     let (Some(argv_svc), Some(argv_scan), Some(argv_title)) = (argv_svc, argv_scan, argv_title) else {
-        die(&[b"unable to run svscan: ", errstr(Errno::EINVAL).as_bytes()])
+        return Err(Failure::unable_to_run(b"svscan", Errno::EINVAL));
     };
 
     // Reported before the standard descriptors go to /dev/null.
-    let mut null = nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
-        .unwrap_or_else(|e| die(&[b"unable to open /dev/null: ", errstr(e).as_bytes()]));
+    let no_null = |e| Failure::temp(&[b"unable to open /dev/null"], e);
+    let mut null =
+        nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()).map_err(no_null)?;
     // A standard descriptor we were started without keeps /dev/null, so that
     // neither `null` nor the pipe lands there and is overwritten below.
     while null.as_raw_fd() < 3 {
-        let next =
-            nix::unistd::dup(&null).unwrap_or_else(|e| die(&[b"unable to open /dev/null: ", errstr(e).as_bytes()]));
+        let next = nix::unistd::dup(&null).map_err(no_null)?;
         std::mem::forget(null);
         null = next;
     }
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .unwrap_or_else(|e| die(&[b"unable to create pipe: ", errstr(e).as_bytes()]));
+    let (r, w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;
     for fd in 0..3 {
-        let _ = sys::dup_onto(null.as_fd(), fd);
+        let _ = sys::move_fd(null.as_raw_fd(), fd);
     }
     drop(null);
     // SAFETY: clearing the environment before any thread exists.
@@ -99,8 +88,9 @@ fn main() {
     }
 
     if argv_svc.len() > 2 {
-        if let Ok(pid) = sys::spawn(&argv_svc, b"svscanboot: warning: unable to run svc: ", || Ok(())) {
-            let _ = sys::wait_for(pid);
+        let fail = PROG.child_failure(Level::Warning, &[b"unable to run svc"]);
+        if let Ok(pid) = sys::cspawn(&argv_svc, &fail, &[]) {
+            let _ = sys::wait(Some(pid), true);
         }
         // svc does not wait. Unlike the script, give the stale supervisors up
         // to 5 s to let go of their locks, or each new supervise would fail
@@ -113,17 +103,11 @@ fn main() {
         }
     }
     // readproctitle reads svscan's output; it ends when svscan and its children have closed the pipe.
-    let _ = sys::spawn(&argv_title, b"", || sys::dup_onto(r.as_fd(), 0));
+    let _ = sys::cspawn(&argv_title, b"", &[sys::Action::Move(r.as_raw_fd(), 0)]);
     drop(r);
-    let _ = sys::dup_onto(w.as_fd(), 1);
-    let _ = sys::dup_onto(w.as_fd(), 2);
+    let _ = sys::move_fd(w.as_raw_fd(), 1);
+    let _ = sys::move_fd(w.as_raw_fd(), 2);
     drop(w);
     sys::reset_signals_for_exec();
-    let err = sys::exec(&argv_scan);
-    let _ = std::io::stderr().write_all(&msg::line(
-        "svscanboot",
-        Level::Fatal,
-        &[b"unable to run ", svscan.as_os_str().as_bytes(), b": ", errstr(err).as_bytes()],
-    ));
-    std::process::exit(EXIT_TEMP)
+    Err(Failure::unable_to_run(svscan.as_os_str().as_bytes(), sys::exec(&argv_scan)))
 }

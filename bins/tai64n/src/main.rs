@@ -1,5 +1,5 @@
-//! `tai64n`: copies stdin to stdout with a TAI64N label (`@` + 24 hex digits
-//! + space) before each line, taken when the line's first byte is read. As
+//! `tai64n`: copies stdin to stdout with a TAI64N label (`@`, 24 hex digits
+//! and a space) before each line, taken when the line's first byte is read. As
 //! daemontools: output is flushed before every blocking read, arguments are
 //! ignored, and a read or write error exits 111 (with a message here, where
 //! daemontools says nothing).
@@ -8,35 +8,29 @@
 //! /dev/null before `main`, and output written there is silently lost.
 #![no_main]
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
-use daemontools::{sys, tai64, Errno};
-use std::io::Write;
+use daemontools::msg::{Failure, Prog};
+use daemontools::{cli, sys, tai64};
 use std::os::fd::BorrowedFd;
 
-fn die(what: &str, e: Errno) -> ! {
-    let _ = std::io::stderr().write_all(&msg::line(
-        "tai64n",
-        Level::Fatal,
-        &[b"unable to ", what.as_bytes(), b": ", errstr(e).as_bytes()],
-    ));
-    std::process::exit(EXIT_TEMP)
-}
+const PROG: Prog = Prog::new("tai64n", "tai64n");
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    if let Some(text) = daemontools::msg::about("tai64n", "tai64n", daemontools::msg::lone_arg().as_deref()) {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
+    cli::main(&PROG, |_| run())
+}
+
+/// Copies stdin to stdout until its end.
+fn run() -> Result<i32, Failure> {
     // SAFETY: descriptors 0 and 1 stay open for the life of the process.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(2 * buf.len());
     let mut at_line_start = true;
     loop {
-        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf).unwrap_or_else(|(what, e)| die(what, e));
+        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf)
+            .map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
         if n == 0 {
-            return 0;
+            return Ok(0);
         }
         let label = tai64::fmt_label(tai64::now());
         for line in buf[..n].split_inclusive(|&b| b == b'\n') {

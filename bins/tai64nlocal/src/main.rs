@@ -8,17 +8,12 @@
 //! /dev/null before `main`, and output written there is silently lost.
 #![no_main]
 
-use daemontools::msg::{self, errstr, Level, EXIT_TEMP};
+use daemontools::msg::{Failure, Prog};
 use daemontools::multilog::memchr;
-use daemontools::{sys, tai64, Errno};
-use std::io::Write;
+use daemontools::{cli, sys, tai64};
 use std::os::fd::BorrowedFd;
 
-fn die(what: &str, e: Errno) -> ! {
-    let line = msg::line("tai64nlocal", Level::Fatal, &[b"unable to ", what.as_bytes(), b": ", errstr(e).as_bytes()]);
-    let _ = std::io::stderr().write_all(&line);
-    std::process::exit(EXIT_TEMP)
-}
+const PROG: Prog = Prog::new("tai64nlocal", "tai64nlocal");
 
 /// Enough of a line's start to decide: the label and the byte after it.
 const HEAD: usize = tai64::LABEL_LEN + 1;
@@ -59,10 +54,11 @@ impl Local {
 
 #[no_mangle]
 pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os::raw::c_char) -> std::os::raw::c_int {
-    if let Some(text) = daemontools::msg::about("tai64nlocal", "tai64nlocal", daemontools::msg::lone_arg().as_deref()) {
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
-        std::process::exit(0);
-    }
+    cli::main(&PROG, |_| run())
+}
+
+/// Copies stdin to stdout until its end.
+fn run() -> Result<i32, Failure> {
     // SAFETY: descriptors 0 and 1 are only borrowed; a closed one makes the calls fail.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
     let mut buf = vec![0u8; 64 * 1024];
@@ -72,11 +68,12 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
     let mut local = Local { secs: 0, text: None };
     let mut at_line_start = true;
     loop {
-        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf).unwrap_or_else(|(what, e)| die(what, e));
+        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf)
+            .map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
         if n == 0 {
             local.put_head(&head, &mut out);
-            sys::write_all(stdout, &out).unwrap_or_else(|e| die("write output", e));
-            return 0;
+            sys::write_all(stdout, &out).map_err(|e| Failure::temp(&[b"unable to write output"], e))?;
+            return Ok(0);
         }
         let mut rest = &buf[..n];
         while let Some(&b) = rest.first() {
