@@ -215,7 +215,7 @@ pub enum Action {
     /// it not named `.*` (or [`Event::Failed`]), then [`Event::ReadDone`].
     Read,
     /// The entry just seen is new: answer [`Event::New`] (or [`Event::Failed`]).
-    Inspect,
+    Inspect(Key),
     /// Open the pipe from the entry's service to its logger; answer [`Event::Piped`].
     Pipe(Id),
     /// Close the entry's pipe (its service is down: the logger reads to its end).
@@ -369,6 +369,11 @@ impl Scanner {
         self.entries.is_empty()
     }
 
+    /// TERM came: no entry is looked at any more.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.is_some()
+    }
+
     /// Decides what `event` calls for at `now`.
     pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
@@ -396,7 +401,7 @@ impl Scanner {
             Event::Stamp(stamp) => self.stamped(stamp, &mut out),
             Event::Entry(key) if !stopping => match self.keys.get(&key) {
                 Some(&id) => self.start(id, &mut out),
-                None => out.push(Action::Inspect),
+                None => out.push(Action::Inspect(key)),
             },
             Event::Entry(_) => {}
             Event::Failed => self.must_scan = true,
@@ -753,7 +758,7 @@ mod tests {
             let mut queue = std::collections::VecDeque::from(self.feed(Event::Entry(key), secs));
             while let Some(a) = queue.pop_front() {
                 let answer = match a {
-                    Inspect => Event::New { key, has_log },
+                    Inspect(key) => Event::New { key, has_log },
                     Pipe(id) => Event::Piped { id, ok: true },
                     Probe { id, .. } => Event::Held { id, holders: [Holder::Free; 2], adoptable: true },
                     Spawn(id, role) => {
@@ -885,7 +890,7 @@ mod tests {
     /// The entry A seen with its halves held as `holders`: the actions after the probe.
     fn probe(f: &mut Fake, holders: [Holder; 2], secs: f64) -> Vec<Action> {
         let mut acts = f.feed(Event::Entry(A), secs);
-        if acts == [Inspect] {
+        if acts == [Inspect(A)] {
             assert_eq!(f.feed(Event::New { key: A, has_log: true }, secs), [Pipe(0)]);
             acts = f.feed(Event::Piped { id: 0, ok: true }, secs);
         }
@@ -1006,7 +1011,7 @@ mod tests {
         assert_eq!(f.feed(Event::ReadDone, 5.0), []);
         assert!(!f.tick(10.0));
         // A pipe that could not be made: the entry is not kept.
-        assert_eq!(f.feed(Event::Entry(B), 11.0), [Inspect]);
+        assert_eq!(f.feed(Event::Entry(B), 11.0), [Inspect(B)]);
         assert_eq!(f.feed(Event::New { key: B, has_log: true }, 11.0), [Pipe(1)]);
         assert_eq!(f.feed(Event::Piped { id: 1, ok: false }, 11.0), []);
         assert_eq!(f.sc.len(), 1);
