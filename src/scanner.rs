@@ -64,7 +64,14 @@ pub enum Role {
     Log = 1,
 }
 
-const ROLES: [Role; 2] = [Role::Service, Role::Log];
+/// Both halves, service first.
+pub const ROLES: [Role; 2] = [Role::Service, Role::Log];
+
+impl Role {
+    pub fn is_log(self) -> bool {
+        self == Role::Log
+    }
+}
 
 /// The scanned directory's change time (seconds, nanoseconds), which every
 /// change to its entries moves, and the wall clock when it was taken (both
@@ -150,6 +157,16 @@ pub enum Step {
     Term,
     /// These control letters.
     Letters(&'static [u8]),
+}
+
+impl Step {
+    /// The control letters it writes.
+    pub fn letters(self) -> &'static [u8] {
+        match self {
+            Step::Term => b"dx",
+            Step::Letters(letters) => letters,
+        }
+    }
 }
 
 /// The stop ladder, climbed the same way for HUP's removals, TERM's

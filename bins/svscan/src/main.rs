@@ -27,7 +27,7 @@
 
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
-use daemontools::scanner::{self, Action, Event, Holder, Id, Key, Role, Scanner, Stamp, Step, Target};
+use daemontools::scanner::{self, Action, Event, Holder, Id, Key, Role, Scanner, Stamp, Step, Target, ROLES};
 use daemontools::sys::{self, Argv, SelfPipe};
 use daemontools::{cli, svdir, Errno};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
@@ -87,16 +87,15 @@ impl Svscan {
                 self.feed(Event::Spawned { id, role, pid }, name);
             }
             Action::Send { id, to, step, rung } => {
-                let letters: &[u8] = match step {
-                    Step::Term => b"dx",
-                    Step::Letters(letters) => letters,
-                };
+                let letters = step.letters();
                 let sent = match to {
                     // daemontools' supervise, if PATH gave us that, dies on SIGTERM.
                     Target::Pid(pid) => {
                         control(pid, letters) || (step == Step::Term && sys::kill(pid, libc::SIGTERM).is_ok())
                     }
-                    Target::Adopted(role) => self.adopted.get(&id).is_some_and(|d| control_in(d, role, letters)),
+                    Target::Adopted(role) => {
+                        self.adopted.get(&id).is_some_and(|d| svdir::control_in(d.as_fd(), role.is_log(), letters))
+                    }
                 };
                 if let Some(rung) = rung.filter(|_| !sent) {
                     self.feed(Event::Unsent { id, rung }, None);
@@ -105,7 +104,7 @@ impl Svscan {
             Action::Kill(pid) => sys::kill_with_children(pid),
             Action::Look(id) => {
                 let dir = self.adopted.get(&id).map(|d| d.as_fd());
-                let halves = [Role::Service, Role::Log].map(|r| dir.is_some_and(|d| supervised_in(d, r)));
+                let halves = ROLES.map(|r| dir.is_some_and(|d| svdir::supervised_in(d, r.is_log())));
                 self.feed(Event::Supervised { id, halves }, None);
             }
             Action::Forget(id) => drop((self.pipes.remove(&id), self.adopted.remove(&id))),
@@ -115,20 +114,20 @@ impl Svscan {
 
     /// Reads the directory whole.
     fn read(&mut self) {
-        match nix::dir::Dir::open(".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()) {
-            Ok(mut dir) => {
-                for entry in dir.iter() {
-                    match entry {
-                        Ok(e) if !e.file_name().to_bytes().starts_with(b".") => self.look(e.file_name()),
-                        Ok(_) => {}
-                        Err(e) => {
-                            self.failed(&[b"unable to read directory"], e);
-                            break;
-                        }
+        let unread = match nix::dir::Dir::open(".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty()) {
+            Ok(mut dir) => dir.iter().find_map(|entry| match entry {
+                Ok(e) => {
+                    if !e.file_name().to_bytes().starts_with(b".") {
+                        self.look(e.file_name());
                     }
+                    None
                 }
-            }
-            Err(e) => self.failed(&[b"unable to read directory"], e),
+                Err(e) => Some(e),
+            }),
+            Err(e) => Some(e),
+        };
+        if let Some(e) = unread {
+            self.failed(&[b"unable to read directory"], e);
         }
         self.feed(Event::ReadDone, None);
     }
@@ -161,8 +160,10 @@ impl Svscan {
     /// be started (an idle rescan opens nothing).
     fn probe(&mut self, id: Id, key: Key, halves: [bool; 2], name: &CStr) {
         let entry = sys::open_read_dir(name).ok();
-        let held = |r: Role| entry.as_ref().map(|e| e.as_fd()).filter(|e| halves[r as usize] && supervised_in(*e, r));
-        let holders = [Role::Service, Role::Log].map(|r| match held(r) {
+        let held = |r: Role| {
+            entry.as_ref().map(|e| e.as_fd()).filter(|e| halves[r as usize] && svdir::supervised_in(*e, r.is_log()))
+        };
+        let holders = ROLES.map(|r| match held(r) {
             None => Holder::Free,
             Some(e) if theirs(e, r) => Holder::Theirs,
             Some(_) => Holder::Adoptable,
@@ -229,17 +230,9 @@ fn control(pid: u32, letters: &[u8]) -> bool {
     svdir::control_of(pid).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
 }
 
-fn control_in(entry: &OwnedFd, role: Role, letters: &[u8]) -> bool {
-    svdir::control_in(entry.as_fd(), role == Role::Log, letters)
-}
-
-fn supervised_in(entry: BorrowedFd, role: Role) -> bool {
-    svdir::supervised_in(entry, role == Role::Log)
-}
-
 /// Whether the supervise holding that half is another live svscan's.
 fn theirs(entry: BorrowedFd, role: Role) -> bool {
-    let holder = svdir::lock_holder(entry, role == Role::Log);
+    let holder = svdir::lock_holder(entry, role.is_log());
     holder.and_then(sys::parent_of).is_some_and(|(ppid, comm)| ppid != std::process::id() && comm == "svscan")
 }
 
@@ -299,13 +292,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         }
         e => Failure::temp(&[b"unable to lock ", &dir_name], e),
     })?;
+    let signals = [libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP, libc::SIGTERM, libc::SIGINT];
     let pipe = SelfPipe::new()
-        .and_then(|p| {
-            for sig in [libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
-                p.catch(sig)?;
-            }
-            Ok(p)
-        })
+        .and_then(|p| signals.into_iter().try_for_each(|sig| p.catch(sig)).map(|()| p))
         .map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;
     // Without inotify (or with no watch left) the 5-second scan still works.
     let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
