@@ -12,6 +12,7 @@ pub mod logdir;
 pub mod msg;
 pub mod multilog;
 pub mod pathexec;
+pub mod scanner;
 pub mod script;
 pub mod status;
 pub mod supervise;
