@@ -13,6 +13,7 @@
 //! of SIGTERM for `d`, and `timeout-kill` (SIGKILL if the service outlives
 //! its down signal). Without those files, daemontools' behaviour is unchanged.
 
+pub use crate::info::{Ending, Info};
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
 use std::time::{Duration, Instant};
@@ -58,32 +59,6 @@ impl Default for Policy {
             backoff_max: None,
             restart_limit: None,
             notification_fd: None,
-        }
-    }
-}
-
-/// How a process ended: its exit code, or the signal that killed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
-    Exit(i32),
-    Signal(i32),
-}
-
-impl Ending {
-    /// From a wait status.
-    pub fn from_wait(status: libc::c_int) -> Ending {
-        if libc::WIFSIGNALED(status) {
-            Ending::Signal(libc::WTERMSIG(status))
-        } else {
-            Ending::Exit(libc::WEXITSTATUS(status))
-        }
-    }
-
-    /// `./finish`'s first two arguments: the exit code (256 when killed by a signal) and the signal (or 0).
-    pub fn finish_args(self) -> (i32, i32) {
-        match self {
-            Ending::Exit(code) => (code, 0),
-            Ending::Signal(sig) => (256, sig),
         }
     }
 }
@@ -175,93 +150,6 @@ pub struct Machine {
     stop_asked: bool,
     /// Control letters acted on since supervise started.
     letters: u64,
-}
-
-/// What `supervise/info` tells beside the 18-byte status.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Info {
-    /// The pid the status says, so that an info left by another supervise is not believed.
-    pub pid: u32,
-    pub finishing: bool,
-    pub last_ending: Option<Ending>,
-    /// Starts since supervise started, the first excluded.
-    pub restarts: u32,
-    /// `restart-limit` was reached: the service stays down until `svc -u`.
-    pub failed: bool,
-    /// The wait before the next restart under `restart-backoff-max`, in seconds.
-    pub backoff_seconds: u64,
-    /// For a service with `notification-fd`: since when it is ready (`Some(None)`: not yet).
-    pub ready: Option<Option<Tai64N>>,
-    /// What supervise wants of the service, as the status says: here too so
-    /// that one read of this file gives a consistent picture.
-    pub want: Want,
-    /// A start is due (after the one-second spacing, the back-off or `./finish`).
-    pub start_pending: bool,
-    /// Control letters acted on since this supervise started (garbage bytes
-    /// not counted): `svc -w` judges a goal out of reach only once the
-    /// count shows that its own letters were taken in.
-    pub letters: u64,
-}
-
-impl Info {
-    /// The text of `supervise/info`: one `name value` line each, `-` for none.
-    pub fn pack(&self) -> Vec<u8> {
-        let (code, sig) = match self.last_ending {
-            Some(e) => {
-                let (c, s) = e.finish_args();
-                (c.to_string(), s.to_string())
-            }
-            None => ("-".into(), "-".into()),
-        };
-        let ready = match self.ready {
-            None => "-".to_string(),
-            Some(None) => "0".to_string(),
-            Some(Some(t)) => String::from_utf8_lossy(&crate::tai64::fmt_label(t)).into_owned(),
-        };
-        format!(
-            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\nwant {}\nstart_pending {}\nletters {}\n",
-            self.pid,
-            u8::from(self.finishing),
-            self.restarts,
-            u8::from(self.failed),
-            self.backoff_seconds,
-            self.want.name(),
-            u8::from(self.start_pending),
-            self.letters,
-        )
-        .into_bytes()
-    }
-
-    /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
-    pub fn unpack(text: &[u8]) -> Option<Info> {
-        let text = std::str::from_utf8(text).ok()?;
-        let mut info = Info::default();
-        let (mut code, mut sig) = (None, None);
-        for line in text.lines() {
-            let (name, value) = line.split_once(' ')?;
-            match name {
-                "pid" => info.pid = value.parse().ok()?,
-                "finishing" => info.finishing = value == "1",
-                "last_exit_code" => code = value.parse::<i32>().ok(),
-                "last_signal" => sig = value.parse::<i32>().ok(),
-                "restarts" => info.restarts = value.parse().ok()?,
-                "failed" => info.failed = value == "1",
-                "backoff" => info.backoff_seconds = value.parse().ok()?,
-                "want" => info.want = Want::from_name(value)?,
-                "start_pending" => info.start_pending = value == "1",
-                "letters" => info.letters = value.parse().ok()?,
-                "ready" if value == "0" => info.ready = Some(None),
-                "ready" => info.ready = crate::tai64::parse_label(value.as_bytes()).map(Some),
-                _ => {}
-            }
-        }
-        info.last_ending = match (code, sig) {
-            (Some(256), Some(s)) => Some(Ending::Signal(s)),
-            (Some(c), _) => Some(Ending::Exit(c)),
-            _ => None,
-        };
-        Some(info)
-    }
 }
 
 impl Machine {
@@ -852,42 +740,13 @@ mod tests {
     }
 
     #[test]
-    fn q_1_2_and_info_round_trip() {
+    fn q_1_2_send_quit_and_user_signals() {
         let c = Clock::new();
         let mut m = running(&c, 42);
         for (l, sig) in [(b'q', libc::SIGQUIT), (b'1', libc::SIGUSR1), (b'2', libc::SIGUSR2)] {
             assert_eq!(letter(&mut m, &c, l).signals, [Some(sig), None]);
         }
-        for info in [
-            Info {
-                pid: 42,
-                finishing: true,
-                last_ending: Some(Ending::Signal(9)),
-                restarts: 7,
-                failed: true,
-                backoff_seconds: 8,
-                ready: Some(Some(c.now().tai)),
-                want: Want::Nothing,
-                start_pending: true,
-                letters: u64::MAX,
-            },
-            Info {
-                pid: 0,
-                finishing: false,
-                last_ending: Some(Ending::Exit(3)),
-                restarts: 0,
-                failed: false,
-                backoff_seconds: 0,
-                ready: Some(None),
-                want: Want::Down,
-                start_pending: false,
-                letters: 3,
-            },
-            Info::default(),
-        ] {
-            assert_eq!(Info::unpack(&info.pack()), Some(info));
-        }
-        assert_eq!(Info::unpack(b"garbage"), None);
+        // The info round trip is in crate::info's tests.
     }
 
     #[test]
