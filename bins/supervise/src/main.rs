@@ -15,14 +15,14 @@
 //! One thread, one `poll` over the self-pipe and the control FIFO.
 
 use daemontools::msg::{self, errstr, Level, EXIT_TEMP, EXIT_USAGE};
-use daemontools::supervise::{Actions, Ending, Event, Machine, Now, Policy};
+use daemontools::supervise::{settings, Actions, Ending, Event, Machine, Now, Policy};
 use daemontools::svdir::{self, inside};
 use daemontools::sys::{self, Argv, AtomicStep, SelfPipe};
 use daemontools::{tai64, Errno};
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PROG: &str = "supervise";
 
@@ -74,40 +74,6 @@ fn fifo(dir: &[u8], sup: std::os::fd::BorrowedFd, name: &std::ffi::CStr) -> Resu
     }
 }
 
-/// The most of a setting file that is read: its first line is all that counts.
-const SETTING_MAX: usize = 1024;
-
-/// The first line of a setting file in the service directory, trimmed; None
-/// when it does not exist. Only a regular file is read (a FIFO would block
-/// supervise, `/dev/zero` would never end), without blocking and with a
-/// bound; anything else is said in one line, and the default applies.
-fn setting(dir: &[u8], name: &str) -> Option<String> {
-    let path = std::ffi::CString::new(name).ok()?;
-    let reason = match sys::read_small(&path, SETTING_MAX) {
-        Ok(text) => {
-            let text = String::from_utf8_lossy(&text);
-            return Some(text.lines().next().unwrap_or("").trim().to_string());
-        }
-        Err(sys::Small::Missing) => return None,
-        Err(sys::Small::NotRegular) => "not a regular file",
-        Err(sys::Small::Failed(e)) => errstr(e),
-    };
-    say(Level::Warning, &[b"unable to read ", dir, b"/", name.as_bytes(), b": ", reason.as_bytes(), b": default used"]);
-    None
-}
-
-/// A setting's value, parsed; a value that does not parse is said in one
-/// line (without the value: the file may be a link to anything) and the
-/// default applies.
-fn parsed<T>(dir: &[u8], name: &str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
-    let text = setting(dir, name)?;
-    let value = parse(&text);
-    if value.is_none() {
-        say(Level::Warning, &[b"invalid ", dir, b"/", name.as_bytes(), b": default used"]);
-    }
-    value
-}
-
 /// The highest descriptor a service may be given: below the open-files limit.
 fn max_fd() -> i32 {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -118,49 +84,29 @@ fn max_fd() -> i32 {
     lim.rlim_cur.saturating_sub(1).min(i32::MAX as u64) as i32
 }
 
-/// A signal by name (`SIGINT`, `INT`) or number.
-fn signal_named(name: &str) -> Option<libc::c_int> {
-    const NAMES: [(&str, libc::c_int); 12] = [
-        ("HUP", libc::SIGHUP),
-        ("INT", libc::SIGINT),
-        ("QUIT", libc::SIGQUIT),
-        ("KILL", libc::SIGKILL),
-        ("USR1", libc::SIGUSR1),
-        ("USR2", libc::SIGUSR2),
-        ("ALRM", libc::SIGALRM),
-        ("TERM", libc::SIGTERM),
-        ("CONT", libc::SIGCONT),
-        ("STOP", libc::SIGSTOP),
-        ("WINCH", libc::SIGWINCH),
-        ("PWR", libc::SIGPWR),
-    ];
-    let bare = name.strip_prefix("SIG").unwrap_or(name);
-    NAMES.iter().find(|(n, _)| *n == bare).map(|&(_, s)| s).or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
+/// One setting file in the service directory: only a regular file is read
+/// (a FIFO would block supervise, `/dev/zero` would never end), without
+/// blocking and with a bound.
+fn setting(name: &str) -> settings::Read {
+    let Ok(path) = std::ffi::CString::new(name) else { return settings::Read::Missing };
+    match sys::read_small(&path, settings::SETTING_MAX) {
+        Ok(text) => settings::Read::Text(text),
+        Err(sys::Small::Missing) => settings::Read::Missing,
+        Err(sys::Small::NotRegular) => settings::Read::Unreadable("not a regular file"),
+        Err(sys::Small::Failed(e)) => settings::Read::Unreadable(errstr(e)),
+    }
 }
 
 /// What the service directory asks for now (the files are read at each
 /// event, as s6 does). `dir` names it in warnings.
 fn policy(dir: &[u8]) -> Policy {
-    let ms = |name| parsed(dir, name, |v| v.parse::<u64>().ok()).map(Duration::from_millis);
-    let d = Policy::default();
-    Policy {
-        // SAFETY: access(2) with a valid C string.
-        finish: unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0,
-        timeout_finish: ms("timeout-finish").unwrap_or(d.timeout_finish),
-        down_signal: parsed(dir, "down-signal", signal_named).unwrap_or(d.down_signal),
-        timeout_kill: ms("timeout-kill").filter(|t| !t.is_zero()),
-        backoff_max: parsed(dir, "restart-backoff-max", |v| v.parse::<u64>().ok())
-            .filter(|&s| s > 0)
-            .map(Duration::from_secs),
-        notification_fd: parsed(dir, "notification-fd", |v| {
-            v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))
-        }),
-        restart_limit: parsed(dir, "restart-limit", |v| {
-            let mut words = v.split_whitespace();
-            let count = words.next()?.parse::<u32>().ok().filter(|&c| c > 0)?;
-            Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
-        }),
+    // SAFETY: access(2) with a valid C string.
+    let finish = unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0;
+    let (policy, warnings) = settings::policy(finish, setting, max_fd);
+    for w in warnings {
+        say(Level::Warning, &w.parts(dir));
     }
+    policy
 }
 
 impl Supervise<'_> {

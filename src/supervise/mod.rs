@@ -13,7 +13,10 @@
 //! of SIGTERM for `d`, and `timeout-kill` (SIGKILL if the service outlives
 //! its down signal). Without those files, daemontools' behaviour is unchanged.
 
+pub mod settings;
+
 pub use crate::info::{Ending, Info};
+pub use settings::Policy;
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
 use std::time::{Duration, Instant};
@@ -26,41 +29,6 @@ pub const RESTART_SPACING: Duration = Duration::from_secs(1);
 pub struct Now {
     pub mono: Instant,
     pub tai: Tai64N,
-}
-
-/// What the service directory asks beyond daemontools (read by the binary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Policy {
-    /// `./finish` exists and may be run.
-    pub finish: bool,
-    /// `timeout-finish`: how long `./finish` may run before it is killed.
-    pub timeout_finish: Duration,
-    /// `down-signal`: what `d` sends instead of SIGTERM.
-    pub down_signal: libc::c_int,
-    /// `timeout-kill`: SIGKILL this long after the down signal, if still running.
-    pub timeout_kill: Option<Duration>,
-    /// `restart-backoff-max`: restarts wait 1, 2, 4 ... seconds up to this,
-    /// back to 1 once a run lasts longer than it.
-    pub backoff_max: Option<Duration>,
-    /// `restart-limit` (`COUNT SECONDS`): after COUNT deaths within SECONDS, stay down.
-    pub restart_limit: Option<(u32, Duration)>,
-    /// `notification-fd`: the service writes a newline to this descriptor when it is ready.
-    pub notification_fd: Option<i32>,
-}
-
-impl Default for Policy {
-    /// daemontools' behaviour: no finish, SIGTERM, no escalation.
-    fn default() -> Policy {
-        Policy {
-            finish: false,
-            timeout_finish: Duration::from_millis(5000),
-            down_signal: libc::SIGTERM,
-            timeout_kill: None,
-            backoff_max: None,
-            restart_limit: None,
-            notification_fd: None,
-        }
-    }
 }
 
 /// `./finish` exiting with this means: do not restart, want down.
