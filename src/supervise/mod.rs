@@ -8,21 +8,30 @@
 //! service waits for its next start.
 //!
 //! Beyond daemontools, each switched on by a file in the service directory
-//! ([`Policy`]): `./finish` run after `./run` exits (bounded by
-//! `timeout-finish`; exiting 125 means "stay down"), `down-signal` instead
-//! of SIGTERM for `d`, and `timeout-kill` (SIGKILL if the service outlives
-//! its down signal). Without those files, daemontools' behaviour is unchanged.
+//! ([`Policy`], read by [`settings`]): `./finish` run after `./run` exits
+//! (bounded by `timeout-finish`; exiting 125 means "stay down"),
+//! `down-signal` instead of SIGTERM for `d`, `timeout-kill` (SIGKILL if the
+//! service outlives its down signal), the back-off and the restart limit
+//! ([`restarts`]) and readiness ([`readiness`]). Without those files,
+//! daemontools' behaviour is unchanged.
+//!
+//! The service is in one [`Phase`] at a time, as s6-supervise's
+//! `DOWN/UP/FINISH/LASTUP/LASTFINISH`, and [`Machine::handle`] is one
+//! `match (phase, event)`.
 
+pub mod files;
+pub mod readiness;
+pub mod restarts;
 pub mod settings;
 
 pub use crate::info::{Ending, Info};
-pub use settings::Policy;
+use crate::control::Letter;
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
-use std::time::{Duration, Instant};
-
-/// Starts are at least this far apart, as in daemontools.
-pub const RESTART_SPACING: Duration = Duration::from_secs(1);
+use readiness::Readiness;
+pub use restarts::{Restarts, RESTART_SPACING};
+pub use settings::Policy;
+use std::time::Instant;
 
 /// The time, both as a monotonic instant for timers and as a label for status.
 #[derive(Clone, Copy, Debug)]
@@ -53,10 +62,10 @@ pub enum Event {
 
 /// What the binary must do now, in this order: send the signals to the pid,
 /// kill `./finish` if `kill_finish`, start `./finish` with these arguments
-/// if `finish` (then report with [`Machine::finish_started`]), start `./run`
-/// if `start` (then report with [`Machine::started`] or
-/// [`Machine::start_failed`]), rewrite the status files if `announce` or a
-/// start happened, and exit 0 if `exit`.
+/// if `finish` (then report with [`Machine::finish_started`] or
+/// [`Machine::finish_failed`]), start `./run` if `start` (then report with
+/// [`Machine::started`] or [`Machine::start_failed`]), rewrite the status
+/// files if `announce` or a start happened, and exit 0 if `exit`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Actions {
     pub signals: [Option<libc::c_int>; 2],
@@ -68,6 +77,15 @@ pub struct Actions {
 }
 
 impl Actions {
+    const ANNOUNCE: Actions = Actions {
+        signals: [None, None],
+        kill_finish: false,
+        finish: None,
+        start: false,
+        announce: true,
+        exit: false,
+    };
+
     fn signal(&mut self, sig: libc::c_int) {
         let slot = self.signals.iter_mut().find(|s| s.is_none()).expect("two signals at most");
         *slot = Some(sig);
@@ -87,102 +105,138 @@ impl Actions {
     }
 }
 
+/// Where the service is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No process. `pending`: a start is due once [`Restarts`] allows it.
+    Down { pending: bool },
+    /// `./run` runs.
+    Up(Run),
+    /// `./finish` runs, or is being started, after `./run` exited.
+    Finish(Finishing),
+    /// As [`Phase::Up`], and supervise exits once the service is down (`x`).
+    LastUp(Run),
+    /// As [`Phase::Finish`], and supervise exits once `./finish` is over.
+    LastFinish(Finishing),
+}
+
+/// One run of `./run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub pid: u32,
+    /// `svc -p`, until `c`, `d` or the next start.
+    pub paused: bool,
+    /// Told to stop (`d`, `t`, `k`): its death is no crash.
+    pub stop_asked: bool,
+    /// `timeout-kill`: SIGKILL then, if it still runs.
+    pub kill_at: Option<Instant>,
+    pub ready: Readiness,
+}
+
+/// One run of `./finish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finishing {
+    /// None until the binary says it started it.
+    pub pid: Option<u32>,
+    /// `timeout-finish`: SIGKILL then.
+    pub kill_at: Option<Instant>,
+    /// `u` or `o` came meanwhile: a start is due once it is over.
+    pub pending: bool,
+}
+
 /// The service as supervise sees it.
 #[derive(Debug)]
 pub struct Machine {
-    pid: u32,
+    phase: Phase,
     want: Want,
-    paused: bool,
-    exiting: bool,
+    /// When the pid last changed, for the status.
     stamp: Tai64N,
-    last_start: Option<Instant>,
-    /// No start before this: a second after the last (daemontools), or the back-off after an exit.
-    not_before: Option<Instant>,
-    start_pending: bool,
-    /// What the service directory asks for; the binary refreshes it.
-    pub policy: Policy,
-    finish_pid: u32,
-    finish_deadline: Option<Instant>,
-    kill_deadline: Option<Instant>,
+    restarts: Restarts,
     last_ending: Option<Ending>,
-    starts: u32,
-    /// The wait before the next restart under `restart-backoff-max`.
-    backoff: Duration,
-    /// When the service died lately, for `restart-limit`.
-    deaths: std::collections::VecDeque<Instant>,
-    failed: bool,
-    /// Whether this run was given a notification descriptor, and when it said it was ready.
-    ready_capable: bool,
-    ready_at: Option<Tai64N>,
-    /// The running process was told to stop (`d`, `t`, `k`): its death is no crash.
-    stop_asked: bool,
     /// Control letters acted on since supervise started.
     letters: u64,
+    /// What the service directory asks for; the binary refreshes it.
+    pub policy: Policy,
 }
 
 impl Machine {
     /// A service that is down, wanted up unless `./down` exists.
     pub fn new(normally_up: bool, now: Now) -> Machine {
         Machine {
-            pid: 0,
+            phase: Phase::Down { pending: false },
             want: if normally_up { Want::Up } else { Want::Down },
-            paused: false,
-            exiting: false,
             stamp: now.tai,
-            last_start: None,
-            not_before: None,
-            start_pending: false,
-            policy: Policy::default(),
-            finish_pid: 0,
-            finish_deadline: None,
-            kill_deadline: None,
+            restarts: Restarts::default(),
             last_ending: None,
-            starts: 0,
-            backoff: RESTART_SPACING,
-            deaths: std::collections::VecDeque::new(),
-            failed: false,
-            ready_capable: false,
-            ready_at: None,
-            stop_asked: false,
             letters: 0,
+            policy: Policy::default(),
         }
     }
 
     /// The first actions: announce, and start the service if it is wanted up.
     pub fn boot(&mut self, now: Now) -> Actions {
-        let mut a = Actions { announce: true, ..Actions::default() };
+        let mut a = Actions::ANNOUNCE;
         if self.want == Want::Up {
             a = a.merge(self.request_start(now));
         }
         a
     }
 
-    pub fn pid(&self) -> u32 {
-        self.pid
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    fn run(&self) -> Option<&Run> {
+        match &self.phase {
+            Phase::Up(run) | Phase::LastUp(run) => Some(run),
+            _ => None,
+        }
+    }
+
+    fn finish(&self) -> Option<&Finishing> {
+        match &self.phase {
+            Phase::Finish(f) | Phase::LastFinish(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The service's pid while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.run().map(|r| r.pid)
+    }
+
+    /// The pid of `./finish` while it runs.
+    pub fn finish_pid(&self) -> Option<u32> {
+        self.finish().and_then(|f| f.pid)
     }
 
     /// What `supervise/status` says now; paused only while there is a pid.
     pub fn status(&self) -> Status {
-        Status { stamp: self.stamp, pid: self.pid, paused: self.pid != 0 && self.paused, want: self.want }
-    }
-
-    /// The pid of `./finish`, 0 when it is not running.
-    pub fn finish_pid(&self) -> u32 {
-        self.finish_pid
+        let run = self.run();
+        Status {
+            stamp: self.stamp,
+            pid: run.map_or(0, |r| r.pid),
+            paused: run.is_some_and(|r| r.paused),
+            want: self.want,
+        }
     }
 
     /// What `supervise/info` says now.
     pub fn info(&self) -> Info {
         Info {
-            pid: self.pid,
-            finishing: self.finish_pid != 0,
+            pid: self.status().pid,
+            finishing: self.finish().is_some(),
             last_ending: self.last_ending,
-            restarts: self.starts.saturating_sub(1),
-            failed: self.failed,
-            backoff_seconds: if self.policy.backoff_max.is_some() { self.backoff.as_secs() } else { 0 },
-            ready: (self.ready_capable && self.pid != 0).then_some(self.ready_at),
+            restarts: self.restarts.restarts(),
+            failed: self.restarts.failed(),
+            backoff_seconds: self.restarts.backoff_seconds(self.policy.backoff_max),
+            ready: self.run().and_then(|r| r.ready.info()),
             want: self.want,
-            start_pending: self.start_pending,
+            start_pending: match self.phase {
+                Phase::Down { pending } => pending,
+                Phase::Finish(f) | Phase::LastFinish(f) => f.pending,
+                Phase::Up(_) | Phase::LastUp(_) => false,
+            },
             letters: self.letters,
         }
     }
@@ -190,245 +244,228 @@ impl Machine {
     /// When the next timer is due: a start waiting for its spacing, the end
     /// of `timeout-finish`, or the end of `timeout-kill`.
     pub fn deadline(&self) -> Option<Instant> {
-        let start = self.not_before.filter(|_| self.start_pending && self.finish_pid == 0);
-        [start, self.finish_deadline, self.kill_deadline].into_iter().flatten().min()
-    }
-
-    /// The binary started `./finish` as `pid`.
-    pub fn finish_started(&mut self, pid: u32, now: Now) {
-        self.finish_pid = pid;
-        self.finish_deadline = Some(now.mono + self.policy.timeout_finish);
+        match self.phase {
+            Phase::Down { pending: true } => self.restarts.not_before(),
+            Phase::Down { pending: false } => None,
+            Phase::Up(run) | Phase::LastUp(run) => run.kill_at,
+            Phase::Finish(f) | Phase::LastFinish(f) => f.kill_at,
+        }
     }
 
     /// The binary started `./run` as `pid`.
     pub fn started(&mut self, pid: u32, now: Now) {
-        self.pid = pid;
-        self.paused = false;
+        self.phase = Phase::Up(Run {
+            pid,
+            paused: false,
+            stop_asked: false,
+            kill_at: None,
+            ready: Readiness::new(self.policy.notification_fd.is_some()),
+        });
         self.stamp = now.tai;
-        self.last_start = Some(now.mono);
-        self.not_before = Some(now.mono + RESTART_SPACING);
-        self.start_pending = false;
-        self.starts += 1;
-        self.ready_capable = self.policy.notification_fd.is_some();
-        self.ready_at = None;
-        self.stop_asked = false;
-    }
-
-    /// The binary could not start `./finish`: go on as if it had run.
-    pub fn finish_failed(&mut self, now: Now) -> Actions {
-        self.finish_pid = 0;
-        self.finish_deadline = None;
-        self.run_over(now)
+        self.restarts.started(now.mono);
     }
 
     /// The binary could not fork: try again after the spacing.
     pub fn start_failed(&mut self, now: Now) {
-        self.not_before = Some(now.mono + RESTART_SPACING);
-        self.start_pending = true;
+        self.restarts.start_failed(now.mono);
+        self.phase = Phase::Down { pending: true };
     }
 
-    fn request_start(&mut self, now: Now) -> Actions {
-        if self.finish_pid != 0 {
-            // After `./finish`.
-            self.start_pending = true;
-            return Actions::default();
+    /// The binary started `./finish` as `pid`.
+    pub fn finish_started(&mut self, pid: u32, now: Now) {
+        let timeout = self.policy.timeout_finish;
+        if let Phase::Finish(f) | Phase::LastFinish(f) = &mut self.phase {
+            f.pid = Some(pid);
+            f.kill_at = Some(now.mono + timeout);
         }
-        match self.not_before {
-            Some(t) if now.mono < t => {
-                self.start_pending = true;
+    }
+
+    /// The binary could not start `./finish`: go on as if it had run.
+    pub fn finish_failed(&mut self, now: Now) -> Actions {
+        match self.phase {
+            Phase::Finish(f) => self.finish_over(f, None, false, now),
+            Phase::LastFinish(f) => self.finish_over(f, None, true, now),
+            _ => Actions::default(),
+        }
+    }
+
+    /// A start is wanted: now if the spacing allows, else once it does
+    /// (or once `./finish` is over).
+    fn request_start(&mut self, now: Now) -> Actions {
+        match &mut self.phase {
+            Phase::Down { pending } => {
+                let due = self.restarts.due(now.mono);
+                *pending = !due;
+                Actions { start: due, ..Actions::default() }
+            }
+            Phase::Finish(f) | Phase::LastFinish(f) => {
+                f.pending = true;
                 Actions::default()
             }
-            _ => {
-                self.start_pending = false;
-                Actions { start: true, ..Actions::default() }
-            }
+            Phase::Up(_) | Phase::LastUp(_) => Actions::default(),
         }
     }
 
-    fn exit_if_down(&self) -> Actions {
-        Actions { exit: self.exiting && self.pid == 0 && self.finish_pid == 0, ..Actions::default() }
-    }
-
-    /// The restart policy's bookkeeping at each death of the service that
-    /// nobody asked for (wanted up, not told to stop).
-    fn count_death(&mut self, now: Now) {
-        if self.stop_asked || self.want != Want::Up {
-            return;
-        }
-        let ran = self.last_start.map_or(Duration::ZERO, |t| now.mono.saturating_duration_since(t));
-        if let Some(max) = self.policy.backoff_max {
-            // This restart waits `backoff` from now; the next one twice as long.
-            if ran > max {
-                self.backoff = RESTART_SPACING;
-            }
-            self.not_before = Some(self.not_before.unwrap_or(now.mono).max(now.mono + self.backoff));
-            self.backoff = (self.backoff * 2).min(max.max(RESTART_SPACING));
-        }
-        if let Some((count, window)) = self.policy.restart_limit {
-            self.deaths.push_back(now.mono);
-            while self.deaths.front().is_some_and(|&t| now.mono.saturating_duration_since(t) > window) {
-                self.deaths.pop_front();
-            }
-            if self.deaths.len() >= count as usize && self.want != Want::Down {
-                self.want = Want::Down;
-                self.failed = true;
-                self.start_pending = false;
-            }
+    /// `./run` and `./finish` are both over: down, and then exit if `last`
+    /// (the status and info announced first say so), else started again if
+    /// wanted up.
+    fn down(&mut self, pending: bool, last: bool, now: Now) -> Actions {
+        self.phase = Phase::Down { pending };
+        match self.want {
+            _ if last => Actions { exit: true, ..Actions::ANNOUNCE },
+            Want::Up => Actions::ANNOUNCE.merge(self.request_start(now)),
+            Want::Down | Want::Nothing => Actions::ANNOUNCE,
         }
     }
 
-    /// `./run` and `./finish` are both over: exit, restart, or stay down.
-    fn run_over(&mut self, now: Now) -> Actions {
-        let announce = Actions { announce: true, ..Actions::default() };
-        if self.exiting {
-            return announce.merge(self.exit_if_down());
+    /// `./finish` exited (`ending` None: it could not start).
+    fn finish_over(&mut self, f: Finishing, ending: Option<Ending>, last: bool, now: Now) -> Actions {
+        if ending == Some(Ending::Exit(FINISH_STAY_DOWN)) {
+            self.want = Want::Down;
+            return self.down(false, last, now);
         }
-        if self.want == Want::Up {
-            announce.merge(self.request_start(now))
-        } else {
-            announce
+        self.down(f.pending, last, now)
+    }
+
+    /// `./run` exited; `last`: supervise exits once it is all over.
+    fn run_exited(&mut self, run: Run, ending: Ending, last: bool, now: Now) -> Actions {
+        self.stamp = now.tai;
+        self.last_ending = Some(ending);
+        // Only a death nobody asked for is a crash.
+        if !run.stop_asked
+            && self.want == Want::Up
+            && self.restarts.crashed(now.mono, self.policy.backoff_max, self.policy.restart_limit)
+        {
+            self.want = Want::Down;
         }
+        let finish = Finishing { pid: None, kill_at: None, pending: false };
+        match (self.policy.finish, last) {
+            (true, false) => self.phase = Phase::Finish(finish),
+            (true, true) => self.phase = Phase::LastFinish(finish),
+            (false, _) => return self.down(false, last, now),
+        }
+        Actions { finish: Some(ending.finish_args()), ..Actions::ANNOUNCE }
     }
 
     /// What `event` does. Every control letter is counted (see
     /// [`Info::letters`]) and announced, so that `svc -w` can tell when the
     /// letters it sent have been acted on.
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
-        match event {
-            Event::Letter(c) if crate::control::Letter::from_byte(c).is_some() => {
-                self.letters = self.letters.wrapping_add(1);
-                self.react(event, now).merge(Actions { announce: true, ..Actions::default() })
+        use Phase::*;
+        let due = |t: Option<Instant>| t.is_some_and(|t| now.mono >= t);
+        match (self.phase, event) {
+            (_, Event::Letter(byte)) => match Letter::from_byte(byte) {
+                Some(letter) => {
+                    self.letters = self.letters.wrapping_add(1);
+                    self.letter(letter, now).merge(Actions::ANNOUNCE)
+                }
+                None => Actions::default(),
+            },
+            (_, Event::Terminate) => {
+                let a = self.letter(Letter::Down, now);
+                a.merge(self.letter(Letter::Exit, now)).merge(Actions::ANNOUNCE)
             }
-            _ => self.react(event, now),
+            (Up(mut run) | LastUp(mut run), Event::Ready) => {
+                if !run.ready.notified(now.tai) {
+                    return Actions::default();
+                }
+                self.set_run(run);
+                Actions::ANNOUNCE
+            }
+            (Up(run), Event::Exited(ending)) => self.run_exited(run, ending, false, now),
+            (LastUp(run), Event::Exited(ending)) => self.run_exited(run, ending, true, now),
+            (Finish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), false, now),
+            (LastFinish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), true, now),
+            (Down { pending: true }, Event::Timer) if self.restarts.due(now.mono) => {
+                self.phase = Down { pending: false };
+                Actions { start: true, ..Actions::default() }
+            }
+            (Up(mut run) | LastUp(mut run), Event::Timer) if due(run.kill_at) => {
+                run.kill_at = None;
+                self.set_run(run);
+                Actions { signals: [Some(libc::SIGKILL), None], ..Actions::default() }
+            }
+            (Finish(mut f) | LastFinish(mut f), Event::Timer) if due(f.kill_at) => {
+                f.kill_at = None;
+                self.set_finish(f);
+                Actions { kill_finish: true, ..Actions::default() }
+            }
+            // Nothing to do: a timer early or for nothing, readiness said
+            // twice or unwatched (above), an exit of what does not run.
+            (_, Event::Ready | Event::Exited(_) | Event::FinishExited(_) | Event::Timer) => Actions::default(),
         }
     }
 
-    fn react(&mut self, event: Event, now: Now) -> Actions {
-        let up = self.pid != 0;
-        let announce = Actions { announce: true, ..Actions::default() };
-        let signal = |sig| {
-            let mut a = Actions::default();
-            if up {
-                a.signal(sig);
-            }
-            a
-        };
-        match event {
-            Event::Letter(b'd') => {
+    /// What a control letter does (announced by the caller).
+    fn letter(&mut self, letter: Letter, now: Now) -> Actions {
+        use Phase::*;
+        let mut a = Actions::default();
+        let signal = |sig| Actions { signals: [Some(sig), None], ..Actions::default() };
+        match (&mut self.phase, letter) {
+            (Up(run) | LastUp(run), Letter::Down) => {
                 self.want = Want::Down;
-                self.start_pending = false;
-                let mut a = announce;
-                if up {
-                    self.paused = false;
-                    self.stop_asked = true;
-                    a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
-                    if let Some(t) = self.policy.timeout_kill {
-                        self.kill_deadline.get_or_insert(now.mono + t);
-                    }
+                run.paused = false;
+                run.stop_asked = true;
+                a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+                if let Some(t) = self.policy.timeout_kill {
+                    run.kill_at.get_or_insert(now.mono + t);
                 }
-                a
             }
-            Event::Letter(b'u') => {
-                self.want = Want::Up;
-                self.failed = false;
-                self.deaths.clear();
-                // A pending kill stays: `svc -du` on a service that ignores
-                // its down signal kills it, then starts it again (as s6-svc -d -u).
-                // Asked for: daemontools' spacing, not the back-off.
-                self.not_before = self.last_start.map(|t| t + RESTART_SPACING);
-                if up {
-                    announce
+            (Down { pending } | Finish(Finishing { pending, .. }) | LastFinish(Finishing { pending, .. }), Letter::Down) => {
+                self.want = Want::Down;
+                *pending = false;
+            }
+            // A pending kill stays: `svc -du` on a service that ignores its
+            // down signal kills it, then starts it again (as s6-svc -d -u).
+            (phase, Letter::Up | Letter::Once) => {
+                let up = matches!(phase, Up(_) | LastUp(_));
+                if letter == Letter::Up {
+                    self.want = Want::Up;
+                    self.restarts.asked_up();
                 } else {
-                    announce.merge(self.request_start(now))
+                    self.want = Want::Nothing;
+                }
+                if !up {
+                    a = self.request_start(now);
                 }
             }
-            Event::Letter(b'o') => {
-                self.want = Want::Nothing;
-                if up {
-                    announce
-                } else {
-                    announce.merge(self.request_start(now))
-                }
+            (Up(run) | LastUp(run), Letter::Pause) => {
+                run.paused = true;
+                a = signal(libc::SIGSTOP);
             }
-            Event::Letter(b'p') => {
-                self.paused = true;
-                announce.merge(signal(libc::SIGSTOP))
+            (Up(run) | LastUp(run), Letter::Continue) => {
+                run.paused = false;
+                a = signal(libc::SIGCONT);
             }
-            Event::Letter(b'c') => {
-                self.paused = false;
-                announce.merge(signal(libc::SIGCONT))
+            (Up(run) | LastUp(run), Letter::Terminate | Letter::Kill) => {
+                run.stop_asked = true;
+                a = signal(if letter == Letter::Kill { libc::SIGKILL } else { libc::SIGTERM });
             }
-            Event::Letter(b'h') => signal(libc::SIGHUP),
-            Event::Letter(b'a') => signal(libc::SIGALRM),
-            Event::Letter(b'i') => signal(libc::SIGINT),
-            Event::Letter(b't') => {
-                self.stop_asked |= up;
-                signal(libc::SIGTERM)
-            }
-            Event::Letter(b'k') => {
-                self.stop_asked |= up;
-                signal(libc::SIGKILL)
-            }
-            Event::Letter(b'q') => signal(libc::SIGQUIT),
-            Event::Letter(b'1') => signal(libc::SIGUSR1),
-            Event::Letter(b'2') => signal(libc::SIGUSR2),
-            Event::Letter(b'x') => {
-                self.exiting = true;
-                announce.merge(self.exit_if_down())
-            }
-            Event::Letter(_) => Actions::default(),
-            Event::Terminate => {
-                let a = self.react(Event::Letter(b'd'), now);
-                a.merge(self.react(Event::Letter(b'x'), now))
-            }
-            Event::Ready => {
-                if up && self.ready_capable && self.ready_at.is_none() {
-                    self.ready_at = Some(now.tai);
-                    announce
-                } else {
-                    Actions::default()
-                }
-            }
-            Event::Exited(ending) => {
-                self.pid = 0;
-                self.ready_at = None;
-                self.stamp = now.tai;
-                self.kill_deadline = None;
-                self.last_ending = Some(ending);
-                self.count_death(now);
-                if self.policy.finish {
-                    // Marked running at once, so nothing starts before it is done.
-                    self.finish_pid = u32::MAX;
-                    return Actions { finish: Some(ending.finish_args()), ..announce };
-                }
-                self.run_over(now)
-            }
-            Event::FinishExited(ending) => {
-                self.finish_pid = 0;
-                self.finish_deadline = None;
-                if ending == Ending::Exit(FINISH_STAY_DOWN) {
-                    self.want = Want::Down;
-                    self.start_pending = false;
-                }
-                self.run_over(now)
-            }
-            Event::Timer => {
-                let mut a = Actions::default();
-                if self.finish_deadline.is_some_and(|d| now.mono >= d) {
-                    self.finish_deadline = None;
-                    a.kill_finish = true;
-                }
-                if self.kill_deadline.is_some_and(|d| now.mono >= d) {
-                    self.kill_deadline = None;
-                    a = a.merge(signal(libc::SIGKILL));
-                }
-                let due = self.not_before.is_none_or(|t| now.mono >= t);
-                if self.start_pending && due && !up && self.finish_pid == 0 && !self.exiting {
-                    self.start_pending = false;
-                    a.start = true;
-                }
-                a
-            }
+            (Up(_) | LastUp(_), Letter::Hangup) => a = signal(libc::SIGHUP),
+            (Up(_) | LastUp(_), Letter::Alarm) => a = signal(libc::SIGALRM),
+            (Up(_) | LastUp(_), Letter::Interrupt) => a = signal(libc::SIGINT),
+            (Up(_) | LastUp(_), Letter::Quit) => a = signal(libc::SIGQUIT),
+            (Up(_) | LastUp(_), Letter::User1) => a = signal(libc::SIGUSR1),
+            (Up(_) | LastUp(_), Letter::User2) => a = signal(libc::SIGUSR2),
+            (Up(run), Letter::Exit) => self.phase = LastUp(*run),
+            (Finish(f), Letter::Exit) => self.phase = LastFinish(*f),
+            (Down { .. }, Letter::Exit) => a.exit = true,
+            (LastUp(_) | LastFinish(_), Letter::Exit) => {}
+            // Signals need a process.
+            (Down { .. } | Finish(_) | LastFinish(_), _) => {}
+        }
+        a
+    }
+
+    fn set_run(&mut self, new: Run) {
+        if let Phase::Up(run) | Phase::LastUp(run) = &mut self.phase {
+            *run = new;
+        }
+    }
+
+    fn set_finish(&mut self, new: Finishing) {
+        if let Phase::Finish(f) | Phase::LastFinish(f) = &mut self.phase {
+            *f = new;
         }
     }
 }
@@ -437,6 +474,7 @@ impl Machine {
 mod tests {
     use super::*;
     use crate::tai64::Tai64;
+    use std::time::Duration;
 
     struct Clock(Instant, u64);
     impl Clock {
@@ -789,5 +827,102 @@ mod tests {
         m.started(47, c.now());
         // Only the service's own exit ends a pending kill: a new run gets none.
         assert_eq!(m.handle(Event::Timer, c.advance(1000)).signals, [None, None]);
+    }
+
+    #[test]
+    fn phases_follow_s6s_states() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        assert!(matches!(m.phase(), Phase::Up(Run { pid: 42, .. })));
+        m.handle(Event::Exited(Ending::Exit(1)), c.advance(2000));
+        assert!(matches!(m.phase(), Phase::Finish(Finishing { pid: None, .. })));
+        assert_eq!((m.pid(), m.finish_pid(), m.info().finishing), (None, None, true), "no pid before it starts");
+        m.finish_started(77, c.now());
+        assert_eq!(m.finish_pid(), Some(77));
+        letter(&mut m, &c, b'x');
+        assert!(matches!(m.phase(), Phase::LastFinish(Finishing { pid: Some(77), .. })));
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.now());
+        assert!(a.exit && a.announce && !a.start);
+        // What is announced before exiting says it is all over.
+        assert_eq!((m.status().pid, m.info().finishing, m.finish_pid()), (0, false, None));
+    }
+
+    #[test]
+    fn the_last_announce_says_down() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        letter(&mut m, &c, b'p');
+        letter(&mut m, &c, b'x');
+        assert!(matches!(m.phase(), Phase::LastUp(Run { paused: true, .. })));
+        assert!(!letter(&mut m, &c, b'u').start, "no start once exiting");
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.now());
+        assert!(a.exit && a.announce);
+        assert_eq!((m.status().pid, m.status().paused, m.pid()), (0, false, None));
+        assert_eq!(m.info().last_ending, Some(Ending::Signal(libc::SIGKILL)));
+    }
+
+    #[test]
+    fn letters_during_finish_wait_for_it() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        m.finish_started(77, c.now());
+        for l in *b"haitkpcq12" {
+            assert_eq!(letter(&mut m, &c, l).signals, [None, None], "no signal to finish");
+        }
+        assert!(!letter(&mut m, &c, b'o').start);
+        assert!(m.info().start_pending && m.info().finishing);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_secs(5)), "only finish's timeout");
+        // Run once, after finish.
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.advance(10));
+        assert!(!a.start && m.info().start_pending);
+        assert!(m.handle(Event::Timer, c.now()).start);
+        m.started(43, c.now());
+        assert_eq!(m.status().want, Want::Nothing);
+        // 125 from a finish that runs while exiting still says down.
+        letter(&mut m, &c, b'u');
+        letter(&mut m, &c, b'x');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        let a = m.handle(Event::FinishExited(Ending::Exit(FINISH_STAY_DOWN)), c.now());
+        assert!(a.exit);
+        assert_eq!(m.status().want, Want::Down);
+    }
+
+    #[test]
+    fn a_finish_that_cannot_start_counts_as_run() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(a.finish.is_some());
+        let a = m.finish_failed(c.now());
+        assert!(a.start && a.announce, "wanted up: restarted");
+        m.started(43, c.now());
+        letter(&mut m, &c, b'x');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(m.finish_failed(c.now()).exit);
+        // And a start that cannot fork is tried again a second later.
+        let mut m = Machine::new(true, c.now());
+        assert!(m.boot(c.now()).start);
+        m.start_failed(c.now());
+        assert_eq!(m.phase(), Phase::Down { pending: true });
+        assert_eq!(m.deadline(), Some(c.now().mono + RESTART_SPACING));
+        assert!(m.handle(Event::Timer, c.advance(1000)).start);
+    }
+
+    #[test]
+    fn ready_once_per_run_and_only_when_watched() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { notification_fd: Some(3), ..Policy::default() });
+        assert_eq!(m.info().ready, Some(None));
+        let t = c.advance(500).tai;
+        assert!(m.handle(Event::Ready, c.now()).announce);
+        assert_eq!(m.handle(Event::Ready, c.advance(500)), Actions::default());
+        assert_eq!(m.info().ready, Some(Some(t)));
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(1000));
+        assert_eq!(m.info().ready, None, "no pid, no readiness");
+        let mut m = running(&c, 42);
+        assert_eq!(m.handle(Event::Ready, c.now()), Actions::default());
+        assert_eq!(m.info().ready, None);
     }
 }
