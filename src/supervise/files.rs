@@ -6,7 +6,7 @@
 
 use super::settings::{self, Policy};
 use super::Machine;
-use crate::msg::{errstr, Failure, EXIT_TEMP};
+use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
 use crate::sys::{self, Argv, AtomicStep};
 use crate::Errno;
@@ -156,34 +156,74 @@ fn max_fd() -> i32 {
     lim.rlim_cur.saturating_sub(1).min(i32::MAX as u64) as i32
 }
 
-/// The service directory's own name, `./finish`'s third argument: the last
-/// part of `arg`, or of the working directory for `.`.
-pub fn own_name(arg: &OsStr) -> Vec<u8> {
+/// `./run` and `./finish`, ready to start.
+pub struct Programs {
+    run: Argv,
+    /// What a child that cannot exec says: `supervise: fatal: unable to start DIR/run: ` + reason.
+    run_failed: Vec<u8>,
+    finish_failed: Vec<u8>,
+    /// The service directory's own name, `./finish`'s third argument.
+    name: Vec<u8>,
+}
+
+impl Programs {
+    /// For the service directory `arg`, named so in `prog`'s messages.
+    pub fn new(prog: &Prog, arg: &OsStr) -> Programs {
+        let dir = arg.as_bytes();
+        let cannot_start = |what: &[u8]| {
+            let mut line = prog.line(Level::Fatal, &[b"unable to start ", dir, b"/", what, b": "]);
+            line.pop();
+            line
+        };
+        Programs {
+            run: Argv::new("./run", &["./run"]).expect("no NUL"),
+            run_failed: cannot_start(b"run"),
+            finish_failed: cannot_start(b"finish"),
+            name: own_name(arg),
+        }
+    }
+
+    /// Starts `./run`, with the write end of a pipe as descriptor `notify`
+    /// if asked: returns its pid and the pipe's read end.
+    pub fn start_run(&self, notify: Option<i32>) -> Result<(u32, Option<OwnedFd>), Errno> {
+        let pipe = notify.and_then(|n| {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
+            sys::set_nonblocking(w.as_fd(), false).ok()?;
+            Some((r, w, n))
+        });
+        let w = pipe.as_ref().map(|(_, w, n)| (w.as_raw_fd(), *n));
+        let pid = sys::spawn(&self.run, &self.run_failed, || match w {
+            Some((from, to)) => sys::move_fd(from, to),
+            None => Ok(()),
+        })?;
+        Ok((pid, pipe.map(|(r, ..)| r)))
+    }
+
+    /// Starts `./finish EXITCODE SIGNAL NAME`.
+    pub fn start_finish(&self, (code, sig): (i32, i32)) -> Result<u32, Errno> {
+        let (code, sig) = (code.to_string(), sig.to_string());
+        let argv =
+            Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]).ok_or(Errno::EINVAL)?;
+        sys::spawn(&argv, &self.finish_failed, || Ok(()))
+    }
+}
+
+/// The service directory's own name: the last part of `arg`, or of the
+/// working directory for `.`.
+fn own_name(arg: &OsStr) -> Vec<u8> {
     let last = std::path::Path::new(arg).file_name().map(|n| n.as_bytes().to_vec());
     let cwd = || std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.as_bytes().to_vec()));
     last.or_else(cwd).unwrap_or_else(|| arg.as_bytes().to_vec())
 }
 
-/// Starts `./run` (`run`; `fail` the child's words if exec fails), with the
-/// write end of a pipe as descriptor `notify` if asked: returns its pid and
-/// the pipe's read end.
-pub fn start_run(run: &Argv, fail: &[u8], notify: Option<i32>) -> Result<(u32, Option<OwnedFd>), Errno> {
-    let pipe = notify.and_then(|n| {
-        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
-        sys::set_nonblocking(w.as_fd(), false).ok()?;
-        Some((r, w, n))
-    });
-    let w = pipe.as_ref().map(|(_, w, n)| (w.as_raw_fd(), *n));
-    let pid = sys::spawn(run, fail, || match w {
-        Some((from, to)) => sys::move_fd(from, to),
-        None => Ok(()),
-    })?;
-    Ok((pid, pipe.map(|(r, ..)| r)))
-}
-
-/// Starts `./finish EXITCODE SIGNAL NAME` (`fail` the child's words if exec fails).
-pub fn start_finish(fail: &[u8], name: &[u8], (code, sig): (i32, i32)) -> Result<u32, Errno> {
-    let (code, sig) = (code.to_string(), sig.to_string());
-    let argv = Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), name]).ok_or(Errno::EINVAL)?;
-    sys::spawn(&argv, fail, || Ok(()))
+/// What the service wrote to its notification pipe (`ready`, readable):
+/// Some(true) a newline, it is ready; Some(false) the end of file, it never
+/// will be (the pipe is done with either way); None nothing yet.
+pub fn ready_said(ready: BorrowedFd) -> Option<bool> {
+    let mut buf = [0u8; 64];
+    match nix::unistd::read(ready, &mut buf) {
+        Ok(0) => Some(false),
+        Ok(n) if buf[..n].contains(&b'\n') => Some(true),
+        _ => None,
+    }
 }

@@ -60,6 +60,20 @@ pub enum Event {
     Terminate,
 }
 
+impl Event {
+    /// Whether the service directory's settings may matter to this event,
+    /// and are read again first: not for a byte that is no control letter
+    /// (a flood of garbage on control would cost seven file lookups a byte),
+    /// nor for a timer, readiness or `./finish`'s end.
+    pub fn reads_settings(self) -> bool {
+        match self {
+            Event::Exited(_) | Event::Terminate => true,
+            Event::Letter(byte) => Letter::from_byte(byte).is_some(),
+            Event::Ready | Event::FinishExited(_) | Event::Timer => false,
+        }
+    }
+}
+
 /// What the binary must do now, in this order: send the signals to the pid,
 /// kill `./finish` if `kill_finish`, start `./finish` with these arguments
 /// if `finish` (then report with [`Machine::finish_started`] or
@@ -522,6 +536,14 @@ mod tests {
     }
 
     #[test]
+    fn settings_are_read_again_before_what_they_may_change() {
+        let yes = [Event::Exited(Ending::Exit(0)), Event::Terminate, Event::Letter(b'u'), Event::Letter(b'x')];
+        assert!(yes.iter().all(|e| e.reads_settings()));
+        let no = [Event::Letter(b'z'), Event::Letter(0), Event::Ready, Event::Timer, Event::FinishExited(Ending::Exit(0))];
+        assert!(no.iter().all(|e| !e.reads_settings()));
+    }
+
+    #[test]
     fn boot_starts_unless_down() {
         let c = Clock::new();
         let a = Machine::new(true, c.now()).boot(c.now());
@@ -701,7 +723,7 @@ mod tests {
         let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(2000));
         assert_eq!((a.finish, a.start), (Some((256, libc::SIGTERM)), false));
         m.finish_started(77, c.now());
-        assert_eq!(m.info().finishing, true);
+        assert!(m.info().finishing);
         assert!(!m.handle(Event::Letter(b'u'), c.now()).start, "no start while finish runs");
         let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.advance(10));
         assert!(a.start, "restarted once finish is done");

@@ -12,12 +12,13 @@
 //!
 //! One thread, one `poll` over the self-pipe, the control FIFO and the
 //! readiness pipe. Every decision is `supervise::Machine`'s; this file turns
-//! signals, reads and exits into its events and carries out its actions.
+//! signals, reads and exits into its events and carries out its actions
+//! (the system calls themselves are in `supervise::files`).
 
-use daemontools::msg::{errstr, Failure, Level, Prog};
-use daemontools::supervise::files::{self, Taken};
+use daemontools::msg::{errstr, Failure, Prog};
+use daemontools::supervise::files::{self, Programs, Taken};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
-use daemontools::sys::{self, Argv, SelfPipe};
+use daemontools::sys::{self, SelfPipe};
 use daemontools::{cli, tai64};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -34,33 +35,18 @@ fn now() -> Now {
     Now { mono: Instant::now(), tai: tai64::now() }
 }
 
-/// What a child that cannot exec `what` says: `supervise: fatal: unable to start DIR/WHAT: ` + reason.
-fn cannot_start(dir: &[u8], what: &[u8]) -> Vec<u8> {
-    let mut line = PROG.line(Level::Fatal, &[b"unable to start ", dir, b"/", what, b": "]);
-    line.pop();
-    line
-}
-
 struct Supervise<'a> {
     dir: &'a [u8],
-    /// The service directory's own name, `./finish`'s third argument.
-    name: Vec<u8>,
     machine: Machine,
     taken: Taken,
-    run: Argv,
-    run_failed: Vec<u8>,
-    finish_failed: Vec<u8>,
+    programs: Programs,
     /// The read end of the running service's notification descriptor, until it says it is ready.
     ready_pipe: Option<OwnedFd>,
 }
 
 impl Supervise<'_> {
     fn handle(&mut self, event: Event) {
-        // The service directory's settings, read again when they may matter
-        // (not for a byte that is no control letter: a flood of garbage on
-        // control would cost seven file lookups a byte).
-        let letter = |c| daemontools::control::Letter::from_byte(c).is_some();
-        if matches!(event, Event::Exited(_) | Event::Terminate) || matches!(event, Event::Letter(c) if letter(c)) {
+        if event.reads_settings() {
             self.machine.policy = files::policy(self.dir, &mut warn);
         }
         let a = self.machine.handle(event, now());
@@ -77,7 +63,7 @@ impl Supervise<'_> {
             let _ = sys::kill(pid, libc::SIGKILL);
         }
         if let Some(args) = a.finish {
-            match files::start_finish(&self.finish_failed, &self.name, args) {
+            match self.programs.start_finish(args) {
                 Ok(pid) => self.machine.finish_started(pid, now()),
                 Err(e) => {
                     warn(&[b"unable to fork for ", self.dir, b"/finish: ", errstr(e).as_bytes()]);
@@ -88,7 +74,7 @@ impl Supervise<'_> {
         }
         if a.start {
             self.ready_pipe = None;
-            match files::start_run(&self.run, &self.run_failed, self.machine.policy.notification_fd) {
+            match self.programs.start_run(self.machine.policy.notification_fd) {
                 Ok((pid, pipe)) => {
                     self.ready_pipe = pipe;
                     self.machine.started(pid, now());
@@ -116,16 +102,8 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         pipe.catch(sig).map_err(|e| Failure::temp(&[b"unable to catch signals for ", dir], e))?;
     }
     let taken = files::take(arg, &mut warn)?;
-    let mut sv = Supervise {
-        dir,
-        name: files::own_name(arg),
-        machine: Machine::new(taken.normally_up, now()),
-        taken,
-        run: Argv::new("./run", &["./run"]).expect("no NUL"),
-        run_failed: cannot_start(dir, b"run"),
-        finish_failed: cannot_start(dir, b"finish"),
-        ready_pipe: None,
-    };
+    let machine = Machine::new(taken.normally_up, now());
+    let mut sv = Supervise { dir, machine, taken, programs: Programs::new(&PROG, arg), ready_pipe: None };
     sv.taken.announce(dir, &sv.machine, &mut warn);
     let _ok = sv.taken.open_ok(dir, &mut warn)?;
     sv.machine.policy = files::policy(dir, &mut warn);
@@ -139,15 +117,10 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         let [_, control_ready, notified] =
             sys::poll_raw([pipe.fd().as_raw_fd(), sv.taken.control.as_raw_fd(), ready_fd], timeout)
                 .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
-        if notified {
-            // A newline says ready; the end of file, that it never will be.
-            match nix::unistd::read(sv.ready_pipe.as_ref().expect("polled").as_fd(), &mut buf) {
-                Ok(n) if buf[..n].contains(&b'\n') => {
-                    sv.ready_pipe = None;
-                    sv.handle(Event::Ready);
-                }
-                Ok(0) => sv.ready_pipe = None,
-                _ => {}
+        if let Some(ready) = sv.ready_pipe.as_ref().filter(|_| notified).and_then(|r| files::ready_said(r.as_fd())) {
+            sv.ready_pipe = None;
+            if ready {
+                sv.handle(Event::Ready);
             }
         }
         let signals = pipe.drain();
