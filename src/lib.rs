@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod control;
 pub mod getopt;
+pub mod info;
 pub mod input;
 pub mod logdir;
 pub mod msg;

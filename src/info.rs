@@ -1,0 +1,366 @@
+//! `supervise/info` and `svstat -j`: the one codec for each.
+//!
+//! `supervise/info` is what our supervise tells beside the 18-byte status
+//! ([`crate::status`]): one `name value` line each, `-` for none, written
+//! at every change and read by svc, svstat, svscan and `svc -w`. Its lines
+//! are ours (daemontools has no such file); readers skip lines they do not
+//! know, so lines may be added at the end.
+//!
+//! `svstat -j` prints one JSON object a service directory, built by
+//! [`json`] from what svstat found there.
+
+use crate::status::{Status, Want};
+use crate::tai64::{self, Tai64N};
+
+/// How a process ended: its exit code, or the signal that killed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Exit(i32),
+    Signal(i32),
+}
+
+impl Ending {
+    /// From a wait status.
+    pub fn from_wait(status: libc::c_int) -> Ending {
+        if libc::WIFSIGNALED(status) {
+            Ending::Signal(libc::WTERMSIG(status))
+        } else {
+            Ending::Exit(libc::WEXITSTATUS(status))
+        }
+    }
+
+    /// `./finish`'s first two arguments: the exit code (256 when killed by a signal) and the signal (or 0).
+    pub fn finish_args(self) -> (i32, i32) {
+        match self {
+            Ending::Exit(code) => (code, 0),
+            Ending::Signal(sig) => (256, sig),
+        }
+    }
+}
+
+/// What `supervise/info` tells beside the 18-byte status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    /// The pid the status says, so that an info left by another supervise is not believed.
+    pub pid: u32,
+    pub finishing: bool,
+    pub last_ending: Option<Ending>,
+    /// Starts since supervise started, the first excluded.
+    pub restarts: u32,
+    /// `restart-limit` was reached: the service stays down until `svc -u`.
+    pub failed: bool,
+    /// The wait before the next restart under `restart-backoff-max`, in seconds.
+    pub backoff_seconds: u64,
+    /// For a service with `notification-fd`: since when it is ready (`Some(None)`: not yet).
+    pub ready: Option<Option<Tai64N>>,
+    /// What supervise wants of the service, as the status says: here too so
+    /// that one read of this file gives a consistent picture.
+    pub want: Want,
+    /// A start is due (after the one-second spacing, the back-off or `./finish`).
+    pub start_pending: bool,
+    /// Control letters acted on since this supervise started (garbage bytes
+    /// not counted): `svc -w` judges a goal out of reach only once the
+    /// count shows that its own letters were taken in.
+    pub letters: u64,
+}
+
+impl Info {
+    /// The text of `supervise/info`: one `name value` line each, `-` for none.
+    pub fn pack(&self) -> Vec<u8> {
+        let (code, sig) = match self.last_ending {
+            Some(e) => {
+                let (c, s) = e.finish_args();
+                (c.to_string(), s.to_string())
+            }
+            None => ("-".into(), "-".into()),
+        };
+        let ready = match self.ready {
+            None => "-".to_string(),
+            Some(None) => "0".to_string(),
+            Some(Some(t)) => String::from_utf8_lossy(&tai64::fmt_label(t)).into_owned(),
+        };
+        format!(
+            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\nwant {}\nstart_pending {}\nletters {}\n",
+            self.pid,
+            u8::from(self.finishing),
+            self.restarts,
+            u8::from(self.failed),
+            self.backoff_seconds,
+            self.want.name(),
+            u8::from(self.start_pending),
+            self.letters,
+        )
+        .into_bytes()
+    }
+
+    /// Reads what [`Info::pack`] wrote; lines it does not know are skipped.
+    pub fn unpack(text: &[u8]) -> Option<Info> {
+        let text = std::str::from_utf8(text).ok()?;
+        let mut info = Info::default();
+        let (mut code, mut sig) = (None, None);
+        for line in text.lines() {
+            let (name, value) = line.split_once(' ')?;
+            match name {
+                "pid" => info.pid = value.parse().ok()?,
+                "finishing" => info.finishing = value == "1",
+                "last_exit_code" => code = value.parse::<i32>().ok(),
+                "last_signal" => sig = value.parse::<i32>().ok(),
+                "restarts" => info.restarts = value.parse().ok()?,
+                "failed" => info.failed = value == "1",
+                "backoff" => info.backoff_seconds = value.parse().ok()?,
+                "want" => info.want = Want::from_name(value)?,
+                "start_pending" => info.start_pending = value == "1",
+                "letters" => info.letters = value.parse().ok()?,
+                "ready" if value == "0" => info.ready = Some(None),
+                "ready" => info.ready = tai64::parse_label(value.as_bytes()).map(Some),
+                _ => {}
+            }
+        }
+        info.last_ending = match (code, sig) {
+            (Some(256), Some(s)) => Some(Ending::Signal(s)),
+            (Some(c), _) => Some(Ending::Exit(c)),
+            _ => None,
+        };
+        Some(info)
+    }
+}
+
+/// What svstat found in a service directory, as [`json`] shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen<'a> {
+    /// A supervise runs there: its status, and its info when it speaks of
+    /// the same pid (see `svdir::read_info`).
+    Status { status: Status, normally_up: bool, info: Option<Info> },
+    /// No supervise runs there.
+    NotRunning { normally_up: bool },
+    /// What went wrong, in daemontools' words (`unable to chdir: file does not exist`).
+    Error(&'a str),
+}
+
+/// `svstat -j`'s line for `dir` (without its newline): one JSON object,
+/// `dir` first, every field present (`null` where it does not apply), the
+/// seconds counted up to `now`.
+pub fn json(dir: &[u8], seen: &Seen, now: Tai64N) -> String {
+    let fields = match *seen {
+        Seen::Status { status, normally_up, info } => json_status(&status, normally_up, info, now),
+        Seen::NotRunning { normally_up } => json_without_status("not running", Some(normally_up), None),
+        Seen::Error(text) => json_without_status("error", None, Some(text)),
+    };
+    format!("{{\"dir\":{},{fields}}}", json_str(dir))
+}
+
+/// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
+fn json_str(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for c in String::from_utf8_lossy(bytes).chars() {
+        match c {
+            '"' => out += "\\\"",
+            '\\' => out += "\\\\",
+            c if (c as u32) < 0x20 => out += &format!("\\u{:04x}", c as u32),
+            c => out.push(c),
+        }
+    }
+    out + "\""
+}
+
+/// The JSON fields after `"dir":...` when there is no status to show.
+fn json_without_status(state: &str, normally: Option<bool>, error: Option<&str>) -> String {
+    let normally = normally.map_or("null", |up| if up { "\"up\"" } else { "\"down\"" });
+    let error = error.map_or("null".to_string(), |e| json_str(e.as_bytes()));
+    format!(
+        "\"state\":\"{state}\",\"pid\":null,\"seconds\":null,\"want\":null,\"paused\":false,\
+         \"normally\":{normally},\"ready\":null,\"ready_seconds\":null,\"last_exit_code\":null,\
+         \"last_signal\":null,\"restarts\":null,\"backoff_seconds\":null,\"failed\":null,\"error\":{error}"
+    )
+}
+
+/// The JSON fields after `"dir":...` for a supervised service.
+fn json_status(status: &Status, normally_up: bool, info: Option<Info>, now: Tai64N) -> String {
+    let normally = if normally_up { "up" } else { "down" };
+    let state = match (status.pid, info) {
+        (0, Some(Info { finishing: true, .. })) => "finishing",
+        (0, _) => "down",
+        _ => "up",
+    };
+    let pid = if status.pid == 0 { "null".to_string() } else { status.pid.to_string() };
+    let (code, sig) = match info.and_then(|i| i.last_ending) {
+        Some(Ending::Exit(c)) => (c.to_string(), "null".to_string()),
+        Some(Ending::Signal(s)) => ("null".to_string(), s.to_string()),
+        None => ("null".to_string(), "null".to_string()),
+    };
+    let restarts = info.map_or("null".to_string(), |i| i.restarts.to_string());
+    let backoff = info.map_or(0, |i| i.backoff_seconds);
+    let failed = info.is_some_and(|i| i.failed);
+    let (ready, ready_seconds) = match info.and_then(|i| i.ready).filter(|_| status.pid != 0) {
+        None => ("null".to_string(), "null".to_string()),
+        Some(None) => ("false".to_string(), "null".to_string()),
+        Some(Some(t)) => ("true".to_string(), (tai64::unix_secs(now) - tai64::unix_secs(t)).max(0).to_string()),
+    };
+    format!(
+        "\"state\":\"{state}\",\"pid\":{pid},\"seconds\":{},\"want\":\"{}\",\"paused\":{},\"normally\":\"{normally}\",\
+         \"ready\":{ready},\"ready_seconds\":{ready_seconds},\"last_exit_code\":{code},\"last_signal\":{sig},\"restarts\":{restarts},\
+         \"backoff_seconds\":{backoff},\"failed\":{failed},\"error\":null",
+        status.seconds_since(now),
+        status.want.name(),
+        status.pid != 0 && status.paused,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tai64::Tai64;
+
+    /// 2023-11-14 22:13:20 UTC, as daemontools labels it.
+    const T: Tai64N = Tai64N(Tai64((1 << 62) + 10 + 1_700_000_000), 0);
+
+    fn at(unix: i64) -> Tai64N {
+        Tai64N(Tai64::from_unix(unix), 0)
+    }
+
+    fn full() -> Info {
+        Info {
+            pid: 42,
+            finishing: true,
+            last_ending: Some(Ending::Signal(9)),
+            restarts: 7,
+            failed: true,
+            backoff_seconds: 8,
+            ready: Some(Some(T)),
+            want: Want::Nothing,
+            start_pending: true,
+            letters: u64::MAX,
+        }
+    }
+
+    #[test]
+    fn info_golden_bytes() {
+        assert_eq!(
+            full().pack(),
+            b"pid 42\nfinishing 1\nlast_exit_code 256\nlast_signal 9\nrestarts 7\nfailed 1\nbackoff 8\n\
+              ready @400000006553f10a00000000\nwant once\nstart_pending 1\nletters 18446744073709551615\n"
+        );
+        assert_eq!(
+            Info::default().pack(),
+            b"pid 0\nfinishing 0\nlast_exit_code -\nlast_signal -\nrestarts 0\nfailed 0\nbackoff 0\n\
+              ready -\nwant up\nstart_pending 0\nletters 0\n"
+        );
+        let info = Info { last_ending: Some(Ending::Exit(3)), ready: Some(None), want: Want::Down, ..Info::default() };
+        let text = String::from_utf8(info.pack()).unwrap();
+        assert!(text.contains("\nlast_exit_code 3\nlast_signal 0\n"), "{text}");
+        assert!(text.contains("\nready 0\nwant down\n"), "{text}");
+    }
+
+    #[test]
+    fn info_round_trips_and_skips_unknown_lines() {
+        for info in [
+            full(),
+            Info {
+                pid: 0,
+                finishing: false,
+                last_ending: Some(Ending::Exit(3)),
+                restarts: 0,
+                failed: false,
+                backoff_seconds: 0,
+                ready: Some(None),
+                want: Want::Down,
+                start_pending: false,
+                letters: 3,
+            },
+            Info::default(),
+        ] {
+            assert_eq!(Info::unpack(&info.pack()), Some(info));
+        }
+        assert_eq!(Info::unpack(b"garbage"), None);
+        assert_eq!(Info::unpack(b"pid 7\nnew_field 1 2\n"), Some(Info { pid: 7, ..Info::default() }));
+        assert_eq!(Info::unpack(b"pid x\n"), None);
+        assert_eq!(Info::unpack(b"want sideways\n"), None);
+        assert_eq!(Info::unpack(b"\xff"), None);
+    }
+
+    #[test]
+    fn ending_from_wait_and_finish_args() {
+        assert_eq!(Ending::from_wait(3 << 8), Ending::Exit(3));
+        assert_eq!(Ending::from_wait(libc::SIGKILL), Ending::Signal(libc::SIGKILL));
+        assert_eq!(Ending::Exit(3).finish_args(), (3, 0));
+        assert_eq!(Ending::Signal(15).finish_args(), (256, 15));
+    }
+
+    fn status(pid: u32, since: i64, want: Want, paused: bool) -> Status {
+        Status { stamp: at(since), pid, paused, want }
+    }
+
+    #[test]
+    fn json_golden_lines() {
+        let now = at(1_700_000_100);
+        // Plain daemontools service, up 100 seconds, no info.
+        let seen = Seen::Status { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
+        assert_eq!(
+            json(b"web", &seen, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null}"#
+        );
+        // Up and paused, normally down, ready 40 seconds, killed once before.
+        let info = Info {
+            pid: 42,
+            last_ending: Some(Ending::Signal(9)),
+            restarts: 3,
+            backoff_seconds: 4,
+            ready: Some(Some(at(1_700_000_060))),
+            ..Info::default()
+        };
+        let seen =
+            Seen::Status { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
+        assert_eq!(
+            json(b"web", &seen, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null}"#
+        );
+        // Up, not ready yet; run once.
+        let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
+        let seen =
+            Seen::Status { status: status(42, 1_700_000_000, Want::Nothing, false), normally_up: true, info: Some(info) };
+        assert_eq!(
+            json(b"web", &seen, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
+        );
+        // Down while ./finish runs: paused and ready are not shown without a pid.
+        let info = Info { finishing: true, last_ending: Some(Ending::Exit(3)), ready: Some(None), ..Info::default() };
+        let seen =
+            Seen::Status { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
+        assert_eq!(
+            json(b"fin", &seen, now),
+            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
+        );
+        // Down and failed by restart-limit; a stamp in the future counts 0.
+        let info = Info { failed: true, want: Want::Down, ..Info::default() };
+        let seen =
+            Seen::Status { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
+        assert_eq!(
+            json(b"dead", &seen, now),
+            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null}"#
+        );
+        // A ready stamp after now counts 0.
+        let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
+        let seen = Seen::Status { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
+        assert!(json(b"x", &seen, now).contains(r#""ready":true,"ready_seconds":0,"#));
+    }
+
+    #[test]
+    fn json_without_a_status() {
+        let now = at(1_700_000_100);
+        assert_eq!(
+            json(b"idle", &Seen::NotRunning { normally_up: false }, now),
+            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null}"#
+        );
+        assert_eq!(
+            json(b"nonexistent", &Seen::Error("unable to chdir: file does not exist"), now),
+            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist"}"#
+        );
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let line = json(b"a\"b\\c\nd\xffe", &Seen::Error("tab\there"), at(0));
+        assert!(line.starts_with(r#"{"dir":"a\"b\\c\u000ad�e","state":"error","#), "{line}");
+        assert!(line.ends_with(r#""error":"tab\u0009here"}"#), "{line}");
+    }
+}

@@ -1,0 +1,229 @@
+//! supervise's system calls on its service directory: taking it (the lock
+//! and the FIFOs), reading its settings, writing the status, starting
+//! `./run` and `./finish`. No decision is made here (see [`super::Machine`]);
+//! a failure comes back as daemontools' message ([`Failure`]) and a warning
+//! goes to the caller's `warn` with its parts, for the binary to print.
+
+use super::settings::{self, Policy};
+use super::Machine;
+use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
+use crate::svdir::{self, inside, DirError};
+use crate::sys::{self, Argv, AtomicStep};
+use crate::Errno;
+use std::ffi::{CStr, OsStr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+/// Where a warning goes: its parts, after `supervise: warning: `.
+pub type Warn<'a> = &'a mut dyn FnMut(&[&[u8]]);
+
+/// The service directory, taken: held for as long as supervise runs.
+pub struct Taken {
+    /// `supervise/`, open once: every file in it is reached through this
+    /// descriptor, so that its owner cannot bend a path under us (the
+    /// service directory may belong to the service's account).
+    pub sup: OwnedFd,
+    /// `supervise/control`, for reading.
+    pub control: OwnedFd,
+    /// No `./down`.
+    pub normally_up: bool,
+    _lock: OwnedFd,
+    /// Our own write end: the reader never sees end of file.
+    _control_write: OwnedFd,
+}
+
+/// Enters `arg` and takes it as daemontools' supervise does: makes
+/// `supervise/` (root's or ours, not followed through another's symlink),
+/// takes `supervise/lock`, looks for `down`, makes and opens the control
+/// FIFO. Each failure is `unable to WHAT DIR[PATH]: REASON`, exit 111.
+pub fn take(arg: &OsStr, warn: Warn) -> Result<Taken, Failure> {
+    let dir = arg.as_bytes();
+    let fail = |what: &'static [u8], path: &'static [u8]| move |e| Failure::temp(&[what, dir, path], e);
+    svdir::enter(arg).map_err(fail(b"unable to chdir to ", b""))?;
+    let _ = sys::mkdir(svdir::SUPERVISE, 0o700);
+    let lock = fail(b"unable to acquire ", b"/supervise/lock");
+    let here = sys::open_read_dir(c".").map_err(lock)?;
+    let sup = svdir::open_dir_at(here.as_fd(), svdir::SUPERVISE, true).map_err(|e| match e {
+        DirError::Sys(e) => lock(e),
+        DirError::Foreign(uid) | DirError::ForeignLink(uid) => {
+            let what: &[u8] = if matches!(e, DirError::Foreign(_)) { b"" } else { b" (a symlink)" };
+            let uid = uid.to_string();
+            let parts: [&[u8]; 9] = [
+                b"unable to acquire ",
+                dir,
+                b"/supervise/lock: ",
+                dir,
+                b"/supervise",
+                what,
+                b" belongs to uid ",
+                uid.as_bytes(),
+                b", neither root nor this supervise's",
+            ];
+            Failure::fatal(EXIT_TEMP, &parts)
+        }
+    })?;
+    drop(here);
+    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    let _lock = sys::open_at(sup.as_fd(), inside::LOCK, flags, 0o600)
+        .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
+        .map_err(lock)?;
+    let normally_up = svdir::normally_up().map_err(fail(b"unable to stat ", b"/down"))?;
+    let control = fifo(dir, sup.as_fd(), inside::CONTROL, warn).map_err(fail(b"unable to read ", b"/supervise/control"))?;
+    let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    let _control_write =
+        sys::open_at(sup.as_fd(), inside::CONTROL, flags, 0).map_err(fail(b"unable to write ", b"/supervise/control"))?;
+    Ok(Taken { sup, control, normally_up, _lock, _control_write })
+}
+
+impl Taken {
+    /// Makes and opens `supervise/ok`: after the first status, so that
+    /// whoever finds `ok` finds a status.
+    pub fn open_ok(&self, dir: &[u8], warn: Warn) -> Result<OwnedFd, Failure> {
+        fifo(dir, self.sup.as_fd(), inside::OK, warn)
+            .map_err(|e| Failure::temp(&[b"unable to read ", dir, b"/supervise/ok"], e))
+    }
+
+    /// Writes what `m` says to `supervise/info` then `supervise/status`
+    /// (so that a reader woken by the status finds the info current), then
+    /// wakes the waiters (`svc -w`).
+    pub fn announce(&self, dir: &[u8], m: &Machine, warn: Warn) {
+        let sup = self.sup.as_fd();
+        let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &m.info().pack());
+        if let Err((step, e)) = sys::write_atomic_at(sup, inside::STATUS_NEW, inside::STATUS, &m.status().pack()) {
+            let (what, path): (&[u8], &[u8]) = match step {
+                AtomicStep::Open => (b"unable to open ", b"/supervise/status.new: "),
+                AtomicStep::Write => (b"unable to write ", b"/supervise/status.new: "),
+                AtomicStep::Rename => (b"unable to rename ", b"/supervise/status.new to status: "),
+            };
+            warn(&[what, dir, path, errstr(e).as_bytes()]);
+        }
+        crate::waiting::notify(sup);
+    }
+}
+
+/// Opens for reading the FIFO `name` in `supervise/` (open as `sup`), made
+/// if missing. Anything else found under that name (a regular file left by
+/// a restore that dropped FIFOs, on which poll would spin) is replaced by a
+/// FIFO, said in one line.
+fn fifo(dir: &[u8], sup: BorrowedFd, name: &CStr, warn: Warn) -> Result<OwnedFd, Errno> {
+    sys::mkfifo_at(sup, name, 0o600)?;
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+    let is_fifo = |st: libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+    if !sys::stat_at_nofollow(sup, name).is_ok_and(is_fifo) {
+        warn(&[dir, b"/supervise/", name.to_bytes(), b" was not a FIFO: made anew"]);
+        sys::unlink_at(sup, name)?;
+        sys::mkfifo_at(sup, name, 0o600)?;
+    }
+    let fd = sys::open_at(sup, name, flags, 0)?;
+    match nix::sys::stat::fstat(&fd) {
+        Ok(st) if is_fifo(st) => Ok(fd),
+        Ok(_) => Err(Errno::EINVAL),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the service directory (the current one, named `dir` in warnings)
+/// asks for now: the files are read at each event, as s6 does.
+pub fn policy(dir: &[u8], warn: Warn) -> Policy {
+    // SAFETY: access(2) with a valid C string.
+    let finish = unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0;
+    let (policy, warnings) = settings::policy(finish, setting, max_fd);
+    for w in warnings {
+        warn(&w.parts(dir));
+    }
+    policy
+}
+
+/// One setting file: only a regular file is read (a FIFO would block
+/// supervise, `/dev/zero` would never end), without blocking and with a bound.
+fn setting(name: &str) -> settings::Read {
+    let Ok(path) = std::ffi::CString::new(name) else { return settings::Read::Missing };
+    match sys::read_small(&path, settings::SETTING_MAX) {
+        Ok(text) => settings::Read::Text(text),
+        Err(sys::Small::Missing) => settings::Read::Missing,
+        Err(sys::Small::NotRegular) => settings::Read::Unreadable("not a regular file"),
+        Err(sys::Small::Failed(e)) => settings::Read::Unreadable(errstr(e)),
+    }
+}
+
+/// The highest descriptor a service may be given: below the open-files limit.
+fn max_fd() -> i32 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit with a valid pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 1023;
+    }
+    lim.rlim_cur.saturating_sub(1).min(i32::MAX as u64) as i32
+}
+
+/// `./run` and `./finish`, ready to start.
+pub struct Programs {
+    run: Argv,
+    /// What a child that cannot exec says: `supervise: fatal: unable to start DIR/run: ` + reason.
+    run_failed: Vec<u8>,
+    finish_failed: Vec<u8>,
+    /// The service directory's own name, `./finish`'s third argument.
+    name: Vec<u8>,
+}
+
+impl Programs {
+    /// For the service directory `arg`, named so in `prog`'s messages.
+    pub fn new(prog: &Prog, arg: &OsStr) -> Programs {
+        let dir = arg.as_bytes();
+        let cannot_start = |what: &[u8]| {
+            let mut line = prog.line(Level::Fatal, &[b"unable to start ", dir, b"/", what, b": "]);
+            line.pop();
+            line
+        };
+        Programs {
+            run: Argv::new("./run", &["./run"]).expect("no NUL"),
+            run_failed: cannot_start(b"run"),
+            finish_failed: cannot_start(b"finish"),
+            name: own_name(arg),
+        }
+    }
+
+    /// Starts `./run`, with the write end of a pipe as descriptor `notify`
+    /// if asked: returns its pid and the pipe's read end.
+    pub fn start_run(&self, notify: Option<i32>) -> Result<(u32, Option<OwnedFd>), Errno> {
+        let pipe = notify.and_then(|n| {
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
+            sys::set_nonblocking(w.as_fd(), false).ok()?;
+            Some((r, w, n))
+        });
+        let w = pipe.as_ref().map(|(_, w, n)| (w.as_raw_fd(), *n));
+        let pid = sys::spawn(&self.run, &self.run_failed, || match w {
+            Some((from, to)) => sys::move_fd(from, to),
+            None => Ok(()),
+        })?;
+        Ok((pid, pipe.map(|(r, ..)| r)))
+    }
+
+    /// Starts `./finish EXITCODE SIGNAL NAME`.
+    pub fn start_finish(&self, (code, sig): (i32, i32)) -> Result<u32, Errno> {
+        let (code, sig) = (code.to_string(), sig.to_string());
+        let argv =
+            Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]).ok_or(Errno::EINVAL)?;
+        sys::spawn(&argv, &self.finish_failed, || Ok(()))
+    }
+}
+
+/// The service directory's own name: the last part of `arg`, or of the
+/// working directory for `.`.
+fn own_name(arg: &OsStr) -> Vec<u8> {
+    let last = std::path::Path::new(arg).file_name().map(|n| n.as_bytes().to_vec());
+    let cwd = || std::env::current_dir().ok().and_then(|d| d.file_name().map(|n| n.as_bytes().to_vec()));
+    last.or_else(cwd).unwrap_or_else(|| arg.as_bytes().to_vec())
+}
+
+/// What the service wrote to its notification pipe (`ready`, readable):
+/// Some(true) a newline, it is ready; Some(false) the end of file, it never
+/// will be (the pipe is done with either way); None nothing yet.
+pub fn ready_said(ready: BorrowedFd) -> Option<bool> {
+    let mut buf = [0u8; 64];
+    match nix::unistd::read(ready, &mut buf) {
+        Ok(0) => Some(false),
+        Ok(n) if buf[..n].contains(&b'\n') => Some(true),
+        _ => None,
+    }
+}

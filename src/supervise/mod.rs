@@ -1,0 +1,950 @@
+//! supervise's state machine: what each event does to the service, decided
+//! without a single system call. The binary polls, reaps, reads the control
+//! FIFO and carries out the [`Actions`] returned here.
+//!
+//! daemontools 0.76's semantics, with one change on purpose: the one-second
+//! spacing between starts is a deadline ([`Machine::deadline`]) instead of a
+//! blocking `sleep(1)`, so control letters act at once even while a crashing
+//! service waits for its next start.
+//!
+//! Beyond daemontools, each switched on by a file in the service directory
+//! ([`Policy`], read by [`settings`]): `./finish` run after `./run` exits
+//! (bounded by `timeout-finish`; exiting 125 means "stay down"),
+//! `down-signal` instead of SIGTERM for `d`, `timeout-kill` (SIGKILL if the
+//! service outlives its down signal), the back-off and the restart limit
+//! ([`restarts`]) and readiness ([`readiness`]). Without those files,
+//! daemontools' behaviour is unchanged.
+//!
+//! The service is in one [`Phase`] at a time, as s6-supervise's
+//! `DOWN/UP/FINISH/LASTUP/LASTFINISH`, and [`Machine::handle`] is one
+//! `match (phase, event)`.
+
+pub mod files;
+pub mod readiness;
+pub mod restarts;
+pub mod settings;
+
+pub use crate::info::{Ending, Info};
+use crate::control::Letter;
+use crate::status::{Status, Want};
+use crate::tai64::Tai64N;
+use readiness::Readiness;
+pub use restarts::{Restarts, RESTART_SPACING};
+pub use settings::Policy;
+use std::time::Instant;
+
+/// The time, both as a monotonic instant for timers and as a label for status.
+#[derive(Clone, Copy, Debug)]
+pub struct Now {
+    pub mono: Instant,
+    pub tai: Tai64N,
+}
+
+/// `./finish` exiting with this means: do not restart, want down.
+pub const FINISH_STAY_DOWN: i32 = 125;
+
+/// What happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A byte read from `supervise/control`.
+    Letter(u8),
+    /// The service wrote a newline to its notification descriptor.
+    Ready,
+    /// The service's process was reaped.
+    Exited(Ending),
+    /// `./finish` was reaped.
+    FinishExited(Ending),
+    /// The deadline passed.
+    Timer,
+    /// supervise itself got SIGTERM: `svc -dx`.
+    Terminate,
+}
+
+impl Event {
+    /// Whether the service directory's settings may matter to this event,
+    /// and are read again first: not for a byte that is no control letter
+    /// (a flood of garbage on control would cost seven file lookups a byte),
+    /// nor for a timer, readiness or `./finish`'s end.
+    pub fn reads_settings(self) -> bool {
+        match self {
+            Event::Exited(_) | Event::Terminate => true,
+            Event::Letter(byte) => Letter::from_byte(byte).is_some(),
+            Event::Ready | Event::FinishExited(_) | Event::Timer => false,
+        }
+    }
+}
+
+/// What the binary must do now, in this order: send the signals to the pid,
+/// kill `./finish` if `kill_finish`, start `./finish` with these arguments
+/// if `finish` (then report with [`Machine::finish_started`] or
+/// [`Machine::finish_failed`]), start `./run` if `start` (then report with
+/// [`Machine::started`] or [`Machine::start_failed`]), rewrite the status
+/// files if `announce` or a start happened, and exit 0 if `exit`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Actions {
+    pub signals: [Option<libc::c_int>; 2],
+    pub kill_finish: bool,
+    pub finish: Option<(i32, i32)>,
+    pub start: bool,
+    pub announce: bool,
+    pub exit: bool,
+}
+
+impl Actions {
+    const ANNOUNCE: Actions = Actions {
+        signals: [None, None],
+        kill_finish: false,
+        finish: None,
+        start: false,
+        announce: true,
+        exit: false,
+    };
+
+    fn signal(&mut self, sig: libc::c_int) {
+        let slot = self.signals.iter_mut().find(|s| s.is_none()).expect("two signals at most");
+        *slot = Some(sig);
+    }
+
+    fn merge(self, other: Actions) -> Actions {
+        let mut out = self;
+        for sig in other.signals.into_iter().flatten() {
+            out.signal(sig);
+        }
+        out.kill_finish |= other.kill_finish;
+        out.finish = out.finish.or(other.finish);
+        out.start |= other.start;
+        out.announce |= other.announce;
+        out.exit |= other.exit;
+        out
+    }
+}
+
+/// Where the service is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No process. `pending`: a start is due once [`Restarts`] allows it.
+    Down { pending: bool },
+    /// `./run` runs.
+    Up(Run),
+    /// `./finish` runs, or is being started, after `./run` exited.
+    Finish(Finishing),
+    /// As [`Phase::Up`], and supervise exits once the service is down (`x`).
+    LastUp(Run),
+    /// As [`Phase::Finish`], and supervise exits once `./finish` is over.
+    LastFinish(Finishing),
+}
+
+/// One run of `./run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub pid: u32,
+    /// `svc -p`, until `c`, `d` or the next start.
+    pub paused: bool,
+    /// Told to stop (`d`, `t`, `k`): its death is no crash.
+    pub stop_asked: bool,
+    /// `timeout-kill`: SIGKILL then, if it still runs.
+    pub kill_at: Option<Instant>,
+    pub ready: Readiness,
+}
+
+/// One run of `./finish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finishing {
+    /// None until the binary says it started it.
+    pub pid: Option<u32>,
+    /// `timeout-finish`: SIGKILL then.
+    pub kill_at: Option<Instant>,
+    /// `u` or `o` came meanwhile: a start is due once it is over.
+    pub pending: bool,
+}
+
+/// The service as supervise sees it.
+#[derive(Debug)]
+pub struct Machine {
+    phase: Phase,
+    want: Want,
+    /// When the pid last changed, for the status.
+    stamp: Tai64N,
+    restarts: Restarts,
+    last_ending: Option<Ending>,
+    /// Control letters acted on since supervise started.
+    letters: u64,
+    /// What the service directory asks for; the binary refreshes it.
+    pub policy: Policy,
+}
+
+impl Machine {
+    /// A service that is down, wanted up unless `./down` exists.
+    pub fn new(normally_up: bool, now: Now) -> Machine {
+        Machine {
+            phase: Phase::Down { pending: false },
+            want: if normally_up { Want::Up } else { Want::Down },
+            stamp: now.tai,
+            restarts: Restarts::default(),
+            last_ending: None,
+            letters: 0,
+            policy: Policy::default(),
+        }
+    }
+
+    /// The first actions: announce, and start the service if it is wanted up.
+    pub fn boot(&mut self, now: Now) -> Actions {
+        let mut a = Actions::ANNOUNCE;
+        if self.want == Want::Up {
+            a = a.merge(self.request_start(now));
+        }
+        a
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    fn run(&self) -> Option<&Run> {
+        match &self.phase {
+            Phase::Up(run) | Phase::LastUp(run) => Some(run),
+            _ => None,
+        }
+    }
+
+    fn finish(&self) -> Option<&Finishing> {
+        match &self.phase {
+            Phase::Finish(f) | Phase::LastFinish(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The service's pid while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.run().map(|r| r.pid)
+    }
+
+    /// The pid of `./finish` while it runs.
+    pub fn finish_pid(&self) -> Option<u32> {
+        self.finish().and_then(|f| f.pid)
+    }
+
+    /// What `supervise/status` says now; paused only while there is a pid.
+    pub fn status(&self) -> Status {
+        let run = self.run();
+        Status {
+            stamp: self.stamp,
+            pid: run.map_or(0, |r| r.pid),
+            paused: run.is_some_and(|r| r.paused),
+            want: self.want,
+        }
+    }
+
+    /// What `supervise/info` says now.
+    pub fn info(&self) -> Info {
+        Info {
+            pid: self.status().pid,
+            finishing: self.finish().is_some(),
+            last_ending: self.last_ending,
+            restarts: self.restarts.restarts(),
+            failed: self.restarts.failed(),
+            backoff_seconds: self.restarts.backoff_seconds(self.policy.backoff_max),
+            ready: self.run().and_then(|r| r.ready.info()),
+            want: self.want,
+            start_pending: match self.phase {
+                Phase::Down { pending } => pending,
+                Phase::Finish(f) | Phase::LastFinish(f) => f.pending,
+                Phase::Up(_) | Phase::LastUp(_) => false,
+            },
+            letters: self.letters,
+        }
+    }
+
+    /// When the next timer is due: a start waiting for its spacing, the end
+    /// of `timeout-finish`, or the end of `timeout-kill`.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Down { pending: true } => self.restarts.not_before(),
+            Phase::Down { pending: false } => None,
+            Phase::Up(run) | Phase::LastUp(run) => run.kill_at,
+            Phase::Finish(f) | Phase::LastFinish(f) => f.kill_at,
+        }
+    }
+
+    /// The binary started `./run` as `pid`.
+    pub fn started(&mut self, pid: u32, now: Now) {
+        self.phase = Phase::Up(Run {
+            pid,
+            paused: false,
+            stop_asked: false,
+            kill_at: None,
+            ready: Readiness::new(self.policy.notification_fd.is_some()),
+        });
+        self.stamp = now.tai;
+        self.restarts.started(now.mono);
+    }
+
+    /// The binary could not fork: try again after the spacing.
+    pub fn start_failed(&mut self, now: Now) {
+        self.restarts.start_failed(now.mono);
+        self.phase = Phase::Down { pending: true };
+    }
+
+    /// The binary started `./finish` as `pid`.
+    pub fn finish_started(&mut self, pid: u32, now: Now) {
+        let timeout = self.policy.timeout_finish;
+        if let Phase::Finish(f) | Phase::LastFinish(f) = &mut self.phase {
+            f.pid = Some(pid);
+            f.kill_at = Some(now.mono + timeout);
+        }
+    }
+
+    /// The binary could not start `./finish`: go on as if it had run.
+    pub fn finish_failed(&mut self, now: Now) -> Actions {
+        match self.phase {
+            Phase::Finish(f) => self.finish_over(f, None, false, now),
+            Phase::LastFinish(f) => self.finish_over(f, None, true, now),
+            _ => Actions::default(),
+        }
+    }
+
+    /// A start is wanted: now if the spacing allows, else once it does
+    /// (or once `./finish` is over).
+    fn request_start(&mut self, now: Now) -> Actions {
+        match &mut self.phase {
+            Phase::Down { pending } => {
+                let due = self.restarts.due(now.mono);
+                *pending = !due;
+                Actions { start: due, ..Actions::default() }
+            }
+            Phase::Finish(f) | Phase::LastFinish(f) => {
+                f.pending = true;
+                Actions::default()
+            }
+            Phase::Up(_) | Phase::LastUp(_) => Actions::default(),
+        }
+    }
+
+    /// `./run` and `./finish` are both over: down, and then exit if `last`
+    /// (the status and info announced first say so), else started again if
+    /// wanted up.
+    fn down(&mut self, pending: bool, last: bool, now: Now) -> Actions {
+        self.phase = Phase::Down { pending };
+        match self.want {
+            _ if last => Actions { exit: true, ..Actions::ANNOUNCE },
+            Want::Up => Actions::ANNOUNCE.merge(self.request_start(now)),
+            Want::Down | Want::Nothing => Actions::ANNOUNCE,
+        }
+    }
+
+    /// `./finish` exited (`ending` None: it could not start).
+    fn finish_over(&mut self, f: Finishing, ending: Option<Ending>, last: bool, now: Now) -> Actions {
+        if ending == Some(Ending::Exit(FINISH_STAY_DOWN)) {
+            self.want = Want::Down;
+            return self.down(false, last, now);
+        }
+        self.down(f.pending, last, now)
+    }
+
+    /// `./run` exited; `last`: supervise exits once it is all over.
+    fn run_exited(&mut self, run: Run, ending: Ending, last: bool, now: Now) -> Actions {
+        self.stamp = now.tai;
+        self.last_ending = Some(ending);
+        // Only a death nobody asked for is a crash.
+        if !run.stop_asked
+            && self.want == Want::Up
+            && self.restarts.crashed(now.mono, self.policy.backoff_max, self.policy.restart_limit)
+        {
+            self.want = Want::Down;
+        }
+        let finish = Finishing { pid: None, kill_at: None, pending: false };
+        match (self.policy.finish, last) {
+            (true, false) => self.phase = Phase::Finish(finish),
+            (true, true) => self.phase = Phase::LastFinish(finish),
+            (false, _) => return self.down(false, last, now),
+        }
+        Actions { finish: Some(ending.finish_args()), ..Actions::ANNOUNCE }
+    }
+
+    /// What `event` does. Every control letter is counted (see
+    /// [`Info::letters`]) and announced, so that `svc -w` can tell when the
+    /// letters it sent have been acted on.
+    pub fn handle(&mut self, event: Event, now: Now) -> Actions {
+        use Phase::*;
+        let due = |t: Option<Instant>| t.is_some_and(|t| now.mono >= t);
+        match (self.phase, event) {
+            (_, Event::Letter(byte)) => match Letter::from_byte(byte) {
+                Some(letter) => {
+                    self.letters = self.letters.wrapping_add(1);
+                    self.letter(letter, now).merge(Actions::ANNOUNCE)
+                }
+                None => Actions::default(),
+            },
+            (_, Event::Terminate) => {
+                let a = self.letter(Letter::Down, now);
+                a.merge(self.letter(Letter::Exit, now)).merge(Actions::ANNOUNCE)
+            }
+            (Up(mut run) | LastUp(mut run), Event::Ready) => {
+                if !run.ready.notified(now.tai) {
+                    return Actions::default();
+                }
+                self.set_run(run);
+                Actions::ANNOUNCE
+            }
+            (Up(run), Event::Exited(ending)) => self.run_exited(run, ending, false, now),
+            (LastUp(run), Event::Exited(ending)) => self.run_exited(run, ending, true, now),
+            (Finish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), false, now),
+            (LastFinish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), true, now),
+            (Down { pending: true }, Event::Timer) if self.restarts.due(now.mono) => {
+                self.phase = Down { pending: false };
+                Actions { start: true, ..Actions::default() }
+            }
+            (Up(mut run) | LastUp(mut run), Event::Timer) if due(run.kill_at) => {
+                run.kill_at = None;
+                self.set_run(run);
+                Actions { signals: [Some(libc::SIGKILL), None], ..Actions::default() }
+            }
+            (Finish(mut f) | LastFinish(mut f), Event::Timer) if due(f.kill_at) => {
+                f.kill_at = None;
+                self.set_finish(f);
+                Actions { kill_finish: true, ..Actions::default() }
+            }
+            // Nothing to do: a timer early or for nothing, readiness said
+            // twice or unwatched (above), an exit of what does not run.
+            (_, Event::Ready | Event::Exited(_) | Event::FinishExited(_) | Event::Timer) => Actions::default(),
+        }
+    }
+
+    /// What a control letter does (announced by the caller).
+    fn letter(&mut self, letter: Letter, now: Now) -> Actions {
+        use Phase::*;
+        let mut a = Actions::default();
+        let signal = |sig| Actions { signals: [Some(sig), None], ..Actions::default() };
+        match (&mut self.phase, letter) {
+            (Up(run) | LastUp(run), Letter::Down) => {
+                self.want = Want::Down;
+                run.paused = false;
+                run.stop_asked = true;
+                a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+                if let Some(t) = self.policy.timeout_kill {
+                    run.kill_at.get_or_insert(now.mono + t);
+                }
+            }
+            (Down { pending } | Finish(Finishing { pending, .. }) | LastFinish(Finishing { pending, .. }), Letter::Down) => {
+                self.want = Want::Down;
+                *pending = false;
+            }
+            // A pending kill stays: `svc -du` on a service that ignores its
+            // down signal kills it, then starts it again (as s6-svc -d -u).
+            (phase, Letter::Up | Letter::Once) => {
+                let up = matches!(phase, Up(_) | LastUp(_));
+                if letter == Letter::Up {
+                    self.want = Want::Up;
+                    self.restarts.asked_up();
+                } else {
+                    self.want = Want::Nothing;
+                }
+                if !up {
+                    a = self.request_start(now);
+                }
+            }
+            (Up(run) | LastUp(run), Letter::Pause) => {
+                run.paused = true;
+                a = signal(libc::SIGSTOP);
+            }
+            (Up(run) | LastUp(run), Letter::Continue) => {
+                run.paused = false;
+                a = signal(libc::SIGCONT);
+            }
+            (Up(run) | LastUp(run), Letter::Terminate | Letter::Kill) => {
+                run.stop_asked = true;
+                a = signal(if letter == Letter::Kill { libc::SIGKILL } else { libc::SIGTERM });
+            }
+            (Up(_) | LastUp(_), Letter::Hangup) => a = signal(libc::SIGHUP),
+            (Up(_) | LastUp(_), Letter::Alarm) => a = signal(libc::SIGALRM),
+            (Up(_) | LastUp(_), Letter::Interrupt) => a = signal(libc::SIGINT),
+            (Up(_) | LastUp(_), Letter::Quit) => a = signal(libc::SIGQUIT),
+            (Up(_) | LastUp(_), Letter::User1) => a = signal(libc::SIGUSR1),
+            (Up(_) | LastUp(_), Letter::User2) => a = signal(libc::SIGUSR2),
+            (Up(run), Letter::Exit) => self.phase = LastUp(*run),
+            (Finish(f), Letter::Exit) => self.phase = LastFinish(*f),
+            (Down { .. }, Letter::Exit) => a.exit = true,
+            (LastUp(_) | LastFinish(_), Letter::Exit) => {}
+            // Signals need a process.
+            (Down { .. } | Finish(_) | LastFinish(_), _) => {}
+        }
+        a
+    }
+
+    fn set_run(&mut self, new: Run) {
+        if let Phase::Up(run) | Phase::LastUp(run) = &mut self.phase {
+            *run = new;
+        }
+    }
+
+    fn set_finish(&mut self, new: Finishing) {
+        if let Phase::Finish(f) | Phase::LastFinish(f) = &mut self.phase {
+            *f = new;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tai64::Tai64;
+    use std::time::Duration;
+
+    struct Clock(Instant, u64);
+    impl Clock {
+        fn new() -> Clock {
+            Clock(Instant::now(), 1 << 62)
+        }
+        fn now(&self) -> Now {
+            Now { mono: self.0, tai: Tai64N(Tai64(self.1), 0) }
+        }
+        fn advance(&mut self, ms: u64) -> Now {
+            self.0 += Duration::from_millis(ms);
+            self.1 += ms / 1000;
+            self.now()
+        }
+    }
+
+    fn running(c: &Clock, pid: u32) -> Machine {
+        let mut m = Machine::new(true, c.now());
+        assert!(m.boot(c.now()).start);
+        m.started(pid, c.now());
+        m
+    }
+
+    fn letter(m: &mut Machine, c: &Clock, l: u8) -> Actions {
+        m.handle(Event::Letter(l), c.now())
+    }
+
+    #[test]
+    fn letters_are_counted_and_announced_garbage_is_not() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for l in *b"hatq12c" {
+            assert!(letter(&mut m, &c, l).announce, "{}", l as char);
+        }
+        assert_eq!(m.info().letters, 7);
+        for l in *b"zZ\0\n " {
+            assert_eq!(letter(&mut m, &c, l), Actions::default());
+        }
+        assert_eq!(m.info().letters, 7);
+        // SIGTERM to supervise is no letter.
+        m.handle(Event::Terminate, c.now());
+        assert_eq!((m.info().letters, m.info().want), (7, Want::Down));
+        let o = Machine::new(false, c.now());
+        assert_eq!((o.info().want, o.info().start_pending), (Want::Down, false));
+    }
+
+    #[test]
+    fn settings_are_read_again_before_what_they_may_change() {
+        let yes = [Event::Exited(Ending::Exit(0)), Event::Terminate, Event::Letter(b'u'), Event::Letter(b'x')];
+        assert!(yes.iter().all(|e| e.reads_settings()));
+        let no = [Event::Letter(b'z'), Event::Letter(0), Event::Ready, Event::Timer, Event::FinishExited(Ending::Exit(0))];
+        assert!(no.iter().all(|e| !e.reads_settings()));
+    }
+
+    #[test]
+    fn boot_starts_unless_down() {
+        let c = Clock::new();
+        let a = Machine::new(true, c.now()).boot(c.now());
+        assert!(a.start && a.announce);
+        let mut m = Machine::new(false, c.now());
+        let a = m.boot(c.now());
+        assert!(!a.start && a.announce);
+        assert_eq!(m.status().want, Want::Down);
+        assert_eq!(m.status().pid, 0);
+    }
+
+    #[test]
+    fn down_sends_term_then_cont_and_does_not_restart() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        let a = letter(&mut m, &c, b'd');
+        assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]);
+        assert!(a.announce);
+        assert_eq!(m.status().want, Want::Down);
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert!(!a.start && a.announce);
+        assert_eq!(m.status().pid, 0);
+    }
+
+    #[test]
+    fn signal_letters_only_with_a_pid() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for (l, sig) in [
+            (b'h', libc::SIGHUP),
+            (b'a', libc::SIGALRM),
+            (b'i', libc::SIGINT),
+            (b't', libc::SIGTERM),
+            (b'k', libc::SIGKILL),
+            (b'p', libc::SIGSTOP),
+            (b'c', libc::SIGCONT),
+        ] {
+            assert_eq!(letter(&mut m, &c, l).signals, [Some(sig), None]);
+        }
+        let mut m = Machine::new(false, c.now());
+        for l in *b"haitkpc" {
+            assert_eq!(letter(&mut m, &c, l).signals, [None, None]);
+        }
+    }
+
+    #[test]
+    fn pause_shows_only_while_up_and_start_clears_it() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        letter(&mut m, &c, b'p');
+        assert!(m.status().paused);
+        letter(&mut m, &c, b'c');
+        assert!(!m.status().paused);
+        letter(&mut m, &c, b'p');
+        letter(&mut m, &c, b'd');
+        assert!(!m.status().paused, "d continues the process");
+        m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        letter(&mut m, &c, b'p');
+        assert!(!m.status().paused, "no pid, no pause");
+        let now = c.advance(2000);
+        assert!(m.handle(Event::Letter(b'u'), now).start);
+        m.started(43, now);
+        assert!(!m.status().paused);
+    }
+
+    #[test]
+    fn restarts_are_a_second_apart_and_d_cancels_the_wait() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        let now = c.advance(100);
+        let a = m.handle(Event::Exited(Ending::Exit(0)), now);
+        assert!(!a.start, "too soon");
+        assert_eq!(m.deadline(), Some(c.0 + Duration::from_millis(900)));
+        assert_eq!(m.status().want, Want::Up);
+        // Control works during the wait.
+        let a = letter(&mut m, &c, b'd');
+        assert!(a.announce && !a.start);
+        assert_eq!(m.deadline(), None);
+        let now = c.advance(1000);
+        assert!(!m.handle(Event::Timer, now).start);
+    }
+
+    #[test]
+    fn timer_starts_the_pending_restart() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(10));
+        let now = c.advance(990);
+        assert!(m.handle(Event::Timer, now).start);
+        assert_eq!(m.deadline(), None);
+    }
+
+    #[test]
+    fn exit_after_a_second_starts_at_once() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.advance(1500)).start);
+    }
+
+    #[test]
+    fn once_runs_without_restart() {
+        let mut c = Clock::new();
+        let mut m = Machine::new(false, c.now());
+        m.boot(c.now());
+        assert!(letter(&mut m, &c, b'o').start);
+        m.started(7, c.now());
+        assert_eq!(m.status().want, Want::Nothing);
+        assert!(!m.handle(Event::Exited(Ending::Exit(0)), c.advance(5000)).start);
+    }
+
+    #[test]
+    fn du_restarts() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        let a = letter(&mut m, &c, b'd');
+        assert!(a.signals[0].is_some());
+        letter(&mut m, &c, b'u');
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000)).start);
+    }
+
+    #[test]
+    fn x_exits_once_down() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        let a = letter(&mut m, &c, b'x');
+        assert!(!a.exit && a.signals == [None, None], "x does not stop the service");
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert!(a.exit && !a.start);
+        let mut m = Machine::new(false, c.now());
+        assert!(letter(&mut m, &c, b'x').exit);
+    }
+
+    #[test]
+    fn terminate_is_dx() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        let a = m.handle(Event::Terminate, c.now());
+        assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]);
+        assert!(!a.exit);
+        assert!(m.handle(Event::Exited(Ending::Exit(0)), c.now()).exit);
+    }
+
+    #[test]
+    fn unknown_bytes_do_nothing() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for b in (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)) {
+            assert_eq!(letter(&mut m, &c, b), Actions::default());
+        }
+    }
+
+    #[test]
+    fn stamp_changes_only_with_the_pid() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        let start = m.status().stamp;
+        c.advance(3000);
+        letter(&mut m, &c, b'p');
+        letter(&mut m, &c, b'h');
+        assert_eq!(m.status().stamp, start);
+        m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert_ne!(m.status().stamp, start);
+    }
+
+    fn with_policy(c: &Clock, policy: Policy) -> Machine {
+        let mut m = Machine::new(true, c.now());
+        m.policy = policy;
+        assert!(m.boot(c.now()).start);
+        m.started(42, c.now());
+        m
+    }
+
+    #[test]
+    fn finish_runs_before_any_restart_and_125_keeps_it_down() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(2000));
+        assert_eq!((a.finish, a.start), (Some((256, libc::SIGTERM)), false));
+        m.finish_started(77, c.now());
+        assert!(m.info().finishing);
+        assert!(!m.handle(Event::Letter(b'u'), c.now()).start, "no start while finish runs");
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.advance(10));
+        assert!(a.start, "restarted once finish is done");
+        m.started(43, c.now());
+        m.handle(Event::Exited(Ending::Exit(3)), c.advance(2000));
+        m.finish_started(78, c.now());
+        let a = m.handle(Event::FinishExited(Ending::Exit(FINISH_STAY_DOWN)), c.now());
+        assert!(!a.start && !m.handle(Event::Timer, c.advance(5000)).start);
+        assert_eq!(m.status().want, Want::Down);
+        assert_eq!(m.info().last_ending, Some(Ending::Exit(3)));
+        assert_eq!(m.info().restarts, 1);
+    }
+
+    #[test]
+    fn a_finish_past_its_timeout_is_killed_and_x_waits_for_it() {
+        let mut c = Clock::new();
+        let policy = Policy { finish: true, timeout_finish: Duration::from_millis(300), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        letter(&mut m, &c, b'x');
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert!(a.finish.is_some() && !a.exit, "x waits for finish");
+        m.finish_started(77, c.now());
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(300)));
+        assert!(m.handle(Event::Timer, c.advance(300)).kill_finish);
+        assert!(m.handle(Event::FinishExited(Ending::Signal(libc::SIGKILL)), c.now()).exit);
+    }
+
+    #[test]
+    fn down_signal_and_timeout_kill() {
+        let mut c = Clock::new();
+        let policy =
+            Policy { down_signal: libc::SIGINT, timeout_kill: Some(Duration::from_millis(500)), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        assert_eq!(letter(&mut m, &c, b'd').signals, [Some(libc::SIGINT), Some(libc::SIGCONT)]);
+        assert_eq!(m.handle(Event::Timer, c.advance(499)).signals, [None, None]);
+        assert_eq!(m.handle(Event::Timer, c.advance(1)).signals, [Some(libc::SIGKILL), None]);
+        // Gone in time: no kill.
+        let mut m = with_policy(&c, policy);
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Signal(libc::SIGINT)), c.advance(10));
+        assert_eq!(m.deadline(), None);
+    }
+
+    #[test]
+    fn q_1_2_send_quit_and_user_signals() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        for (l, sig) in [(b'q', libc::SIGQUIT), (b'1', libc::SIGUSR1), (b'2', libc::SIGUSR2)] {
+            assert_eq!(letter(&mut m, &c, l).signals, [Some(sig), None]);
+        }
+        // The info round trip is in crate::info's tests.
+    }
+
+    #[test]
+    fn backoff_doubles_to_the_max_and_resets_after_a_long_run() {
+        let mut c = Clock::new();
+        let policy = Policy { backoff_max: Some(Duration::from_secs(4)), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let died = c.advance(100);
+            assert!(!m.handle(Event::Exited(Ending::Exit(1)), died).start);
+            let due = m.deadline().unwrap();
+            waits.push((due - died.mono).as_millis() as u64);
+            c.advance((due - died.mono).as_millis() as u64);
+            assert!(m.handle(Event::Timer, c.now()).start);
+            m.started(50, c.now());
+        }
+        assert_eq!(waits, vec![1000, 2000, 4000, 4000, 4000]);
+        // A run longer than the max starts over at one second.
+        c.advance(5000);
+        m.handle(Event::Exited(Ending::Exit(1)), c.now());
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn restart_limit_keeps_it_down_until_u() {
+        let mut c = Clock::new();
+        let policy = Policy { restart_limit: Some((3, Duration::from_secs(10))), ..Policy::default() };
+        let mut m = with_policy(&c, policy);
+        for i in 0..3 {
+            let a = m.handle(Event::Exited(Ending::Exit(1)), c.advance(1500));
+            if i < 2 {
+                assert!(a.start);
+                m.started(60 + i, c.now());
+            } else {
+                assert!(!a.start);
+            }
+        }
+        assert!(m.info().failed);
+        assert_eq!(m.status().want, Want::Down);
+        assert!(!m.handle(Event::Timer, c.advance(5000)).start);
+        assert!(letter(&mut m, &c, b'u').start);
+        assert!(!m.info().failed);
+    }
+
+    #[test]
+    fn asked_for_stops_are_not_crashes_and_a_pending_kill_survives_u() {
+        let mut c = Clock::new();
+        let policy = Policy {
+            backoff_max: Some(Duration::from_secs(30)),
+            restart_limit: Some((2, Duration::from_secs(60))),
+            timeout_kill: Some(Duration::from_millis(500)),
+            ..Policy::default()
+        };
+        let mut m = with_policy(&c, policy);
+        for pid in 43..47 {
+            letter(&mut m, &c, b't');
+            let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(1500));
+            assert!(a.start, "a restart asked for with t waits no back-off");
+            m.started(pid, c.now());
+        }
+        assert!(!m.info().failed);
+        // d then u at once, the service ignoring TERM: killed at the
+        // deadline all the same, then started again, as the u asks.
+        letter(&mut m, &c, b'd');
+        letter(&mut m, &c, b'u');
+        assert_eq!(m.handle(Event::Timer, c.advance(400)).signals, [None, None]);
+        assert_eq!(m.handle(Event::Timer, c.advance(100)).signals, [Some(libc::SIGKILL), None]);
+        m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.advance(10));
+        // A second after the last start, as daemontools spaces them.
+        assert!(m.handle(Event::Timer, c.advance(500)).start, "wanted up: started again");
+        m.started(47, c.now());
+        // Only the service's own exit ends a pending kill: a new run gets none.
+        assert_eq!(m.handle(Event::Timer, c.advance(1000)).signals, [None, None]);
+    }
+
+    #[test]
+    fn phases_follow_s6s_states() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        assert!(matches!(m.phase(), Phase::Up(Run { pid: 42, .. })));
+        m.handle(Event::Exited(Ending::Exit(1)), c.advance(2000));
+        assert!(matches!(m.phase(), Phase::Finish(Finishing { pid: None, .. })));
+        assert_eq!((m.pid(), m.finish_pid(), m.info().finishing), (None, None, true), "no pid before it starts");
+        m.finish_started(77, c.now());
+        assert_eq!(m.finish_pid(), Some(77));
+        letter(&mut m, &c, b'x');
+        assert!(matches!(m.phase(), Phase::LastFinish(Finishing { pid: Some(77), .. })));
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.now());
+        assert!(a.exit && a.announce && !a.start);
+        // What is announced before exiting says it is all over.
+        assert_eq!((m.status().pid, m.info().finishing, m.finish_pid()), (0, false, None));
+    }
+
+    #[test]
+    fn the_last_announce_says_down() {
+        let c = Clock::new();
+        let mut m = running(&c, 42);
+        letter(&mut m, &c, b'p');
+        letter(&mut m, &c, b'x');
+        assert!(matches!(m.phase(), Phase::LastUp(Run { paused: true, .. })));
+        assert!(!letter(&mut m, &c, b'u').start, "no start once exiting");
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.now());
+        assert!(a.exit && a.announce);
+        assert_eq!((m.status().pid, m.status().paused, m.pid()), (0, false, None));
+        assert_eq!(m.info().last_ending, Some(Ending::Signal(libc::SIGKILL)));
+    }
+
+    #[test]
+    fn letters_during_finish_wait_for_it() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        m.finish_started(77, c.now());
+        for l in *b"haitkpcq12" {
+            assert_eq!(letter(&mut m, &c, l).signals, [None, None], "no signal to finish");
+        }
+        assert!(!letter(&mut m, &c, b'o').start);
+        assert!(m.info().start_pending && m.info().finishing);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_secs(5)), "only finish's timeout");
+        // Run once, after finish.
+        let a = m.handle(Event::FinishExited(Ending::Exit(0)), c.advance(10));
+        assert!(!a.start && m.info().start_pending);
+        assert!(m.handle(Event::Timer, c.now()).start);
+        m.started(43, c.now());
+        assert_eq!(m.status().want, Want::Nothing);
+        // 125 from a finish that runs while exiting still says down.
+        letter(&mut m, &c, b'u');
+        letter(&mut m, &c, b'x');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        let a = m.handle(Event::FinishExited(Ending::Exit(FINISH_STAY_DOWN)), c.now());
+        assert!(a.exit);
+        assert_eq!(m.status().want, Want::Down);
+    }
+
+    #[test]
+    fn a_finish_that_cannot_start_counts_as_run() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(a.finish.is_some());
+        let a = m.finish_failed(c.now());
+        assert!(a.start && a.announce, "wanted up: restarted");
+        m.started(43, c.now());
+        letter(&mut m, &c, b'x');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(m.finish_failed(c.now()).exit);
+        // And a start that cannot fork is tried again a second later.
+        let mut m = Machine::new(true, c.now());
+        assert!(m.boot(c.now()).start);
+        m.start_failed(c.now());
+        assert_eq!(m.phase(), Phase::Down { pending: true });
+        assert_eq!(m.deadline(), Some(c.now().mono + RESTART_SPACING));
+        assert!(m.handle(Event::Timer, c.advance(1000)).start);
+    }
+
+    #[test]
+    fn ready_once_per_run_and_only_when_watched() {
+        let mut c = Clock::new();
+        let mut m = with_policy(&c, Policy { notification_fd: Some(3), ..Policy::default() });
+        assert_eq!(m.info().ready, Some(None));
+        let t = c.advance(500).tai;
+        assert!(m.handle(Event::Ready, c.now()).announce);
+        assert_eq!(m.handle(Event::Ready, c.advance(500)), Actions::default());
+        assert_eq!(m.info().ready, Some(Some(t)));
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(1000));
+        assert_eq!(m.info().ready, None, "no pid, no readiness");
+        let mut m = running(&c, 42);
+        assert_eq!(m.handle(Event::Ready, c.now()), Actions::default());
+        assert_eq!(m.info().ready, None);
+    }
+}

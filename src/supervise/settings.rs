@@ -1,0 +1,305 @@
+//! The settings files of a service directory, beyond daemontools: what each
+//! says, parsed without a system call ([`policy`]), and why a file's default
+//! was used instead ([`Warning`]).
+//!
+//! | file | value | default |
+//! |---|---|---|
+//! | `finish` (executable) | run after `./run` exits | none |
+//! | `timeout-finish` | ms `./finish` may run | 5000 |
+//! | `down-signal` | `SIGINT`, `INT` or a number, sent by `d` | SIGTERM |
+//! | `timeout-kill` | ms after the down signal before SIGKILL; 0: never | never |
+//! | `restart-backoff-max` | s: restarts wait 1, 2, 4 ... up to this; 0: off | off |
+//! | `notification-fd` | 3 up to the open-files limit - 1 | none |
+//! | `restart-limit` | `COUNT SECONDS`: stay down after COUNT deaths in SECONDS | none |
+//!
+//! Only a file's first line counts, trimmed. A file that cannot be read or
+//! does not parse gives its default and one warning.
+
+use std::time::Duration;
+
+/// What the service directory asks beyond daemontools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// `./finish` exists and may be run.
+    pub finish: bool,
+    /// `timeout-finish`: how long `./finish` may run before it is killed.
+    pub timeout_finish: Duration,
+    /// `down-signal`: what `d` sends instead of SIGTERM.
+    pub down_signal: libc::c_int,
+    /// `timeout-kill`: SIGKILL this long after the down signal, if still running.
+    pub timeout_kill: Option<Duration>,
+    /// `restart-backoff-max`: restarts wait 1, 2, 4 ... seconds up to this,
+    /// back to 1 once a run lasts longer than it.
+    pub backoff_max: Option<Duration>,
+    /// `restart-limit` (`COUNT SECONDS`): after COUNT deaths within SECONDS, stay down.
+    pub restart_limit: Option<(u32, Duration)>,
+    /// `notification-fd`: the service writes a newline to this descriptor when it is ready.
+    pub notification_fd: Option<i32>,
+}
+
+impl Default for Policy {
+    /// daemontools' behaviour: no finish, SIGTERM, no escalation.
+    fn default() -> Policy {
+        Policy {
+            finish: false,
+            timeout_finish: Duration::from_millis(5000),
+            down_signal: libc::SIGTERM,
+            timeout_kill: None,
+            backoff_max: None,
+            restart_limit: None,
+            notification_fd: None,
+        }
+    }
+}
+
+/// The most of a setting file that is read: its first line is all that counts.
+pub const SETTING_MAX: usize = 1024;
+
+/// What reading one setting file gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// No such file: the default, silently.
+    Missing,
+    /// Its bytes (at most [`SETTING_MAX`]).
+    Text(Vec<u8>),
+    /// Not read, for this reason in daemontools' words (`not a regular file`,
+    /// `access denied`).
+    Unreadable(&'static str),
+}
+
+/// Why a setting's default was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Unreadable(&'static str),
+    /// The value does not parse or is out of bounds.
+    Invalid,
+}
+
+/// A setting file whose default was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub name: &'static str,
+    pub problem: Problem,
+}
+
+impl Warning {
+    /// The warning's parts for `dir` (the service directory as named on the
+    /// command line): `unable to read DIR/NAME: REASON: default used` or
+    /// `invalid DIR/NAME: default used` (without the value: the file may be
+    /// a link to anything).
+    pub fn parts<'a>(&'a self, dir: &'a [u8]) -> Vec<&'a [u8]> {
+        match self.problem {
+            Problem::Unreadable(reason) => {
+                vec![b"unable to read ", dir, b"/", self.name.as_bytes(), b": ", reason.as_bytes(), b": default used"]
+            }
+            Problem::Invalid => vec![b"invalid ", dir, b"/", self.name.as_bytes(), b": default used"],
+        }
+    }
+}
+
+/// A file's value: its first line, trimmed.
+pub fn first_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).lines().next().unwrap_or("").trim().to_string()
+}
+
+/// What the files say: `finish` whether `./finish` is executable, `read`
+/// each file by name (in the order of the table above), `max_fd` the
+/// highest descriptor a service may be given (asked only when
+/// `notification-fd` holds a number). Returns the policy and the warnings,
+/// in that order.
+pub fn policy(
+    finish: bool,
+    read: impl FnMut(&'static str) -> Read,
+    max_fd: impl FnOnce() -> i32,
+) -> (Policy, Vec<Warning>) {
+    let mut files = Files { read, warnings: Vec::new() };
+    let ms = |v: &str| v.parse::<u64>().ok().map(Duration::from_millis);
+    let d = Policy::default();
+    let policy = Policy {
+        finish,
+        timeout_finish: files.get("timeout-finish", ms).unwrap_or(d.timeout_finish),
+        down_signal: files.get("down-signal", signal_named).unwrap_or(d.down_signal),
+        timeout_kill: files.get("timeout-kill", ms).filter(|t| !t.is_zero()),
+        backoff_max: files
+            .get("restart-backoff-max", |v| v.parse::<u64>().ok())
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs),
+        notification_fd: files.get("notification-fd", |v| v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))),
+        restart_limit: files.get("restart-limit", restart_limit),
+    };
+    (policy, files.warnings)
+}
+
+/// The files, read one by one, and the warnings so far.
+struct Files<R> {
+    read: R,
+    warnings: Vec<Warning>,
+}
+
+impl<R: FnMut(&'static str) -> Read> Files<R> {
+    /// File `name`'s value, or None (with a warning if the file exists).
+    fn get<T>(&mut self, name: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        let problem = match (self.read)(name) {
+            Read::Missing => return None,
+            Read::Text(bytes) => match parse(&first_line(&bytes)) {
+                Some(v) => return Some(v),
+                None => Problem::Invalid,
+            },
+            Read::Unreadable(reason) => Problem::Unreadable(reason),
+        };
+        self.warnings.push(Warning { name, problem });
+        None
+    }
+}
+
+/// `restart-limit`'s `COUNT SECONDS`, COUNT at least 1.
+fn restart_limit(v: &str) -> Option<(u32, Duration)> {
+    let mut words = v.split_whitespace();
+    let count = words.next()?.parse::<u32>().ok().filter(|&c| c > 0)?;
+    Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
+}
+
+/// A signal by name (`SIGINT`, `INT`) or number (1 to 64).
+pub fn signal_named(name: &str) -> Option<libc::c_int> {
+    const NAMES: [(&str, libc::c_int); 12] = [
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("KILL", libc::SIGKILL),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("ALRM", libc::SIGALRM),
+        ("TERM", libc::SIGTERM),
+        ("CONT", libc::SIGCONT),
+        ("STOP", libc::SIGSTOP),
+        ("WINCH", libc::SIGWINCH),
+        ("PWR", libc::SIGPWR),
+    ];
+    let bare = name.strip_prefix("SIG").unwrap_or(name);
+    NAMES.iter().find(|(n, _)| *n == bare).map(|&(_, s)| s).or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The policy and warnings (as `supervise: warning: ` would go on) for
+    /// these files, the open-files limit being 1024.
+    fn read(files: &[(&str, &[u8])]) -> (Policy, Vec<String>) {
+        let files: HashMap<&str, &[u8]> = files.iter().copied().collect();
+        let mut asked = Vec::new();
+        let (p, w) = policy(
+            false,
+            |name| {
+                asked.push(name);
+                match files.get(name) {
+                    None => Read::Missing,
+                    Some(&b"\0unreadable") => Read::Unreadable("not a regular file"),
+                    Some(text) => Read::Text(text.to_vec()),
+                }
+            },
+            || 1023,
+        );
+        let order =
+            ["timeout-finish", "down-signal", "timeout-kill", "restart-backoff-max", "notification-fd", "restart-limit"];
+        assert_eq!(asked, order, "each file read once, in this order");
+        (p, w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
+    }
+
+    #[test]
+    fn no_files_is_daemontools() {
+        assert_eq!(read(&[]), (Policy::default(), vec![]));
+        assert_eq!(policy(true, |_| Read::Missing, || unreachable!()).0, Policy { finish: true, ..Policy::default() });
+    }
+
+    #[test]
+    fn valid_values() {
+        let (p, w) = read(&[
+            ("timeout-finish", b"250\n"),
+            ("down-signal", b"  SIGINT  \nignored\n"),
+            ("timeout-kill", b"1500"),
+            ("restart-backoff-max", b"30\n"),
+            ("notification-fd", b"3\n"),
+            ("restart-limit", b"5 60\n"),
+        ]);
+        assert_eq!(w, Vec::<String>::new());
+        assert_eq!(
+            p,
+            Policy {
+                finish: false,
+                timeout_finish: Duration::from_millis(250),
+                down_signal: libc::SIGINT,
+                timeout_kill: Some(Duration::from_millis(1500)),
+                backoff_max: Some(Duration::from_secs(30)),
+                restart_limit: Some((5, Duration::from_secs(60))),
+                notification_fd: Some(3),
+            }
+        );
+        assert_eq!(read(&[("notification-fd", b"1023")]).0.notification_fd, Some(1023));
+        assert_eq!(read(&[("down-signal", b"HUP")]).0.down_signal, libc::SIGHUP);
+        assert_eq!(read(&[("down-signal", b"10")]).0.down_signal, 10);
+    }
+
+    #[test]
+    fn zero_switches_off_without_a_warning() {
+        let (p, w) = read(&[("timeout-kill", b"0"), ("restart-backoff-max", b"0")]);
+        assert_eq!((p, w), (Policy::default(), vec![]));
+    }
+
+    #[test]
+    fn invalid_values_give_the_default_and_one_warning_each() {
+        let (p, w) = read(&[
+            ("timeout-finish", b"soon"),
+            ("down-signal", b"SIGFOO"),
+            ("timeout-kill", b"-1"),
+            ("restart-backoff-max", b"1.5"),
+            ("notification-fd", b"1024"),
+            ("restart-limit", b"0 60"),
+        ]);
+        assert_eq!(p, Policy::default());
+        let invalid = |n: &str| format!("invalid sv/{n}: default used");
+        let names =
+            ["timeout-finish", "down-signal", "timeout-kill", "restart-backoff-max", "notification-fd", "restart-limit"];
+        assert_eq!(w, names.map(invalid));
+        for bad in [&b"2"[..], b"0", b"-3", b"x", b"", b"\n3"] {
+            assert_eq!(read(&[("notification-fd", bad)]).1, [invalid("notification-fd")], "{bad:?}");
+        }
+        for bad in [&b"5"[..], b"x 60", b"5 x", b"5 -1", b""] {
+            assert_eq!(read(&[("restart-limit", bad)]).1, [invalid("restart-limit")], "{bad:?}");
+        }
+        for bad in ["0", "65", "SIG", "sigint", "-15"] {
+            assert_eq!(read(&[("down-signal", bad.as_bytes())]).1, [invalid("down-signal")], "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_file_says_why() {
+        let (p, w) = read(&[("timeout-kill", b"\0unreadable"), ("down-signal", b"KILL")]);
+        assert_eq!(p, Policy { down_signal: libc::SIGKILL, ..Policy::default() });
+        assert_eq!(w, ["unable to read sv/timeout-kill: not a regular file: default used"]);
+    }
+
+    #[test]
+    fn the_limit_is_asked_only_for_a_number() {
+        let ask = |text: &'static [u8]| {
+            let mut asked = 0;
+            let files = |n| if n == "notification-fd" { Read::Text(text.to_vec()) } else { Read::Missing };
+            let (p, _) = policy(false, files, || {
+                asked += 1;
+                4
+            });
+            (p.notification_fd, asked)
+        };
+        assert_eq!(ask(b"4"), (Some(4), 1));
+        assert_eq!(ask(b"5"), (None, 1));
+        assert_eq!(ask(b"x"), (None, 0));
+    }
+
+    #[test]
+    fn first_line_trimmed_and_lossy() {
+        assert_eq!(first_line(b" 12 \r\n34"), "12");
+        assert_eq!(first_line(b""), "");
+        assert_eq!(first_line(b"\xff1"), "\u{fffd}1");
+    }
+}
