@@ -13,6 +13,7 @@ pub mod logdir;
 pub mod msg;
 pub mod multilog;
 pub mod pathexec;
+pub mod scandir;
 pub mod scanner;
 pub mod script;
 pub mod status;

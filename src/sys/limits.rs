@@ -31,9 +31,3 @@ pub fn set_soft_limit(resource: libc::__rlimit_resource_t, value: Option<u64>) -
     r.rlim_cur = value.map_or(r.rlim_max, |v| v.min(r.rlim_max));
     Errno::result(unsafe { libc::setrlimit(resource, &r) }).map(drop).map_err(|e| ("setrlimit failed", e))
 }
-
-/// Sets the limits on open files (async-signal-safe: for a child before exec).
-pub fn set_nofile(lim: &libc::rlimit) {
-    // SAFETY: setrlimit with a valid pointer.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, lim) };
-}

@@ -226,33 +226,30 @@ pub fn wait(pid: Option<u32>, block: bool) -> Result<Option<(u32, libc::c_int)>,
     }
 }
 
-/// Transitional ([`wait`]`(Some(pid), true)`): the wait status of `pid`.
-pub fn wait_for(pid: u32) -> Result<libc::c_int, Errno> {
-    wait(Some(pid), true).map(|r| r.map_or(0, |(_, status)| status))
-}
-
-/// Transitional ([`wait`]`(None, false)`): one child that has exited.
+/// Transitional ([`wait`]`(None, false)`), until supervise uses `wait`.
 pub fn reap() -> Option<(u32, libc::c_int)> {
     wait(None, false).ok().flatten()
 }
 
-/// Transitional ([`wait`]`(None, true)`): one child, waiting for it.
-pub fn reap_wait() -> Option<u32> {
-    wait(None, true).ok().flatten().map(|(pid, _)| pid)
-}
-
-/// Transitional: whether any child is left, exited or not (as [`wait`]`(None,
-/// false)` not failing with ECHILD, but without reaping).
-pub fn children_left() -> bool {
-    // SAFETY: waitid with WNOWAIT only looks; a zeroed siginfo is valid.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-    loop {
-        match unsafe { libc::waitid(libc::P_ALL, 0, &mut info, flags) } {
-            -1 if Errno::last() == Errno::EINTR => continue,
-            r => return r == 0,
+/// As PID 1, once the services are down: TERM to every process left in
+/// the namespace, KILL at `deadline` (at least a second away) to what is
+/// still there, and every one of them reaped; `wake` is the self-pipe that
+/// SIGCHLD writes to.
+pub fn end_everyone(wake: &super::SelfPipe, deadline: std::time::Instant) {
+    let deadline = deadline.max(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    // SAFETY: kill(2) has no memory effects; -1 is everyone but ourselves.
+    unsafe { libc::kill(-1, libc::SIGTERM) };
+    while let Ok(reaped) = wait(None, false) {
+        if reaped.is_some() {
+            continue;
         }
+        let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else { break };
+        let _ = super::poll([Some(wake.fd())], Some(left.min(std::time::Duration::from_millis(50))));
+        wake.drain();
     }
+    // SAFETY: as above.
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    while let Ok(Some(_)) = wait(None, true) {}
 }
 
 /// The places `name` is looked for in the search path `path` (a `$PATH`

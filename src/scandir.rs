@@ -1,0 +1,150 @@
+//! svscan's system calls on the directory it scans, kept apart from its
+//! decisions ([`crate::scanner`]): entering and locking the directory, its
+//! change stamp, its entries by a whole read or by inotify, and how to reach
+//! the supervise of an entry (by pid through its control FIFO, or through
+//! the entry's directory for one we did not start). The binary carries the
+//! scanner's actions out with these; nothing here decides or prints.
+
+use crate::msg::{Failure, EXIT_TEMP};
+use crate::scanner::{Holder, Key, Role, Stamp};
+use crate::svdir::{self, ServiceDir};
+use crate::{sys, Errno};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use nix::sys::stat::{lstat, stat};
+use std::ffi::{CStr, CString, OsStr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::SystemTime;
+
+/// The scanned directory, entered (it is the current directory) and locked,
+/// with an inotify watch on it when the kernel gives one.
+pub struct ScanDir {
+    _lock: OwnedFd,
+    inotify: Option<Inotify>,
+}
+
+impl ScanDir {
+    /// Enters `dir` (or stays in `.`) and takes its lock: one svscan per
+    /// directory, as a second would take the first's supervisors for
+    /// orphans (a killed svscan's lock goes with it).
+    pub fn enter(dir: Option<&OsStr>) -> Result<ScanDir, Failure> {
+        let name = dir.map_or(&b"."[..], |d| d.as_bytes());
+        if let Some(dir) = dir {
+            nix::unistd::chdir(dir).map_err(|e| Failure::temp(&[b"unable to chdir to ", name], e))?;
+        }
+        let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
+        let lock = nix::fcntl::open(".", flags, nix::sys::stat::Mode::empty())
+            .map_err(|e| Failure::temp(&[b"unable to open ", name], e))?;
+        sys::lock(lock.as_fd(), false).map_err(|e| match e {
+            Errno::EWOULDBLOCK => Failure::fatal(EXIT_TEMP, &[b"unable to lock ", name, b": another svscan runs there"]),
+            e => Failure::temp(&[b"unable to lock ", name], e),
+        })?;
+        // Without inotify (or with no watch left) the 5-second scan still works.
+        let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
+            .ok()
+            .filter(|i| i.add_watch(".", AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO).is_ok());
+        Ok(ScanDir { _lock: lock, inotify })
+    }
+
+    /// What poll watches for arrivals, if anything.
+    pub fn watch(&self) -> Option<BorrowedFd<'_>> {
+        self.inotify.as_ref().map(|i| i.as_fd())
+    }
+
+    /// The directory's change time: every change to its entries moves it.
+    pub fn stamp(&self) -> Option<Stamp> {
+        let st = stat(".").ok()?;
+        let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).ok()?;
+        Some(Stamp { changed: (st.st_ctime, st.st_ctime_nsec), wall })
+    }
+
+    /// The new entries inotify reports: created symlinks and anything moved
+    /// in (and whether events were lost). A directory made in place is left
+    /// to the next scan: whoever made it may still be filling it, and a
+    /// `log/` made after its service started would never be joined to it.
+    pub fn arrivals(&self) -> (Vec<CString>, bool) {
+        let (mut names, mut overflow) = (Vec::new(), false);
+        let Some(inotify) = &self.inotify else { return (names, overflow) };
+        while let Ok(events) = inotify.read_events() {
+            for ev in events {
+                overflow |= ev.mask.contains(AddWatchFlags::IN_Q_OVERFLOW);
+                let made_dir = ev.mask.contains(AddWatchFlags::IN_CREATE | AddWatchFlags::IN_ISDIR);
+                let Some(name) = ev.name.filter(|n| !n.as_bytes().starts_with(b".")) else { continue };
+                if !made_dir {
+                    names.extend(CString::new(name.into_vec()).ok());
+                }
+            }
+        }
+        (names, overflow)
+    }
+
+    /// Reads the directory whole, giving `each` every name not starting
+    /// with a dot.
+    pub fn read(&self, mut each: impl FnMut(&CStr)) -> Result<(), Errno> {
+        let mut dir = nix::dir::Dir::open(".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())?;
+        for entry in dir.iter() {
+            let entry = entry?;
+            if !entry.file_name().to_bytes().starts_with(b".") {
+                each(entry.file_name());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The key of the entry `name` when it is a directory (symlinks followed);
+/// None when it is something else, or gone already (`ln -sfn` renames a
+/// temporary name over the link, and inotify reports that name).
+pub fn entry_key(name: &CStr) -> Result<Option<Key>, Errno> {
+    match stat(name) {
+        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => Ok(Some((st.st_dev, st.st_ino))),
+        Ok(_) => Ok(None),
+        Err(Errno::ENOENT) if lstat(name).is_err_and(|e| e == Errno::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the entry `name` has a `log/` directory.
+pub fn has_log(name: &CStr) -> Result<bool, Errno> {
+    match stat([name.to_bytes(), b"/log"].concat().as_slice()) {
+        Ok(st) => Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes control letters to the supervise running as `pid`, through the
+/// control FIFO it holds open (see [`svdir::control_of`]), so that an entry
+/// whose directory was renamed or removed is still reached.
+pub fn control(pid: u32, letters: &[u8]) -> bool {
+    svdir::control_of(pid).and_then(|fd| sys::write_all(fd.as_fd(), letters)).is_ok()
+}
+
+/// Who holds each half of the entry `name` that `halves` asks about, and
+/// the entry's directory if some half can be adopted and it is still the
+/// directory `key` names. Opened only when something is to be started (an
+/// idle rescan opens nothing).
+pub fn holders(name: &CStr, key: Key, halves: [bool; 2]) -> ([Holder; 2], Option<ServiceDir>) {
+    let entry = ServiceDir::open_at(cwd(), OsStr::from_bytes(name.to_bytes())).ok();
+    let holder = |r: Role| match &entry {
+        Some(e) if halves[r as usize] && e.supervised(r.is_log()) => match theirs(e, r) {
+            true => Holder::Theirs,
+            false => Holder::Adoptable,
+        },
+        _ => Holder::Free,
+    };
+    let holders = [Role::Service, Role::Log].map(holder);
+    let same = |e: &ServiceDir| nix::sys::stat::fstat(e.fd()).is_ok_and(|st| (st.st_dev, st.st_ino) == key);
+    (holders, entry.filter(|e| holders.contains(&Holder::Adoptable) && same(e)))
+}
+
+/// Whether the supervise holding that half is another live svscan's.
+fn theirs(entry: &ServiceDir, role: Role) -> bool {
+    let holder = entry.lock_holder(role.is_log());
+    holder.and_then(sys::parent_of).is_some_and(|(ppid, comm)| ppid != std::process::id() && comm == "svscan")
+}
+
+fn cwd() -> BorrowedFd<'static> {
+    // SAFETY: AT_FDCWD is valid for as long as the process runs.
+    unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
+}
