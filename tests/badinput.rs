@@ -6,9 +6,7 @@
 //! nothing else is disturbed. (Bad input to multilog and the chain-loaders
 //! is in tests/multilog.rs and tests/chainload.rs.)
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{symlink, OpenOptionsExt};

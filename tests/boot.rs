@@ -1,8 +1,6 @@
 //! svscanboot and readproctitle, against daemontools' behaviour.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -2,9 +2,7 @@
 //! fghack, pgrphack) against daemontools' own from Debian: every flag and
 //! error path on the same input, with the same output and exit code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;

@@ -2,9 +2,7 @@
 //! FIFOs itself and writes the status bytes it wants), compared byte for byte
 //! with the real daemontools programs on the very same directories.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::{Status, Want};
 use daemontools::tai64::{self, Tai64, Tai64N};
 use std::fs::{self, File, OpenOptions};

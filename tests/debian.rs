@@ -8,9 +8,7 @@
 //! service that our supervise then runs and stops; purged, it leaves nothing
 //! of its own behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -2,9 +2,7 @@
 //! page for every program that groff renders without a warning and that
 //! names every flag of the program's usage line, beside the overview page.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,9 +3,7 @@
 //! readiness examples do what their comments say. Run on a copy, so the
 //! source tree stays clean.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::Path;
 

@@ -2,9 +2,7 @@
 //! service directory, end to end with real processes, and daemontools'
 //! behaviour when the file is absent.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 use std::time::{Duration, Instant};

@@ -3,9 +3,7 @@
 //! logger stopped, a service that exits at once; descriptors that must not
 //! reach a child; and the permissions that keep another user out.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;

@@ -7,9 +7,7 @@
 //! does is to stay below as a plain test, beside the file proptest writes
 //! (`tests/fuzz.proptest-regressions`).
 
-mod common;
-
-use common::{bin, finish_within, real, Sandbox};
+use crate::common::{bin, finish_within, real, Sandbox};
 use daemontools::pathexec::env_value;
 use daemontools::script::{action, matches, scan_number, stamp, Action, Stamp, MAX_SIZE, MIN_COUNT, MIN_SIZE};
 use daemontools::status::{Status, Want, LEN};

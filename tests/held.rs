@@ -2,9 +2,7 @@
 //! odd service names, a hundred concurrent waiters, a full disk under
 //! `supervise/`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;

@@ -3,9 +3,7 @@
 //! never followed or written, root's files stay byte for byte as they were.
 //! Run as root with a real account made by the test (skipped otherwise).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! Interop both ways with live supervisors: daemontools' svc and svstat
 //! against our supervise, and ours against daemontools' supervise.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 

@@ -2,9 +2,7 @@
 //! what daemontools' cannot do: no line lost when killed, or when the disk
 //! fills up.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -2,9 +2,7 @@
 //! control letter's effect on the process and on the status, a missing or
 //! broken `run`, the restart spacing, and SIGTERM.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};

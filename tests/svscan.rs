@@ -1,9 +1,7 @@
 //! svscan's daemontools behaviour: a supervise per service directory, a
 //! logger joined by a pipe svscan holds open, restarts at the next scan.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 
 fn lines(path: &std::path::Path) -> Vec<String> {

@@ -1,8 +1,6 @@
 //! tai64n and tai64nlocal against daemontools' on the same input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::tai64;
 use std::io::{Read, Write};
 use std::path::Path;
