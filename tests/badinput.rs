@@ -6,9 +6,7 @@
 //! nothing else is disturbed. (Bad input to multilog and the chain-loaders
 //! is in tests/multilog.rs and tests/chainload.rs.)
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{symlink, OpenOptionsExt};
@@ -16,10 +14,8 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn a_megabyte_of_garbage_on_control_is_drained_and_ignored() {
-    let sb = Sandbox::new();
-    sb.service("s", "exec sleep 1000");
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new("exec sleep 1000");
+    let (sup, pid) = (sb.supervise, sb.pid);
     // No control letter among these bytes: all of it must be read and dropped.
     let junk = b"\0\xff Z?!\n0345678QWERTYZ#%";
     for letter in daemontools::control::Letter::ALL {
@@ -164,20 +160,12 @@ fn a_service_directory_that_is_a_file_or_goes_away() {
     let sb = Sandbox::new();
     fs::write(sb.join("file"), "").unwrap();
     for program in [bin("supervise"), real("supervise")] {
-        let o = sb.run(&program, &["file"]);
-        assert_eq!(
-            (o.status.code(), stderr(&o)),
-            (Some(111), "supervise: fatal: unable to chdir to file: not a directory\n".to_string()),
-            "{}",
-            program.display()
-        );
+        sb.run(&program, &["file"]).code(111).stderr_is("supervise: fatal: unable to chdir to file: not a directory\n");
     }
     // Removed while supervised: supervise keeps the service it has, warns
     // once per attempt when it can write no status and start no run, does
     // not spin, and still goes on TERM.
-    sb.service("gone", "exec sleep 1000");
-    let sup = sb.supervise(&bin("supervise"), "gone");
-    let pid = sb.wait_up("gone", 0);
+    let Service { supervise: sup, pid, .. } = sb.supervised("gone", "exec sleep 1000");
     fs::remove_dir_all(sb.join("gone")).unwrap();
     signal(pid, libc::SIGKILL);
     wait_for(5000, "a failed restart", || sb.stderr_of("supervise-gone").contains("unable to start gone/run"));
@@ -212,10 +200,8 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn a_setting_that_is_a_fifo_or_a_device_is_warned_about_and_its_default_used() {
-    let sb = Sandbox::new();
-    sb.service("s", "exec sleep 1000");
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new("exec sleep 1000");
+    let (sup, pid) = (sb.supervise, sb.pid);
     // A FIFO as down-signal: supervise used to block in open for good.
     mkfifo(&sb.join("s/down-signal"));
     // /dev/zero as timeout-kill: supervise used to read it without end.
@@ -236,17 +222,13 @@ fn a_setting_that_is_a_fifo_or_a_device_is_warned_about_and_its_default_used() {
         assert!(err.lines().any(|l| l == line), "{line:?} not in:\n{err}");
     }
     // Still answering: up again, the out-of-range notification-fd ignored.
-    let o = sb.run(bin("svc"), &["-u", "-wU", "-T", "5000", "s"]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    sb.run(bin("svc"), &["-u", "-wU", "-T", "5000", "s"]).code(0).stderr_is("");
     assert!(!sb.stderr_of("supervise-s").contains("file descriptor not open"));
 }
 
 #[test]
 fn a_fifo_as_info_or_status_hangs_neither_svstat_nor_svc() {
-    let sb = Sandbox::new();
-    sb.service("good", "exec sleep 1000");
-    sb.supervise(&bin("supervise"), "good");
-    sb.wait_up("good", 0);
+    let sb = Supervised::named("good", "exec sleep 1000");
     // A directory whose supervise/ holds FIFOs where files should be.
     fs::create_dir_all(sb.join("odd/supervise")).unwrap();
     mkfifo(&sb.join("odd/supervise/info"));
@@ -260,12 +242,10 @@ fn a_fifo_as_info_or_status_hangs_neither_svstat_nor_svc() {
         assert_eq!(out.lines().count(), 2, "{args:?}: {out}");
         assert!(out.lines().next().unwrap().contains("up"), "{out}");
     }
-    let o = sb.run(bin("svc"), &["-wu", "-T", "2000", "good"]);
-    assert_eq!(o.status.code(), Some(0));
+    sb.run(bin("svc"), &["-wu", "-T", "2000", "good"]).code(0);
     // Also our info, made a FIFO under a live supervise: svc -w does not block.
     fs::remove_file(sb.join("good/supervise/info")).unwrap();
     mkfifo(&sb.join("good/supervise/info"));
-    let o = sb.run(bin("svc"), &["-wd", "-T", "1000", "good"]);
-    assert_eq!(o.status.code(), Some(99), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-wd", "-T", "1000", "good"]).code(99);
     assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
 }

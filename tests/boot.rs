@@ -1,8 +1,6 @@
 //! svscanboot and readproctitle, against daemontools' behaviour.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -59,7 +57,7 @@ fn readproctitle_exit_codes_match_daemontools() {
         assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
         assert_eq!((stdout(&ours), stderr(&ours)), (String::new(), String::new()));
     }
-    assert_eq!(sb.run(bin("readproctitle"), &["a"]).status.code(), Some(100));
+    sb.run(bin("readproctitle"), &["a"]).code(100);
     // A read error (stdin closed) is 111 for both.
     for program in [bin("readproctitle"), real("readproctitle")] {
         let status = std::process::Command::new(&program)
@@ -70,8 +68,7 @@ fn readproctitle_exit_codes_match_daemontools() {
             .unwrap();
         assert_eq!(status.code(), Some(0), "end of input");
         let sh = format!("exec {} ..... <&-", program.display());
-        let o = sb.run("/bin/sh", &["-c", &sh]);
-        assert_eq!(o.status.code(), Some(111), "{}", program.display());
+        sb.run("/bin/sh", &["-c", &sh]).code(111);
     }
 }
 
@@ -113,8 +110,7 @@ fn svscanboot_stops_stale_supervisors_then_runs_svscan_into_readproctitle() {
         fs::write(sb.join("file"), "").unwrap();
         let o = sb.run(bin("svscanboot"), &[dir]);
         let expected = format!("svscanboot: fatal: unable to chdir to {dir}: {reason}\n");
-        assert_eq!((o.status.code(), stderr(&o)), (Some(111), expected));
+        o.code(111).stderr_is(expected);
     }
-    let o = sb.run(bin("svscanboot"), &["a", "b"]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(100), "svscanboot: usage: svscanboot [ dir ]\n".to_string()));
+    sb.run(bin("svscanboot"), &["a", "b"]).code(100).stderr_is("svscanboot: usage: svscanboot [ dir ]\n");
 }

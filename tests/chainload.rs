@@ -2,9 +2,7 @@
 //! fghack, pgrphack) against daemontools' own from Debian: every flag and
 //! error path on the same input, with the same output and exit code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -18,7 +16,7 @@ fn run_with(
     args: &[&str],
     env: &[(&str, &str)],
     groups: Option<&'static [libc::gid_t]>,
-) -> Output {
+) -> Run {
     let mut cmd = sb.command(prog);
     cmd.args(args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.process_group(0);
@@ -34,12 +32,13 @@ fn run_with(
         }
     }
     let mut child = cmd.spawn().unwrap();
-    finish_within(&mut child, 10_000, &format!("{} {args:?}", prog.display()));
-    child.wait_with_output().unwrap()
+    let what = format!("{} {args:?}", prog.display());
+    finish_within(&mut child, 10_000, &what);
+    Run::new(what, child.wait_with_output().unwrap())
 }
 
 /// Asserts that ours and daemontools' `prog` give the same exit code, stdout and stderr.
-fn same(sb: &Sandbox, prog: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+fn same(sb: &Sandbox, prog: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let ours = run_with(sb, &bin(prog), args, env, None);
     let theirs = run_with(sb, &real(prog), args, env, None);
     use std::os::unix::process::ExitStatusExt;
@@ -72,10 +71,8 @@ fn setuidgid_and_envuidgid_match_daemontools() {
         same(&sb, "envuidgid", args, &[]);
         same(&sb, "envuidgid", args, &[("UID", "1"), ("A", "1"), ("GID", "2"), ("Z", "9")]);
     }
-    let o = same(&sb, "setuidgid", &["nobody", "/nonexistent"], &[]);
-    assert_eq!(o.status.code(), Some(111), "daemontools exits 111, not 127, when the child cannot be run");
-    let o = same(&sb, "envuidgid", &["nobody", "env"], &[]);
-    assert!(stdout(&o).contains("UID=65534\n") && stdout(&o).contains("GID=65534\n"), "{}", stdout(&o));
+    same(&sb, "setuidgid", &["nobody", "/nonexistent"], &[]).code(111);
+    same(&sb, "envuidgid", &["nobody", "env"], &[]).stdout_has("UID=65534\n").stdout_has("GID=65534\n");
 }
 
 #[test]
@@ -90,14 +87,14 @@ fn an_account_not_in_etc_passwd_is_never_asked_of_a_getent_in_path() {
     std::fs::set_permissions(&getent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let path = format!("{}:/usr/bin:/bin", sb.path().display());
     for prog in ["envuidgid", "setuidgid"] {
-        let o = run_with(&sb, &bin(prog), &["ldapuser", "env"], &[("PATH", &path)], None);
-        assert_eq!((o.status.code(), stderr(&o)), (Some(111), format!("{prog}: fatal: unknown account ldapuser\n")));
+        run_with(&sb, &bin(prog), &["ldapuser", "env"], &[("PATH", &path)], None)
+            .code(111)
+            .stderr_is(format!("{prog}: fatal: unknown account ldapuser\n"));
     }
     // /etc/passwd comes first; a NIS compat name (+ or -) is no account.
-    let o = run_with(&sb, &bin("envuidgid"), &["root", "/usr/bin/env"], &[("PATH", "/nonexistent")], None);
-    assert!(stdout(&o).contains("UID=0\n"), "{}", stderr(&o));
-    let o = run_with(&sb, &bin("envuidgid"), &["+root", "/usr/bin/env"], &[], None);
-    assert_eq!(o.status.code(), Some(111));
+    run_with(&sb, &bin("envuidgid"), &["root", "/usr/bin/env"], &[("PATH", "/nonexistent")], None)
+        .stdout_has("UID=0\n");
+    run_with(&sb, &bin("envuidgid"), &["+root", "/usr/bin/env"], &[], None).code(111);
 }
 
 #[test]
@@ -113,12 +110,12 @@ fn setuidgid_runs_as_a_real_account_with_no_other_group_and_no_way_back() {
         let name = &account.0;
         let group = stdout(&run_with(&sb, Path::new("/usr/bin/id"), &["-gn", name], &[], None));
         let expected = format!("uid={uid}({name}) gid={gid}({g}) groups={gid}({g})\n", g = group.trim());
-        assert_eq!((o.status.code(), stdout(&o)), (Some(0), expected), "{}", prog.display());
+        o.code(0).stdout_is(expected);
         // Not back to root: setuidgid itself, run by the account, cannot become root again.
         let back = sb.public_bin("setuidgid");
-        let o = run_with(&sb, &prog, &[&account.0, back.to_str().unwrap(), "root", "id"], &[], None);
-        assert_eq!(o.status.code(), Some(111), "{}", prog.display());
-        assert_eq!(stderr(&o), "setuidgid: fatal: unable to setgid: permission denied\n");
+        run_with(&sb, &prog, &[&account.0, back.to_str().unwrap(), "root", "id"], &[], None)
+            .code(111)
+            .stderr_is("setuidgid: fatal: unable to setgid: permission denied\n");
     }
 }
 
@@ -150,8 +147,7 @@ fn envdir_matches_daemontools() {
     for args in
         [&[][..], &["env"], &["nonexistent", "true"], &["env/B", "true"], &["env", "/nonexistent"], &["env", "/"]]
     {
-        let o = same(&sb, "envdir", args, &env);
-        assert_eq!(o.status.code(), Some(111), "envdir {args:?}: daemontools' envdir exits 111, even on usage");
+        same(&sb, "envdir", args, &env).code(111);
     }
     fs::create_dir(d.join("sub")).unwrap();
     same(&sb, "envdir", &["env", "env"], &env);
@@ -248,12 +244,10 @@ fn fghack_and_pgrphack_match_daemontools() {
         same(&sb, "fghack", args, &[]);
         same(&sb, "pgrphack", args, &[]);
     }
-    let o = same(&sb, "fghack", &["sh", "-c", "kill -SEGV $$"], &[]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(111), "fghack: fatal: child crashed\n".to_string()));
+    same(&sb, "fghack", &["sh", "-c", "kill -SEGV $$"], &[]).code(111).stderr_is("fghack: fatal: child crashed\n");
     // fghack waits for what the child left in the background to close its copies of the pipe.
     let start = Instant::now();
-    let o = same(&sb, "fghack", &["sh", "-c", "sleep 0.4 & exit 5"], &[]);
-    assert_eq!(o.status.code(), Some(5));
+    same(&sb, "fghack", &["sh", "-c", "sleep 0.4 & exit 5"], &[]).code(5);
     assert!(
         start.elapsed() >= Duration::from_millis(800),
         "fghack returned before the background sleep closed the pipe"
@@ -269,7 +263,7 @@ fn fghack_and_pgrphack_match_daemontools() {
     for prog in [bin("pgrphack"), real("pgrphack")] {
         // Not a group leader already (unlike `run_with`'s commands), so setsid can work.
         let o = sb.command(&prog).args(["sh", "-c", check]).stdin(Stdio::null()).output().unwrap();
-        assert_eq!((o.status.code(), stdout(&o)), (Some(0), "leader\n".to_string()), "{}", prog.display());
+        Run::new(prog.display().to_string(), o).code(0).stdout_is("leader\n");
     }
 }
 
@@ -287,6 +281,6 @@ fn envdir_reads_a_fifo_as_empty_as_daemontools_does() {
         run_with(&sb, &real("envdir"), &["env", "/usr/bin/env"], &env, None),
     );
     assert_eq!((ours.status.code(), stdout(&ours)), (theirs.status.code(), stdout(&theirs)));
-    assert_eq!(ours.status.code(), Some(0));
+    ours.code(0);
     assert!(!stdout(&ours).contains("FIFO=") && stdout(&ours).contains("AFTER=seen\n"), "{}", stdout(&ours));
 }

@@ -2,9 +2,7 @@
 //! FIFOs itself and writes the status bytes it wants), compared byte for byte
 //! with the real daemontools programs on the very same directories.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::{Status, Want};
 use daemontools::tai64::{self, Tai64, Tai64N};
 use std::fs::{self, File, OpenOptions};
@@ -36,7 +34,7 @@ fn write_status(dir: &Path, s: &Status) {
 }
 
 /// Runs ours and the real one on the same arguments: same stdout, stderr and exit code.
-fn same_as_real(sb: &Sandbox, prog: &str, args: &[&str]) -> std::process::Output {
+fn same_as_real(sb: &Sandbox, prog: &str, args: &[&str]) -> Run {
     // The seconds field may tick between the two runs: try again then.
     for _ in 0..3 {
         let ours = sb.run(bin(prog), args);
@@ -144,14 +142,13 @@ fn svstat_errors_match_daemontools() {
          future: down 0 seconds, normally up\n"
     );
     // No arguments: nothing, exit 0.
-    let o = same_as_real(&sb, "svstat", &[]);
-    assert_eq!((o.stdout.len(), o.status.code()), (0, Some(0)));
+    same_as_real(&sb, "svstat", &[]).code(0).stdout_is("");
 }
 
 /// Runs `prog args` in the sandbox to its exit; with its output, how many
 /// write(2) calls it made in all and how many bytes they wrote, read from
 /// /proc/PID/io once it has exited and before it is reaped.
-fn run_counting_writes(sb: &Sandbox, prog: &Path, args: &[&str]) -> (std::process::Output, u64, u64) {
+fn run_counting_writes(sb: &Sandbox, prog: &Path, args: &[&str]) -> (Run, u64, u64) {
     let child = sb.command(prog).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let pid = child.id();
     wait_for(10_000, "the program to exit", || {
@@ -170,7 +167,7 @@ fn run_counting_writes(sb: &Sandbox, prog: &Path, args: &[&str]) -> (std::proces
             .unwrap()
     };
     let (writes, bytes) = (count("syscw"), count("wchar"));
-    (child.wait_with_output().unwrap(), writes, bytes)
+    (Run::new(format!("{} {args:?}", prog.display()), child.wait_with_output().unwrap()), writes, bytes)
 }
 
 #[test]
@@ -190,11 +187,11 @@ fn svc_sends_each_letter_once_in_one_write() {
     };
     for prog in [bin("svc"), real("svc")] {
         let (o, writes, bytes) = run_counting_writes(&sb, &prog, &["-uddxu", "-k", "s"]);
-        assert_eq!((o.status.code(), stderr(&o), o.stdout.len()), (Some(0), String::new(), 0), "{}", prog.display());
+        o.code(0).stderr_is("").stdout_is("");
         assert_eq!(take(&mut s), b"udxk", "{}", prog.display());
         assert_eq!((writes, bytes), (1, 4), "{}: write(2) calls and bytes written", prog.display());
         let (o, writes, bytes) = run_counting_writes(&sb, &prog, &["-dx", "s", "t"]);
-        assert_eq!(o.status.code(), Some(0));
+        o.code(0);
         assert_eq!((take(&mut s), take(&mut t)), (b"dx".to_vec(), b"dx".to_vec()), "{}", prog.display());
         assert_eq!((writes, bytes), (2, 4), "{}: one write(2) per directory", prog.display());
     }
@@ -212,7 +209,7 @@ fn svc_warnings_and_exit_codes_match_daemontools() {
     drop(fake_supervise(&sb.join("stale")));
     let _running = fake_supervise(&sb.join("running"));
     let o = same_as_real(&sb, "svc", &["-u", "nope", "file", "fresh", "stale", "running"]);
-    assert_eq!(o.status.code(), Some(0));
+    o.code(0);
     assert_eq!(
         stderr(&o),
         "svc: warning: unable to chdir to nope: file does not exist\n\
@@ -233,8 +230,8 @@ fn svc_warnings_and_exit_codes_match_daemontools() {
         stderr(&ours)
     );
     // No directory, or no letter: nothing to do, exit 0.
-    assert_eq!(same_as_real(&sb, "svc", &["-u"]).status.code(), Some(0));
-    assert_eq!(same_as_real(&sb, "svc", &["running"]).status.code(), Some(0));
+    same_as_real(&sb, "svc", &["-u"]).code(0);
+    same_as_real(&sb, "svc", &["running"]).code(0);
 }
 
 #[test]
@@ -245,10 +242,8 @@ fn svok_codes_match_daemontools() {
     drop(fake_supervise(&sb.join("stale")));
     let _running = fake_supervise(&sb.join("running"));
     for (dir, code) in [("running", 0), ("stale", 100), ("fresh", 100), ("nope", 111), ("file", 111)] {
-        let o = same_as_real(&sb, "svok", &[dir]);
-        assert_eq!(o.status.code(), Some(code), "svok {dir}");
+        same_as_real(&sb, "svok", &[dir]).code(code);
     }
-    assert_eq!(stderr(&sb.run(bin("svok"), &["nope"])), "svok: fatal: unable to chdir to nope: file does not exist\n");
-    let o = same_as_real(&sb, "svok", &[]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(100), "svok: usage: svok dir\n".into()));
+    sb.run(bin("svok"), &["nope"]).stderr_is("svok: fatal: unable to chdir to nope: file does not exist\n");
+    same_as_real(&sb, "svok", &[]).code(100).stderr_is("svok: usage: svok dir\n");
 }

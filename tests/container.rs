@@ -11,9 +11,7 @@
 //! skipped, saying why on stderr, where podman is missing or cannot start a
 //! container.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -8,14 +8,12 @@
 //! service that our supervise then runs and stops; purged, it leaves nothing
 //! of its own behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The version at which the package provides daemontools and daemontools-run.
@@ -266,12 +264,13 @@ fn in_root(root: &Root, args: &[&str]) -> Command {
 }
 
 /// A short command in the root (killed after 10 s).
-fn run_in(root: &Root, args: &[&str]) -> Output {
+fn run_in(root: &Root, args: &[&str]) -> Run {
     let mut cmd = in_root(root, args);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
-    finish_within(&mut child, 10_000, &format!("{args:?} in the root"));
-    child.wait_with_output().unwrap()
+    let what = format!("{args:?} in the root");
+    finish_within(&mut child, 10_000, &what);
+    Run::new(what, child.wait_with_output().unwrap())
 }
 
 /// Every path below `dir`, relative to it, symbolic links not followed.
@@ -411,17 +410,13 @@ fn dpkg_installs_it_over_debian_daemontools_and_daemontools_run_in_a_debootstrap
 
     // update-service: the services there, one added by daemontools-run's.
     let ok = |args: &[&str], out: &str| {
-        let o = run_in(&root, args);
-        assert_eq!((o.status.code(), stdout(&o).as_str(), stderr(&o).as_str()), (Some(0), out, ""), "{args:?}");
+        run_in(&root, args).code(0).stdout_is(out).stderr_is("");
     };
     ok(&["update-service", "--list"], "hello\nold\n");
     ok(&["update-service", "--list", "old"], "old -> /etc/sv/old\n");
     ok(&["update-service", "--check", "old"], "");
-    let o = run_in(&root, &["update-service", "--check", "web"]);
-    assert_eq!((o.status.code(), o.stdout.len() + o.stderr.len()), (Some(1), 0), "--check of no service");
-    let o = run_in(&root, &["update-service", "--list", "web"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("web is not a service"), "{}", stderr(&o));
+    run_in(&root, &["update-service", "--check", "web"]).code(1).stdout_is("").stderr_is("");
+    run_in(&root, &["update-service", "--list", "web"]).code(1).stderr_has("web is not a service");
     // Added again, the service of daemontools-run's update-service gets the
     // directories its links name (daemontools' supervise made them itself).
     ok(
@@ -438,8 +433,7 @@ fn dpkg_installs_it_over_debian_daemontools_and_daemontools_run_in_a_debootstrap
     assert_eq!(link_target(root.join("etc/sv/web/log/supervise")), "/var/lib/supervise/web.log");
     ok(&["update-service", "--list"], "hello\nold\nweb\n");
     ok(&["update-service", "--check", "web"], "");
-    let o = run_in(&root, &["update-service", "--add", "/etc/sv/old", "web"]);
-    assert_eq!(o.status.code(), Some(100), "a name taken: {}", stderr(&o));
+    run_in(&root, &["update-service", "--add", "/etc/sv/old", "web"]).code(100);
     let supervise = sb.spawn(in_root(&root, &["/usr/bin/supervise", "/etc/service/web"]), "supervise-web");
     wait_for(5000, "supervise in the root", || run_in(&root, &["svok", "/etc/service/web"]).status.success());
     // svok answers as soon as supervise has ok open, a moment before the start.
@@ -449,10 +443,8 @@ fn dpkg_installs_it_over_debian_daemontools_and_daemontools_run_in_a_debootstrap
     ok(&["update-service", "--remove", "web"], "update-service: removed web: /etc/service/web -> /etc/sv/web\n");
     assert!(sb.wait_exit(supervise, 5000).success(), "supervise exits after update-service --remove");
     assert!(!root.join("etc/service/web").exists());
-    let o = run_in(&root, &["update-service", "--remove", "web"]);
-    assert_eq!(o.status.code(), Some(100), "removing it twice: {}", stderr(&o));
-    let o = run_in(&root, &["update-service", "--remove", "hello"]);
-    assert_eq!(o.status.code(), Some(100), "a directory in /etc/service is not removed: {}", stderr(&o));
+    run_in(&root, &["update-service", "--remove", "web"]).code(100);
+    run_in(&root, &["update-service", "--remove", "hello"]).code(100);
     ok(&["update-service", "--list"], "hello\nold\n");
 
     // Purged: nothing of ours is left, what the admin made is.

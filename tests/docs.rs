@@ -2,9 +2,7 @@
 //! page for every program that groff renders without a warning and that
 //! names every flag of the program's usage line, beside the overview page.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +20,7 @@ fn page(name: &str) -> PathBuf {
 /// The usage line `prog --help` prints, after checking the call.
 fn help(sb: &Sandbox, prog: &str) -> String {
     let o = sb.run(bin(prog), &["--help"]);
-    assert_eq!((o.status.code(), stderr(&o).as_str()), (Some(0), ""), "{prog} --help");
+    o.code(0).stderr_is("");
     let out = stdout(&o);
     assert!(out.starts_with(&format!("{prog}: usage: {prog}")), "{prog} --help: {out}");
     assert!(out.contains(&format!("{prog}(8)")), "{prog} --help names its page: {out}");
@@ -42,7 +40,7 @@ fn every_program_answers_help_and_version() {
         help(&sb, prog);
         let o = sb.run(bin(prog), &["--version"]);
         let expected = format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION"));
-        assert_eq!((o.status.code(), stdout(&o), stderr(&o)), (Some(0), expected, String::new()), "{prog} --version");
+        o.code(0).stdout_is(expected).stderr_is("");
     }
 }
 

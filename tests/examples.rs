@@ -3,9 +3,7 @@
 //! readiness examples do what their comments say. Run on a copy, so the
 //! source tree stays clean.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::Path;
 
@@ -87,13 +85,11 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
     wait_for(10_000, "supervise of ready", || {
         daemontools::svdir::supervised(sb.join("service/ready").as_os_str().as_encoded_bytes())
     });
-    let o = sb.run(bin("svc"), &["-u", "-wU", "-T", "10000", "service/ready"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-u", "-wU", "-T", "10000", "service/ready"]).code(0);
     let out = stdout(&sb.run(bin("svstat"), &["service/ready"]));
     assert!(out.contains(", ready "), "{out}");
     wait_log(&sb, "ready", "ready\n");
-    let o = sb.run(bin("svc"), &["-t", "-wR", "-T", "10000", "service/ready"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-t", "-wR", "-T", "10000", "service/ready"]).code(0);
     wait_log(&sb, "ready", "finish: run was killed by signal 15\n");
     let current = sb.join("service/ready/log/main/current");
     wait_for(10_000, "the restart's first line", || {

@@ -2,9 +2,7 @@
 //! service directory, end to end with real processes, and daemontools'
 //! behaviour when the file is absent.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 use std::time::{Duration, Instant};
@@ -67,11 +65,9 @@ fn a_finish_past_timeout_finish_is_killed() {
 
 #[test]
 fn down_signal_and_timeout_kill() {
-    let sb = Sandbox::new();
     // Ignores TERM; says so when it gets INT.
-    sb.service("web", "trap 'echo INT >> log; exit 0' INT\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
-    sb.supervise(&bin("supervise"), "web");
-    sb.wait_up("web", 0);
+    let sb =
+        Supervised::named("web", "trap 'echo INT >> log; exit 0' INT\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
     // Without down-signal and timeout-kill: daemontools' TERM, ignored, and the service stays up.
     sb.run(bin("svc"), &["-d", "web"]);
     std::thread::sleep(Duration::from_millis(800));
@@ -100,28 +96,22 @@ fn down_signal_and_timeout_kill() {
 
 #[test]
 fn quit_usr1_usr2_letters() {
-    let sb = Sandbox::new();
-    sb.service(
+    let sb = Supervised::named(
         "web",
         "trap 'echo QUIT >> log' QUIT\ntrap 'echo USR1 >> log' USR1\ntrap 'echo USR2 >> log' USR2\n\
          echo ready > ready\nwhile :; do sleep 0.05; done\n",
     );
-    sb.supervise(&bin("supervise"), "web");
-    sb.wait_up("web", 0);
     wait_for(3000, "the traps", || sb.join("web/ready").exists());
     for (letter, name) in [("-q", "QUIT"), ("-1", "USR1"), ("-2", "USR2")] {
-        let o = sb.run(bin("svc"), &[letter, "web"]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        sb.run(bin("svc"), &[letter, "web"]).code(0);
         wait_for(3000, name, || read(&sb, "web/log").lines().last() == Some(name));
     }
 }
 
 #[test]
 fn info_sits_beside_an_unchanged_status() {
-    let sb = Sandbox::new();
-    sb.service("web", "exec sleep 100\n");
-    sb.supervise(&bin("supervise"), "web");
-    let first = sb.wait_up("web", 0);
+    let sb = Supervised::named("web", "exec sleep 100\n");
+    let first = sb.pid;
     sb.run(bin("svc"), &["-k", "web"]);
     sb.wait_up("web", first);
     assert_eq!(fs::read(sb.join("web/supervise/status")).unwrap().len(), 18);
@@ -313,7 +303,7 @@ fn svc_waits_woken_by_the_change() {
     // -wd: returns when the service is down, not before, and soon after.
     let o = sb.run(bin("svc"), &["-d", "-wd", "web"]);
     let returned = since_epoch();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o.code(0);
     assert_eq!(sb.status("web").pid, 0);
     let stopped: f64 = read(&sb, "web/stopped").trim().parse().unwrap();
     let late = returned - stopped;
@@ -334,61 +324,41 @@ fn svc_waits_woken_by_the_change() {
     // -wD waits for finish too.
     sb.run(bin("svc"), &["-u", "-wu", "web"]);
     let t = Instant::now();
-    let o = sb.run(bin("svc"), &["-d", "-wD", "web"]);
-    assert_eq!(o.status.code(), Some(0));
+    sb.run(bin("svc"), &["-d", "-wD", "web"]).code(0);
     assert!(t.elapsed() >= Duration::from_millis(550), "returned before finish was done: {:?}", t.elapsed());
     // -wr: a new pid.
-    assert_eq!(sb.run(bin("svc"), &["-u", "-wU", "web"]).status.code(), Some(0));
+    sb.run(bin("svc"), &["-u", "-wU", "web"]).code(0);
     let pid = sb.status("web").pid;
-    let o = sb.run(bin("svc"), &["-k", "-wr", "web"]);
-    assert_eq!(o.status.code(), Some(0));
+    sb.run(bin("svc"), &["-k", "-wr", "web"]).code(0);
     let now = sb.status("web").pid;
     assert!(now != 0 && now != pid);
     // Timeout: 99 and the service named; usage: 100.
-    let o = sb.run(bin("svc"), &["-wd", "-T", "200", "web"]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(99), "svc: fatal: timed out waiting for web\n".to_string()));
-    assert_eq!(sb.run(bin("svc"), &["-wz", "web"]).status.code(), Some(100));
-    assert_eq!(sb.run(bin("svc"), &["-T", "x", "web"]).status.code(), Some(100));
+    sb.run(bin("svc"), &["-wd", "-T", "200", "web"]).code(99).stderr_is("svc: fatal: timed out waiting for web\n");
+    sb.run(bin("svc"), &["-wz", "web"]).code(100);
+    sb.run(bin("svc"), &["-T", "x", "web"]).code(100);
     // -dx -wD: service and supervise both gone.
-    let o = sb.run(bin("svc"), &["-dx", "-wD", "web"]);
-    assert_eq!(o.status.code(), Some(0));
+    sb.run(bin("svc"), &["-dx", "-wD", "web"]).code(0);
     wait_for(2000, "supervise to exit", || !supervised(&sb, "web"));
     // Only a state seen is success: a missing directory or one where no
     // supervise ever ran satisfies no goal, down included.
     for goal in ["-wd", "-wD", "-wu"] {
-        let o = sb.run(bin("svc"), &[goal, "missing"]);
-        assert_eq!(
-            (o.status.code(), stderr(&o)),
-            (
-                Some(111),
-                "svc: warning: unable to chdir to missing: file does not exist\n\
-                 svc: fatal: unable to wait for missing: file does not exist\n"
-                    .to_string()
-            )
+        sb.run(bin("svc"), &[goal, "missing"]).code(111).stderr_is(
+            "svc: warning: unable to chdir to missing: file does not exist\n\
+                 svc: fatal: unable to wait for missing: file does not exist\n",
         );
     }
     fs::create_dir(sb.join("never")).unwrap();
-    let o = sb.run(bin("svc"), &["-wd", "never"]);
-    assert_eq!(
-        (o.status.code(), stderr(&o)),
-        (
-            Some(111),
-            "svc: warning: unable to control never: file does not exist\n\
-             svc: fatal: unable to wait for never: supervise not running\n"
-                .to_string()
-        )
+    sb.run(bin("svc"), &["-wd", "never"]).code(111).stderr_is(
+        "svc: warning: unable to control never: file does not exist\n\
+             svc: fatal: unable to wait for never: supervise not running\n",
     );
     // Waiting for up where no supervise runs: 111 at once.
-    let o = sb.run(bin("svc"), &["-wu", "web"]);
-    assert_eq!(o.status.code(), Some(111), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-wu", "web"]).code(111);
     // A supervise killed leaves a status saying up: -wd cannot get there either.
-    sb.service("orphan", "exec sleep 100\n");
-    let sup = sb.supervise(&bin("supervise"), "orphan");
-    sb.wait_up("orphan", 0);
+    let sup = sb.supervised("orphan", "exec sleep 100\n").supervise;
     signal(sup, libc::SIGKILL);
     wait_for(2000, "supervise gone", || !supervised(&sb, "orphan"));
-    let o = sb.run(bin("svc"), &["-wd", "orphan"]);
-    assert_eq!(o.status.code(), Some(111), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-wd", "orphan"]).code(111);
     assert!(fs::read_dir(sb.join("web/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
 }
 
@@ -474,10 +444,7 @@ fn svc_w_sleeps_until_supervise_wakes_it() {
 
 #[test]
 fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
-    let sb = Sandbox::new();
-    sb.service("web", "exec sleep 1000\n");
-    sb.supervise(&bin("supervise"), "web");
-    sb.wait_up("web", 0);
+    let sb = Supervised::named("web", "exec sleep 1000\n");
     let json = |dir: &str| -> serde_json::Value {
         serde_json::from_str(stdout(&sb.run(bin("svstat"), &["-j", dir])).trim()).unwrap()
     };
@@ -486,46 +453,36 @@ fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
     wait_for(2000, "run-once mode", || json("web")["want"].as_str() == Some("once"));
     // The issue's case: a restart that will never come, since it runs once.
     let t = Instant::now();
-    let o = sb.run(bin("svc"), &["-t", "-wr", "-T", "8000", "web"]);
-    assert_eq!(
-        (o.status.code(), stderr(&o)),
-        (Some(111), "svc: fatal: unable to wait for web: it ran once (svc -o) and stays down\n".to_string())
-    );
+    sb.run(bin("svc"), &["-t", "-wr", "-T", "8000", "web"])
+        .code(111)
+        .stderr_is("svc: fatal: unable to wait for web: it ran once (svc -o) and stays down\n");
     assert!(t.elapsed() < Duration::from_secs(4), "svc waited {:?}, not at once", t.elapsed());
     assert_eq!(json("web")["state"].as_str(), Some("down"));
     // Wanted down: up, ready or restarted cannot come.
     for goal in ["-wu", "-wU", "-wr", "-wR"] {
-        let o = sb.run(bin("svc"), &["-d", goal, "-T", "8000", "web"]);
-        assert_eq!(
-            (o.status.code(), stderr(&o)),
-            (Some(111), "svc: fatal: unable to wait for web: it is wanted down\n".to_string()),
-            "{goal}"
-        );
+        sb.run(bin("svc"), &["-d", goal, "-T", "8000", "web"])
+            .code(111)
+            .stderr_is("svc: fatal: unable to wait for web: it is wanted down\n");
     }
     // The letters sent with the wait are taken in before the state is judged:
     // `-o -wu` from wanted down, and `-u -wu`, start it and succeed, every time
     // (each waits out the second between starts).
     for _ in 0..5 {
-        assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "web"]).status.code(), Some(0));
-        let o = sb.run(bin("svc"), &["-o", "-wu", "-T", "8000", "web"]);
-        assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
-        assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "web"]).status.code(), Some(0));
-        let o = sb.run(bin("svc"), &["-u", "-wu", "-T", "8000", "web"]);
-        assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+        sb.run(bin("svc"), &["-d", "-wd", "web"]).code(0);
+        sb.run(bin("svc"), &["-o", "-wu", "-T", "8000", "web"]).code(0).stderr_is("");
+        sb.run(bin("svc"), &["-d", "-wd", "web"]).code(0);
+        sb.run(bin("svc"), &["-u", "-wu", "-T", "8000", "web"]).code(0).stderr_is("");
     }
     // Down and finished need nothing from the service: never out of reach.
-    assert_eq!(sb.run(bin("svc"), &["-o", "-d", "-wD", "web"]).status.code(), Some(0));
+    sb.run(bin("svc"), &["-o", "-d", "-wD", "web"]).code(0);
     // restart-limit reached: the service stays down until svc -u.
     fs::write(sb.join("web/restart-limit"), "2 60\n").unwrap();
     write_script(&sb.join("web/run"), "exit 1");
-    let o = sb.run(bin("svc"), &["-u", "-wr", "-T", "8000", "web"]);
-    assert!(o.status.code() == Some(0) || o.status.code() == Some(111), "{}", stderr(&o));
+    sb.run(bin("svc"), &["-u", "-wr", "-T", "8000", "web"]).code_in(&[0, 111]);
     wait_for(5000, "the restart limit", || json("web")["failed"].as_bool() == Some(true));
-    let o = sb.run(bin("svc"), &["-wu", "-T", "8000", "web"]);
-    assert_eq!(
-        (o.status.code(), stderr(&o)),
-        (Some(111), "svc: fatal: unable to wait for web: it reached its restart limit and stays down\n".to_string())
-    );
+    sb.run(bin("svc"), &["-wu", "-T", "8000", "web"])
+        .code(111)
+        .stderr_is("svc: fatal: unable to wait for web: it reached its restart limit and stays down\n");
 }
 
 #[test]
@@ -539,7 +496,7 @@ fn svc_names_a_bad_argument_and_lists_every_option() {
         (&["-d", "-w"][..], "svc: option requires an argument -- w"),
     ] {
         let o = sb.run(bin("svc"), args);
-        assert_eq!(o.status.code(), Some(100), "{args:?}");
+        o.code(100);
         let err = stderr(&o);
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 3, "{err}");

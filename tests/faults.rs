@@ -3,9 +3,7 @@
 //! logger stopped, a service that exits at once; descriptors that must not
 //! reach a child; and the permissions that keep another user out.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -316,9 +314,7 @@ fn another_user_is_refused_with_access_denied() {
     let Some(account) = Account::if_root("f", "another_user_is_refused") else { return };
     let sb = Sandbox::new();
     std::fs::set_permissions(sb.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    sb.service("s", "exec sleep 1000");
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let pid = sb.supervised("s", "exec sleep 1000").pid;
     let mode = |p: &str| fs::metadata(sb.join(p)).unwrap().permissions();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(mode("s/supervise").mode() & 0o7777, 0o700);
@@ -353,7 +349,7 @@ fn another_user_is_refused_with_access_denied() {
         let (ours, theirs) = (as_account(&sb.public_bin(prog), args), as_account(&real(prog), args));
         let show = |o: &std::process::Output| (o.status.code(), stdout(o), stderr(o));
         assert_eq!(show(&ours), show(&theirs), "{prog}: ours, then daemontools'");
-        assert_eq!(ours.status.code(), Some(111), "{prog}");
+        ours.code(111);
         assert!(
             stderr(&ours).ends_with(": access denied\n") && stderr(&ours).lines().count() == 1,
             "{prog}: {}",
@@ -432,11 +428,9 @@ fn one_svscan_per_directory_and_no_word_on_ln_sfn() {
     });
     // A second svscan on the same directory would take the first's
     // supervisors for orphans: it refuses to run.
-    let o = sb.run(bin("svscan"), &["services"]);
-    assert_eq!(
-        (o.status.code(), stderr(&o)),
-        (Some(111), "svscan: fatal: unable to lock services: another svscan runs there\n".to_string())
-    );
+    sb.run(bin("svscan"), &["services"])
+        .code(111)
+        .stderr_is("svscan: fatal: unable to lock services: another svscan runs there\n");
     // `ln -sfn` makes a temporary name and renames it over the link: inotify
     // reports the temporary name, gone by the time svscan looks at it.
     let o = sb.run("/bin/ln", &["-sfn", "../sv/a", "services/a"]);
@@ -447,8 +441,7 @@ fn one_svscan_per_directory_and_no_word_on_ln_sfn() {
     signal_handled(first, libc::SIGALRM);
     assert_eq!(sb.stderr_of("svscan1"), "");
     // A grace too long to add to a clock is a usage error, not a panic at TERM.
-    let o = sb.run(bin("svscan"), &["-g", "1e19", "services"]);
-    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    sb.run(bin("svscan"), &["-g", "1e19", "services"]).code(100);
 }
 
 #[test]

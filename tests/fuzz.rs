@@ -7,9 +7,7 @@
 //! does is to stay below as a plain test, beside the file proptest writes
 //! (`tests/fuzz.proptest-regressions`).
 
-mod common;
-
-use common::{bin, finish_within, real, Sandbox};
+use crate::common::{bin, finish_within, real, Sandbox};
 use daemontools::pathexec::env_value;
 use daemontools::script::{action, matches, scan_number, stamp, Action, Stamp, MAX_SIZE, MIN_COUNT, MIN_SIZE};
 use daemontools::status::{Status, Want, LEN};
@@ -318,7 +316,7 @@ fn multilog_selects(prog: &Path, dir: &Path, pattern: &[u8], line: &[u8]) -> boo
     // Its output is one line at most: no pipe fills while we wait.
     finish_within(&mut child, 10_000, &format!("{} -* +{:?}", prog.display(), String::from_utf8_lossy(pattern)));
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{} -* +{:?}", prog.display(), String::from_utf8_lossy(pattern));
+    assert_eq!(out.status.code(), Some(0));
     match out.stderr {
         e if e.is_empty() => false,
         e if e == [line, b"\n"].concat() => true,
@@ -408,7 +406,7 @@ fn envdir_sets(prog: &Path, dir: &Path) -> (Option<Vec<u8>>, Vec<u8>) {
     // A few variables at most: no pipe fills while we wait.
     finish_within(&mut child, 10_000, &format!("{} d env -0", prog.display()));
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", prog.display());
+    assert_eq!(out.status.code(), Some(0));
     let v = out.stdout.split(|&b| b == 0).find_map(|e| e.strip_prefix(b"V=")).map(<[u8]>::to_vec);
     (v, out.stdout)
 }

@@ -2,9 +2,7 @@
 //! odd service names, a hundred concurrent waiters, a full disk under
 //! `supervise/`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -104,8 +102,7 @@ fn a_full_disk_under_supervise_keeps_the_service_supervised() {
     assert!(alive(sup));
     // Room again: the next change is written.
     fs::remove_file(sup_dir.join("filler")).unwrap();
-    let o = sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]);
-    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+    sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]).code(0).stderr_is("");
     assert_eq!(sb.status("s").pid, 0);
     signal(sup, libc::SIGTERM);
     sb.wait_exit(sup, 5000);

@@ -3,9 +3,7 @@
 //! never followed or written, root's files stay byte for byte as they were.
 //! Run as root with a real account made by the test (skipped otherwise).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -88,7 +86,7 @@ fn supervise_refuses_a_supervise_directory_or_link_of_another_account() {
         &format!("mkdir own/supervise; ln -s {} own/supervise/lock", sb.join("secret").display()),
     );
     let o = sb.run(bin("supervise"), &["own"]);
-    assert_eq!(o.status.code(), Some(111));
+    o.code(111);
     assert_eq!(
         stderr(&o),
         format!(
@@ -101,9 +99,7 @@ fn supervise_refuses_a_supervise_directory_or_link_of_another_account() {
     give(&sb.join("linked"), ids);
     fs::create_dir(sb.join("elsewhere")).unwrap();
     as_account(&sb, &account, &format!("ln -s {} linked/supervise", sb.join("elsewhere").display()));
-    let o = sb.run(bin("supervise"), &["linked"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert!(stderr(&o).contains("linked/supervise (a symlink) belongs to uid"), "{}", stderr(&o));
+    sb.run(bin("supervise"), &["linked"]).code(111).stderr_has("linked/supervise (a symlink) belongs to uid");
     assert_eq!(fs::read_to_string(sb.join("secret")).unwrap(), SECRET);
     assert_eq!(fs::read_dir(sb.join("elsewhere")).unwrap().count(), 0);
     // Root's own link (Debian's update-service layout) is followed.
@@ -183,7 +179,7 @@ fn a_control_that_is_a_regular_file_is_made_a_fifo_again() {
     let before = ticks();
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert!(ticks() - before < 10, "supervise spins");
-    assert_eq!(sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]).status.code(), Some(0));
+    sb.run(bin("svc"), &["-d", "-wd", "-T", "5000", "s"]).code(0);
 }
 
 #[test]
@@ -191,20 +187,11 @@ fn svc_w_as_another_user_says_access_denied_never_success() {
     let Some(account) = Account::if_root("k", "svc_w_as_another_user") else { return };
     let sb = Sandbox::new();
     setup(&sb, &account);
-    sb.service("s", "exec sleep 1000");
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let pid = sb.supervised("s", "exec sleep 1000").pid;
     let svc = sb.public_bin("svc");
     for goal in ["-wd", "-wD", "-wu"] {
-        let o = sb.run(bin("setuidgid"), &[&account.0, svc.to_str().unwrap(), "-d", goal, "s"]);
-        assert_eq!(
-            (o.status.code(), stderr(&o)),
-            (
-                Some(111),
-                "svc: warning: unable to control s: access denied\nsvc: fatal: unable to wait for s: access denied\n"
-                    .to_string()
-            ),
-            "{goal}"
+        sb.run(bin("setuidgid"), &[&account.0, svc.to_str().unwrap(), "-d", goal, "s"]).code(111).stderr_is(
+            "svc: warning: unable to control s: access denied\nsvc: fatal: unable to wait for s: access denied\n",
         );
     }
     assert_eq!(sb.status("s").pid, pid, "the service was not touched");

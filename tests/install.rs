@@ -2,9 +2,7 @@
 //! program, man page and the systemd unit land under PREFIX, the unit runs
 //! the installed svscanboot, and uninstall leaves nothing behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::Path;
 use std::process::Command;

@@ -1,9 +1,7 @@
 //! Interop both ways with live supervisors: daemontools' svc and svstat
 //! against our supervise, and ours against daemontools' supervise.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 
@@ -23,13 +21,11 @@ fn svstat_agrees(sb: &Sandbox, service: &str) -> String {
 
 #[test]
 fn real_svc_and_svstat_drive_our_supervise() {
-    let sb = Sandbox::new();
     // Ignores TERM, so that `up ... want down` can be seen.
-    let dir = sb.service("s", "trap '' TERM\nexec sleep 1000");
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new("trap '' TERM\nexec sleep 1000");
+    let (dir, sup, pid) = (sb.dir.clone(), sb.supervise, sb.pid);
     assert!(svstat_agrees(&sb, "s").starts_with(&format!("s: up (pid {pid}) ")));
-    assert_eq!(sb.run(real("svok"), &["s"]).status.code(), Some(0));
+    sb.run(real("svok"), &["s"]).code(0);
 
     sb.run(real("svc"), &["-p", "s"]);
     wait_for(2000, "paused", || sb.status("s").paused && proc_state(pid) == "T");
@@ -59,7 +55,7 @@ fn real_svc_and_svstat_drive_our_supervise() {
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));
     assert!(!alive(once));
     assert_eq!(svstat_agrees(&sb, "s"), "s: supervise not running\n");
-    assert_eq!(sb.run(real("svok"), &["s"]).status.code(), Some(100));
+    sb.run(real("svok"), &["s"]).code(100);
 }
 
 #[test]
@@ -68,7 +64,7 @@ fn our_svc_svstat_svok_drive_the_real_supervise() {
     sb.service("s", "exec sleep 1000");
     let sup = sb.supervise(&real("supervise"), "s");
     let pid = sb.wait_up("s", 0);
-    assert_eq!(sb.run(bin("svok"), &["s"]).status.code(), Some(0));
+    sb.run(bin("svok"), &["s"]).code(0);
     assert!(svstat_agrees(&sb, "s").starts_with(&format!("s: up (pid {pid}) ")));
 
     // daemontools' supervise sleeps a second after each start before it reads control.
@@ -88,7 +84,7 @@ fn our_svc_svstat_svok_drive_the_real_supervise() {
     sb.run(bin("svc"), &["-dx", "s"]);
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));
     assert!(!alive(again));
-    assert_eq!(sb.run(bin("svok"), &["s"]).status.code(), Some(100));
+    sb.run(bin("svok"), &["s"]).code(100);
     assert_eq!(svstat_agrees(&sb, "s"), "s: supervise not running\n");
 }
 

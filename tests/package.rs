@@ -2,9 +2,7 @@
 //! holds every program in /usr/bin, every man page (gzipped) and the systemd
 //! unit, and its control file conflicts with and replaces daemontools.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn dpkg_deb(args: &[&str], deb: &std::path::Path) -> String {

@@ -2,9 +2,7 @@
 //! control letter's effect on the process and on the status, a missing or
 //! broken `run`, the restart spacing, and SIGTERM.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use daemontools::status::Want;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -18,10 +16,8 @@ fn mode(p: &std::path::Path) -> u32 {
 
 #[test]
 fn makes_its_files_with_daemontools_modes_and_runs_the_service() {
-    let sb = Sandbox::new();
-    let dir = sb.service("s", SLEEPER);
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new(SLEEPER);
+    let (dir, pid) = (sb.dir.clone(), sb.pid);
     let sup = dir.join("supervise");
     assert_eq!(mode(&sup), 0o700);
     assert_eq!(mode(&sup.join("lock")), 0o600);
@@ -43,29 +39,25 @@ fn makes_its_files_with_daemontools_modes_and_runs_the_service() {
 fn usage_is_exit_100() {
     let sb = Sandbox::new();
     for args in [&[][..], &["a", "b"][..]] {
-        let o = sb.run(bin("supervise"), args);
-        assert_eq!(o.status.code(), Some(100));
-        assert_eq!(stderr(&o), "supervise: usage: supervise dir\n");
+        sb.run(bin("supervise"), args).code(100).stderr_is("supervise: usage: supervise dir\n");
     }
 }
 
 #[test]
 fn a_missing_directory_is_fatal_111() {
     let sb = Sandbox::new();
-    let o = sb.run(bin("supervise"), &["nope"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert_eq!(stderr(&o), "supervise: fatal: unable to chdir to nope: file does not exist\n");
+    sb.run(bin("supervise"), &["nope"])
+        .code(111)
+        .stderr_is("supervise: fatal: unable to chdir to nope: file does not exist\n");
 }
 
 #[test]
 fn a_held_lock_is_fatal_111_and_leaves_the_first_alone() {
-    let sb = Sandbox::new();
-    sb.service("s", SLEEPER);
-    let first = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
-    let o = sb.run(bin("supervise"), &["s"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert_eq!(stderr(&o), "supervise: fatal: unable to acquire s/supervise/lock: temporary failure\n");
+    let sb = Supervised::new(SLEEPER);
+    let (first, pid) = (sb.supervise, sb.pid);
+    sb.run(bin("supervise"), &["s"])
+        .code(111)
+        .stderr_is("supervise: fatal: unable to acquire s/supervise/lock: temporary failure\n");
     assert!(alive(first));
     assert_eq!(sb.status("s").pid, pid);
 }
@@ -77,12 +69,12 @@ fn the_real_supervise_respects_our_lock_and_we_respect_its() {
     sb.service("theirs", SLEEPER);
     sb.supervise(&bin("supervise"), "ours");
     sb.supervise(&real("supervise"), "theirs");
-    let o = sb.run(real("supervise"), &["ours"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert!(stderr(&o).contains("unable to acquire ours/supervise/lock: temporary failure"));
-    let o = sb.run(bin("supervise"), &["theirs"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert_eq!(stderr(&o), "supervise: fatal: unable to acquire theirs/supervise/lock: temporary failure\n");
+    sb.run(real("supervise"), &["ours"])
+        .code(111)
+        .stderr_has("unable to acquire ours/supervise/lock: temporary failure");
+    sb.run(bin("supervise"), &["theirs"])
+        .code(111)
+        .stderr_is("supervise: fatal: unable to acquire theirs/supervise/lock: temporary failure\n");
 }
 
 #[test]
@@ -102,11 +94,9 @@ fn down_file_keeps_it_down_until_u() {
 
 #[test]
 fn d_terms_then_conts_and_u_brings_it_back() {
-    let sb = Sandbox::new();
     // The service records each signal; a stopped one would record TERM only after CONT.
-    sb.service("s", "trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new("trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    let pid = sb.pid;
     sb.run(bin("svc"), &["-p", "s"]);
     wait_for(2000, "the service to stop", || proc_state(pid) == "T");
     sb.run(bin("svc"), &["-d", "s"]);
@@ -122,13 +112,10 @@ fn d_terms_then_conts_and_u_brings_it_back() {
 
 #[test]
 fn signal_letters_reach_the_service() {
-    let sb = Sandbox::new();
-    sb.service(
-        "s",
+    let sb = Supervised::new(
         "for s in HUP ALRM INT TERM USR1; do trap \"echo $s >> ../got\" $s; done\nwhile :; do sleep 0.02; done",
     );
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let pid = sb.pid;
     let got = || fs::read_to_string(sb.join("got")).unwrap_or_default();
     let mut expect = String::new();
     for (letter, name) in [("-h", "HUP"), ("-a", "ALRM"), ("-i", "INT"), ("-t", "TERM")] {
@@ -146,10 +133,8 @@ fn signal_letters_reach_the_service() {
 
 #[test]
 fn p_stops_c_continues_and_status_says_paused() {
-    let sb = Sandbox::new();
-    sb.service("s", SLEEPER);
-    sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new(SLEEPER);
+    let pid = sb.pid;
     let stamp = sb.status("s").stamp;
     sb.run(bin("svc"), &["-p", "s"]);
     wait_for(2000, "stopped", || proc_state(pid) == "T");
@@ -181,10 +166,8 @@ fn o_runs_once() {
 
 #[test]
 fn x_exits_only_once_the_service_is_down() {
-    let sb = Sandbox::new();
-    sb.service("s", SLEEPER);
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new(SLEEPER);
+    let (sup, pid) = (sb.supervise, sb.pid);
     sb.run(bin("svc"), &["-x", "s"]);
     // x alone does not stop anything: once supervise has acted on a letter
     // sent after it (p), the service and supervise still run.
@@ -196,7 +179,7 @@ fn x_exits_only_once_the_service_is_down() {
     assert!(!alive(pid));
     let st = sb.status("s");
     assert_eq!((st.pid, st.want), (0, Want::Down));
-    assert_eq!(sb.run(bin("svok"), &["s"]).status.code(), Some(100));
+    sb.run(bin("svok"), &["s"]).code(100);
 }
 
 #[test]
@@ -211,10 +194,8 @@ fn dx_on_a_down_service_exits_at_once() {
 
 #[test]
 fn unknown_control_bytes_are_ignored() {
-    let sb = Sandbox::new();
-    let dir = sb.service("s", SLEEPER);
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new(SLEEPER);
+    let (dir, sup, pid) = (sb.dir.clone(), sb.supervise, sb.pid);
     let garbage: Vec<u8> = (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)).cycle().take(4000).collect();
     std::io::Write::write_all(
         &mut fs::OpenOptions::new().write(true).open(dir.join("supervise/control")).unwrap(),
@@ -230,10 +211,8 @@ fn unknown_control_bytes_are_ignored() {
 
 #[test]
 fn sigterm_to_supervise_takes_the_service_down_then_exits() {
-    let sb = Sandbox::new();
-    sb.service("s", "trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
-    let sup = sb.supervise(&bin("supervise"), "s");
-    let pid = sb.wait_up("s", 0);
+    let sb = Supervised::new("trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
+    let (sup, pid) = (sb.supervise, sb.pid);
     signal(sup, libc::SIGTERM);
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));
     assert!(!alive(pid), "the service is not orphaned");
@@ -302,10 +281,7 @@ fn a_crash_loop_starts_at_most_once_a_second_and_d_acts_at_once() {
 
 #[test]
 fn the_service_gets_sigpipe_at_its_default() {
-    let sb = Sandbox::new();
-    sb.service("s", "grep SigIgn /proc/self/status > ../sigign\nexec sleep 1000");
-    sb.supervise(&bin("supervise"), "s");
-    sb.wait_up("s", 0);
+    let sb = Supervised::new("grep SigIgn /proc/self/status > ../sigign\nexec sleep 1000");
     wait_for(2000, "the record", || fs::read_to_string(sb.join("sigign")).is_ok_and(|s| s.ends_with('\n')));
     let line = fs::read_to_string(sb.join("sigign")).unwrap();
     let mask = u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap();
@@ -314,10 +290,8 @@ fn the_service_gets_sigpipe_at_its_default() {
 
 #[test]
 fn status_is_replaced_atomically() {
-    let sb = Sandbox::new();
-    let dir = sb.service("s", SLEEPER);
-    sb.supervise(&bin("supervise"), "s");
-    sb.wait_up("s", 0);
+    let sb = Supervised::new(SLEEPER);
+    let dir = sb.dir.clone();
     let status = dir.join("supervise/status");
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {

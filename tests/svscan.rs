@@ -1,9 +1,7 @@
 //! svscan's daemontools behaviour: a supervise per service directory, a
 //! logger joined by a pipe svscan holds open, restarts at the next scan.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs;
 
 fn lines(path: &std::path::Path) -> Vec<String> {
@@ -83,9 +81,9 @@ fn a_broken_symlink_warns_and_a_missing_dir_is_fatal() {
     wait_for(7000, "the warning again", || sb.stderr_of("svscan") == warning.repeat(2));
     sb.service("store/later", "exec sleep 1000");
     wait_for(7000, "the service once its target exists", || sb.try_status("store/later").is_some_and(|s| s.pid != 0));
-    let o = sb.run(bin("svscan"), &["nope"]);
-    assert_eq!(o.status.code(), Some(111));
-    assert_eq!(stderr(&o), "svscan: fatal: unable to chdir to nope: file does not exist\n");
+    sb.run(bin("svscan"), &["nope"])
+        .code(111)
+        .stderr_is("svscan: fatal: unable to chdir to nope: file does not exist\n");
 }
 
 /// svscan on `services` in the sandbox, with `args` before the directory.
@@ -237,13 +235,11 @@ fn int_shuts_down_too_and_bad_usage_exits_100() {
     assert_eq!(sb.wait_exit(pid, 5000).code(), Some(0));
     assert!(!alive(service));
     for args in [&["-x"][..], &["a", "b"]] {
-        let o = sb.run(bin("svscan"), args);
-        assert_eq!(o.status.code(), Some(100), "{args:?}");
-        assert_eq!(stderr(&o), "svscan: usage: svscan [ -g grace ] [ dir ]\n");
+        sb.run(bin("svscan"), args).code(100).stderr_is("svscan: usage: svscan [ -g grace ] [ dir ]\n");
     }
     // A bad grace period is named before the usage.
     let o = sb.run(bin("svscan"), &["-g", "soon", "services"]);
-    assert_eq!(o.status.code(), Some(100));
+    o.code(100);
     assert_eq!(
         stderr(&o),
         "svscan: fatal: bad grace period soon: not seconds (5, 0.5) or a duration (300ms) of at most a day\n\
@@ -462,7 +458,7 @@ fn services_named_like_options_are_supervised() {
     // Only a lone --help is help: with more arguments it is a name.
     let o = sb.run(bin("svstat"), &["services/--help", "--help"]);
     assert!(stdout(&o).starts_with("services/--help: up (pid "), "{}", stdout(&o));
-    assert!(stdout(&o).contains("--help: unable to chdir: file does not exist"), "{}", stdout(&o));
+    o.stdout_has("--help: unable to chdir: file does not exist");
 }
 
 #[test]

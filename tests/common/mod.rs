@@ -1,12 +1,14 @@
 //! The harness every integration test uses: a fresh temp dir, the built
 //! binaries, a cleared environment, polling with a deadline, and a guard that
 //! SIGKILLs every process the test started (and anything still running inside
-//! its directory) when it drops, even when the test fails.
-#![allow(dead_code)]
+//! its directory) when it drops, even when the test fails; a command's
+//! result that asserts its exit code and output fluently ([`Run`]), and a
+//! supervised service running a script ([`Supervised`]).
 
 use daemontools::status::Status;
 use std::ffi::OsStr;
 use std::fs;
+use std::ops::Deref;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -197,12 +199,22 @@ impl Sandbox {
     }
 
     /// Runs a short command to completion in the sandbox (killed after 10 s).
-    pub fn run(&self, program: impl AsRef<OsStr>, args: &[&str]) -> Output {
+    pub fn run(&self, program: impl AsRef<OsStr>, args: &[&str]) -> Run {
         let mut cmd = self.command(program);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         let mut child = spawn_retrying(&mut cmd);
-        finish_within(&mut child, 10_000, &format!("{cmd:?}"));
-        child.wait_with_output().unwrap()
+        let what = format!("{cmd:?}");
+        finish_within(&mut child, 10_000, &what);
+        Run::new(what, child.wait_with_output().unwrap())
+    }
+
+    /// A service `name` running `script` under our supervise, up: the
+    /// set-up most tests begin with. The sandbox's guard kills it all.
+    pub fn supervised(&self, name: &str, script: &str) -> Service {
+        let dir = self.service(name, script);
+        let supervise = self.supervise(&bin("supervise"), name);
+        let pid = self.wait_up(name, 0);
+        Service { dir, supervise, pid }
     }
 
     /// The decoded `supervise/status` of a service.
@@ -261,6 +273,112 @@ impl Drop for Sandbox {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// What [`Sandbox::supervised`] started: the service directory, the pid of
+/// its supervise and the pid of the service it runs.
+pub struct Service {
+    pub dir: PathBuf,
+    pub supervise: u32,
+    pub pid: u32,
+}
+
+/// A sandbox with one service, `s`, running a script under our supervise
+/// and up (uutils' TestScenario, ripgrep's Dir); derefs to the sandbox, and
+/// kills everything when it drops.
+pub struct Supervised {
+    pub sb: Sandbox,
+    pub dir: PathBuf,
+    pub supervise: u32,
+    pub pid: u32,
+}
+
+impl Supervised {
+    pub fn new(script: &str) -> Supervised {
+        Supervised::named("s", script)
+    }
+
+    pub fn named(name: &str, script: &str) -> Supervised {
+        let sb = Sandbox::new();
+        let Service { dir, supervise, pid } = sb.supervised(name, script);
+        Supervised { sb, dir, supervise, pid }
+    }
+}
+
+impl Deref for Supervised {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sb
+    }
+}
+
+/// A finished command: its output, and assertions on its exit code and
+/// output that name the command when they fail and chain (uutils'
+/// CmdResult): `sb.run(bin("svc"), &["-x"]).code(100).stderr_is("...")`.
+pub struct Run {
+    pub output: Output,
+    what: String,
+}
+
+impl Run {
+    /// The `output` of the command `what`, to assert on.
+    pub fn new(what: impl Into<String>, output: Output) -> Run {
+        Run { output, what: what.into() }
+    }
+
+    pub fn stdout(&self) -> String {
+        stdout(&self.output)
+    }
+
+    pub fn stderr(&self) -> String {
+        stderr(&self.output)
+    }
+
+    /// Exits with `code` (and was not killed by a signal).
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Run {
+        assert_eq!(self.status.code(), Some(code), "exit of {}; stderr: {}", self.what, self.stderr());
+        self
+    }
+
+    /// Exits with one of `codes`.
+    #[track_caller]
+    pub fn code_in(&self, codes: &[i32]) -> &Run {
+        let code = self.status.code();
+        assert!(codes.iter().any(|&c| code == Some(c)), "exit {code:?} of {}; stderr: {}", self.what, self.stderr());
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_is(&self, expected: impl AsRef<str>) -> &Run {
+        assert_eq!(self.stdout(), expected.as_ref(), "stdout of {}", self.what);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_is(&self, expected: impl AsRef<str>) -> &Run {
+        assert_eq!(self.stderr(), expected.as_ref(), "stderr of {}", self.what);
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, part: &str) -> &Run {
+        assert!(self.stdout().contains(part), "stdout of {} lacks {part:?}: {}", self.what, self.stdout());
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, part: &str) -> &Run {
+        assert!(self.stderr().contains(part), "stderr of {} lacks {part:?}: {}", self.what, self.stderr());
+        self
+    }
+}
+
+impl Deref for Run {
+    type Target = Output;
+    fn deref(&self) -> &Output {
+        &self.output
     }
 }
 
