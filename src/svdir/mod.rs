@@ -173,7 +173,7 @@ impl ServiceDir {
     /// says: a regular file only, read without blocking and with a bound (a
     /// FIFO or `/dev/zero` planted there is no info).
     pub fn info_raw(&self) -> Option<Info> {
-        Info::unpack(&read_regular_at(self.fd(), INFO, INFO_MAX).ok()?)
+        Info::unpack(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }
 
     /// Sends `letters` to the supervise here in one write to
@@ -215,27 +215,6 @@ impl ServiceDir {
 
 pub(crate) fn is_fifo(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFIFO
-}
-
-/// Reads at most `max` bytes of the regular file `name` in `dir`: opened
-/// without blocking, and only once it is seen to be a regular file, then
-/// checked again through the descriptor (`sys::read_small`, relative to a
-/// directory).
-fn read_regular_at(dir: BorrowedFd, name: &CStr, max: usize) -> Result<Vec<u8>, Errno> {
-    let regular = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFREG;
-    let before = sys::stat_at(dir, name)?;
-    if !regular(&before) {
-        return Err(Errno::EINVAL);
-    }
-    let fd = sys::open_at(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
-    let st = nix::sys::stat::fstat(&fd)?;
-    if !regular(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
-        return Err(Errno::EINVAL);
-    }
-    let mut buf = vec![0u8; max];
-    let n = sys::read_full(fd.as_fd(), &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
 }
 
 /// Whether a supervise holds `dir/supervise/ok` open, asked as
