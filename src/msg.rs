@@ -41,7 +41,7 @@ impl Prog {
 
     /// The start of the line a child prints when it cannot exec:
     /// `PROG: LEVEL: PARTS: `, which the child completes with daemontools'
-    /// reason and a newline (it may not allocate: see `sys::spawn`).
+    /// reason and a newline (it may not allocate: see `sys::cspawn`).
     pub fn child_failure(&self, level: Level, parts: &[&[u8]]) -> Vec<u8> {
         let mut out = self.line(level, parts);
         out.pop();

@@ -47,12 +47,6 @@ pub fn poll_read<const N: usize>(fds: [BorrowedFd; N], timeout: Option<Duration>
     poll(fds.map(Some), timeout)
 }
 
-/// Transitional ([`poll`] over raw descriptors, -1 standing for none).
-pub fn poll_raw<const N: usize>(fds: [libc::c_int; N], timeout: Option<Duration>) -> Result<[bool; N], Errno> {
-    // SAFETY: the caller's descriptors are open for the call (as poll(2) itself requires).
-    poll(fds.map(|fd| (fd >= 0).then(|| unsafe { BorrowedFd::borrow_raw(fd) })), timeout)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
