@@ -30,6 +30,15 @@ pub fn bytes(args: Vec<OsString>) -> Vec<Vec<u8>> {
     args.into_iter().map(OsString::into_vec).collect()
 }
 
+/// [`bytes`], at least `least` of them (a chain-loader's account or
+/// directory, then its child): fewer is the usage failure.
+pub fn at_least(args: Vec<OsString>, least: usize) -> Result<Vec<Vec<u8>>, Failure> {
+    if args.len() < least {
+        return Err(Failure::usage());
+    }
+    Ok(bytes(args))
+}
+
 /// Prints `f` and exits with its code.
 pub fn fail(prog: &Prog, f: &Failure) -> ! {
     let _ = std::io::stderr().write_all(&f.render(prog));

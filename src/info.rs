@@ -7,9 +7,10 @@
 //! know, so lines may be added at the end.
 //!
 //! `svstat -j` prints one JSON object a service directory, built by
-//! [`json`] from what svstat found there.
+//! [`json`] from what svstat found there ([`crate::svdir::Seen`]).
 
 use crate::status::{Status, Want};
+use crate::svdir::Seen;
 use crate::tai64::{self, Tai64N};
 
 /// How a process ended: its exit code, or the signal that killed it.
@@ -125,26 +126,17 @@ impl Info {
     }
 }
 
-/// What svstat found in a service directory, as [`json`] shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Seen<'a> {
-    /// A supervise runs there: its status, and its info when it speaks of
-    /// the same pid (see `svdir::read_info`).
-    Status { status: Status, normally_up: bool, info: Option<Info> },
-    /// No supervise runs there.
-    NotRunning { normally_up: bool },
-    /// What went wrong, in daemontools' words (`unable to chdir: file does not exist`).
-    Error(&'a str),
-}
-
 /// `svstat -j`'s line for `dir` (without its newline): one JSON object,
 /// `dir` first, every field present (`null` where it does not apply), the
-/// seconds counted up to `now`.
-pub fn json(dir: &[u8], seen: &Seen, now: Tai64N) -> String {
-    let fields = match *seen {
-        Seen::Status { status, normally_up, info } => json_status(&status, normally_up, info, now),
-        Seen::NotRunning { normally_up } => json_without_status("not running", Some(normally_up), None),
-        Seen::Error(text) => json_without_status("error", None, Some(text)),
+/// seconds counted up to `now`. `seen` is what svstat found there
+/// ([`crate::svdir::ServiceDir::look`]: a supervise's status and its info
+/// when it speaks of the same pid, or no supervise), or what went wrong in
+/// daemontools' words (`unable to chdir: file does not exist`).
+pub fn json(dir: &[u8], seen: Result<&Seen, &str>, now: Tai64N) -> String {
+    let fields = match seen {
+        Ok(Seen::Running { normally_up, status, info }) => json_status(status, *normally_up, *info, now),
+        Ok(Seen::NotRunning { normally_up }) => json_without_status("not running", Some(*normally_up), None),
+        Err(text) => json_without_status("error", None, Some(text)),
     };
     format!("{{\"dir\":{},{fields}}}", json_str(dir))
 }
@@ -294,9 +286,9 @@ mod tests {
     fn json_golden_lines() {
         let now = at(1_700_000_100);
         // Plain daemontools service, up 100 seconds, no info.
-        let seen = Seen::Status { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
+        let seen = Seen::Running { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
         assert_eq!(
-            json(b"web", &seen, now),
+            json(b"web", Ok(&seen), now),
             r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null}"#
         );
         // Up and paused, normally down, ready 40 seconds, killed once before.
@@ -309,57 +301,57 @@ mod tests {
             ..Info::default()
         };
         let seen =
-            Seen::Status { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
+            Seen::Running { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
         assert_eq!(
-            json(b"web", &seen, now),
+            json(b"web", Ok(&seen), now),
             r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null}"#
         );
         // Up, not ready yet; run once.
         let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
         let seen =
-            Seen::Status { status: status(42, 1_700_000_000, Want::Nothing, false), normally_up: true, info: Some(info) };
+            Seen::Running { status: status(42, 1_700_000_000, Want::Nothing, false), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"web", &seen, now),
+            json(b"web", Ok(&seen), now),
             r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
         );
         // Down while ./finish runs: paused and ready are not shown without a pid.
         let info = Info { finishing: true, last_ending: Some(Ending::Exit(3)), ready: Some(None), ..Info::default() };
         let seen =
-            Seen::Status { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
+            Seen::Running { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"fin", &seen, now),
+            json(b"fin", Ok(&seen), now),
             r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
         );
         // Down and failed by restart-limit; a stamp in the future counts 0.
         let info = Info { failed: true, want: Want::Down, ..Info::default() };
         let seen =
-            Seen::Status { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
+            Seen::Running { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"dead", &seen, now),
+            json(b"dead", Ok(&seen), now),
             r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null}"#
         );
         // A ready stamp after now counts 0.
         let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
-        let seen = Seen::Status { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
-        assert!(json(b"x", &seen, now).contains(r#""ready":true,"ready_seconds":0,"#));
+        let seen = Seen::Running { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
+        assert!(json(b"x", Ok(&seen), now).contains(r#""ready":true,"ready_seconds":0,"#));
     }
 
     #[test]
     fn json_without_a_status() {
         let now = at(1_700_000_100);
         assert_eq!(
-            json(b"idle", &Seen::NotRunning { normally_up: false }, now),
+            json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), now),
             r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null}"#
         );
         assert_eq!(
-            json(b"nonexistent", &Seen::Error("unable to chdir: file does not exist"), now),
+            json(b"nonexistent", Err("unable to chdir: file does not exist"), now),
             r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist"}"#
         );
     }
 
     #[test]
     fn json_strings_are_escaped() {
-        let line = json(b"a\"b\\c\nd\xffe", &Seen::Error("tab\there"), at(0));
+        let line = json(b"a\"b\\c\nd\xffe", Err("tab\there"), at(0));
         assert!(line.starts_with(r#"{"dir":"a\"b\\c\u000ad�e","state":"error","#), "{line}");
         assert!(line.ends_with(r#""error":"tab\u0009here"}"#), "{line}");
     }

@@ -16,26 +16,6 @@ pub const EXIT_NOEXEC: i32 = 126;
 /// The program to run was not found.
 pub const EXIT_NOTFOUND: i32 = 127;
 
-/// Transitional, until every main runs through [`crate::cli::main`]: the
-/// old per-main `--help` answer.
-pub fn about(prog: &str, usage: &str, first: Option<&std::ffi::OsStr>) -> Option<String> {
-    let p = Prog {
-        name: Box::leak(prog.to_string().into_boxed_str()),
-        usage: Box::leak(usage.to_string().into_boxed_str()),
-        bad_call: None,
-    };
-    p.about(first)
-}
-
-/// Transitional: see [`about`].
-pub fn lone_arg() -> Option<std::ffi::OsString> {
-    let mut args = std::env::args_os().skip(1);
-    match (args.next(), args.next()) {
-        (Some(a), None) => Some(a),
-        _ => None,
-    }
-}
-
 /// A program, declared once in its main: its name and its usage.
 #[derive(Clone, Copy, Debug)]
 pub struct Prog {
@@ -61,7 +41,7 @@ impl Prog {
 
     /// The start of the line a child prints when it cannot exec:
     /// `PROG: LEVEL: PARTS: `, which the child completes with daemontools'
-    /// reason and a newline (it may not allocate: see `sys::spawn`).
+    /// reason and a newline (it may not allocate: see `sys::cspawn`).
     pub fn child_failure(&self, level: Level, parts: &[&[u8]]) -> Vec<u8> {
         let mut out = self.line(level, parts);
         out.pop();

@@ -141,6 +141,12 @@ pub fn account(name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
     passwd_entry(&files, name).or_else(|| passwd_entry(&getent_passwd(name)?, name))
 }
 
+/// [`account`], for setuidgid and envuidgid: daemontools' `unknown account
+/// NAME` (111) when there is none.
+pub fn known_account(name: &[u8]) -> Result<(libc::uid_t, libc::gid_t), Failure> {
+    account(name).ok_or_else(|| Failure::fatal(crate::msg::EXIT_TEMP, &[b"unknown account ", name]))
+}
+
 /// Where getent is looked for: by absolute path and with an empty
 /// environment, never through the caller's PATH, since setuidgid runs as root
 /// with whatever environment a run script (or its envdir) gave it.

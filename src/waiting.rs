@@ -10,7 +10,7 @@ use crate::svdir::{ServiceDir, StatusError};
 use crate::sys;
 use nix::errno::Errno;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// supervise's side: one byte to every waiter, in `event/` of its
@@ -77,8 +77,8 @@ impl Waiter {
         Ok(Waiter { fd, events, name })
     }
 
-    pub fn fd(&self) -> libc::c_int {
-        self.fd.as_raw_fd()
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     /// Reads away what supervise wrote.
@@ -193,15 +193,8 @@ pub fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> Resul
             return Err(Stop::TimedOut(pending));
         }
         let wait = left.map_or(Duration::from_secs(1), |l| l.min(Duration::from_secs(1)));
-        let mut fds: Vec<libc::pollfd> = waiting
-            .iter()
-            .filter_map(|w| w.waiter.as_ref())
-            .map(|w| libc::pollfd { fd: w.fd(), events: libc::POLLIN, revents: 0 })
-            .collect();
-        // SAFETY: fds is a valid array of that many pollfds.
-        unsafe {
-            libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait.as_nanos().div_ceil(1_000_000) as libc::c_int)
-        };
+        let fds: Vec<BorrowedFd> = waiting.iter().filter_map(|w| w.waiter.as_ref()).map(Waiter::fd).collect();
+        let _ = sys::poll_slice(&fds, Some(wait));
         waiting.iter().filter_map(|w| w.waiter.as_ref()).for_each(Waiter::drain);
     }
 }

@@ -8,7 +8,7 @@ use super::settings::{self, Policy};
 use super::Machine;
 use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
-use crate::sys::{self, Argv, AtomicStep};
+use crate::sys::{self, Action, Argv, AtomicStep};
 use crate::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -191,11 +191,8 @@ impl Programs {
             sys::set_nonblocking(w.as_fd(), false).ok()?;
             Some((r, w, n))
         });
-        let w = pipe.as_ref().map(|(_, w, n)| (w.as_raw_fd(), *n));
-        let pid = sys::spawn(&self.run, &self.run_failed, || match w {
-            Some((from, to)) => sys::move_fd(from, to),
-            None => Ok(()),
-        })?;
+        let moves = pipe.as_ref().map(|(_, w, n)| Action::Move(w.as_raw_fd(), *n));
+        let pid = sys::cspawn(&self.run, &self.run_failed, moves.as_slice())?;
         Ok((pid, pipe.map(|(r, ..)| r)))
     }
 
@@ -204,7 +201,7 @@ impl Programs {
         let (code, sig) = (code.to_string(), sig.to_string());
         let argv =
             Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]).ok_or(Errno::EINVAL)?;
-        sys::spawn(&argv, &self.finish_failed, || Ok(()))
+        sys::cspawn(&argv, &self.finish_failed, &[])
     }
 }
 

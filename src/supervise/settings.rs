@@ -159,24 +159,15 @@ fn restart_limit(v: &str) -> Option<(u32, Duration)> {
     Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
 }
 
-/// A signal by name (`SIGINT`, `INT`) or number (1 to 64).
+/// A signal by name (`SIGINT`, `INT`) or number (1 to 64); by name, only
+/// those a service may ask to be stopped with (the names are nix's).
 pub fn signal_named(name: &str) -> Option<libc::c_int> {
-    const NAMES: [(&str, libc::c_int); 12] = [
-        ("HUP", libc::SIGHUP),
-        ("INT", libc::SIGINT),
-        ("QUIT", libc::SIGQUIT),
-        ("KILL", libc::SIGKILL),
-        ("USR1", libc::SIGUSR1),
-        ("USR2", libc::SIGUSR2),
-        ("ALRM", libc::SIGALRM),
-        ("TERM", libc::SIGTERM),
-        ("CONT", libc::SIGCONT),
-        ("STOP", libc::SIGSTOP),
-        ("WINCH", libc::SIGWINCH),
-        ("PWR", libc::SIGPWR),
-    ];
-    let bare = name.strip_prefix("SIG").unwrap_or(name);
-    NAMES.iter().find(|(n, _)| *n == bare).map(|&(_, s)| s).or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
+    use nix::sys::signal::Signal::{self, *};
+    const NAMED: [Signal; 12] =
+        [SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGWINCH, SIGPWR];
+    let full = format!("SIG{}", name.strip_prefix("SIG").unwrap_or(name));
+    let named = full.parse::<Signal>().ok().filter(|s| NAMED.contains(s)).map(|s| s as libc::c_int);
+    named.or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
 }
 
 #[cfg(test)]
@@ -205,6 +196,23 @@ mod tests {
             ["timeout-finish", "down-signal", "timeout-kill", "restart-backoff-max", "notification-fd", "restart-limit"];
         assert_eq!(asked, order, "each file read once, in this order");
         (p, w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
+    }
+
+    #[test]
+    fn signals_by_the_twelve_names_or_a_number() {
+        use libc::{
+            SIGALRM, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPWR, SIGQUIT, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
+        };
+        let names = "HUP INT QUIT KILL USR1 USR2 ALRM TERM CONT STOP WINCH PWR".split(' ');
+        let numbers =
+            [SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGWINCH, SIGPWR];
+        for (name, number) in names.zip(numbers) {
+            assert_eq!((signal_named(name), signal_named(&format!("SIG{name}"))), (Some(number), Some(number)));
+        }
+        assert_eq!((signal_named("1"), signal_named("64")), (Some(1), Some(64)));
+        for other in ["SEGV", "SIGSEGV", "SIGCHLD", "SIGSIGHUP", "SIG", "sighup", "Hup", "SIG9", "0", "65", " 9", ""] {
+            assert_eq!(signal_named(other), None, "{other}");
+        }
     }
 
     #[test]

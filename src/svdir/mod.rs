@@ -32,28 +32,42 @@ use std::os::unix::ffi::OsStrExt;
 pub const RUN: &CStr = c"./run";
 pub const DOWN: &CStr = c"down";
 pub const SUPERVISE: &CStr = c"supervise";
-pub const CONTROL: &CStr = c"supervise/control";
-pub const OK: &CStr = c"supervise/ok";
-pub const STATUS: &CStr = c"supervise/status";
-pub const INFO: &CStr = c"supervise/info";
-/// The directory of waiters' FIFOs (see `waiting`).
-pub const EVENT: &CStr = c"supervise/event";
 
-/// The files inside `supervise/`, for those who reach them through its
-/// descriptor (supervise itself, svscan).
-pub mod inside {
-    use std::ffi::CStr;
+/// Names the files inside `supervise/` once each, and makes from each name
+/// its two paths: `inside::NAME` relative to `supervise/` itself (supervise
+/// and svscan reach them through its descriptor) and `NAME`, that is
+/// `supervise/NAME`, relative to the service directory ([`ServiceDir`]).
+macro_rules! supervise_files {
+    ($($(#[$doc:meta])* $name:ident = $file:literal;)*) => {
+        /// The files inside `supervise/`, for those who reach them through
+        /// its descriptor (supervise itself, svscan).
+        pub mod inside {
+            use std::ffi::CStr;
+            $($(#[$doc])* pub const $name: &CStr = super::cstr(concat!($file, "\0"));)*
+        }
+        $($(#[$doc])* pub const $name: &CStr = cstr(concat!("supervise/", $file, "\0"));)*
+    };
+}
 
-    pub const LOCK: &CStr = c"lock";
-    pub const CONTROL: &CStr = c"control";
-    pub const OK: &CStr = c"ok";
-    pub const STATUS: &CStr = c"status";
-    pub const STATUS_NEW: &CStr = c"status.new";
+supervise_files! {
+    LOCK = "lock";
+    CONTROL = "control";
+    OK = "ok";
+    STATUS = "status";
+    STATUS_NEW = "status.new";
     /// Beside the 18-byte status: what daemontools' format has no room for (`svstat -j`).
-    pub const INFO: &CStr = c"info";
-    pub const INFO_NEW: &CStr = c"info.new";
+    INFO = "info";
+    INFO_NEW = "info.new";
     /// The waiters' FIFOs (see `waiting`).
-    pub const EVENT: &CStr = c"event";
+    EVENT = "event";
+}
+
+/// A file name ending in its NUL, as a C string (for `supervise_files`).
+const fn cstr(name: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(name.as_bytes()) {
+        Ok(name) => name,
+        Err(_) => panic!("a file name with a NUL inside"),
+    }
 }
 
 /// The directory a program started in, which relative service directories
@@ -173,7 +187,7 @@ impl ServiceDir {
     /// says: a regular file only, read without blocking and with a bound (a
     /// FIFO or `/dev/zero` planted there is no info).
     pub fn info_raw(&self) -> Option<Info> {
-        Info::unpack(&read_regular_at(self.fd(), INFO, INFO_MAX).ok()?)
+        Info::unpack(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }
 
     /// Sends `letters` to the supervise here in one write to
@@ -217,27 +231,6 @@ pub(crate) fn is_fifo(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFIFO
 }
 
-/// Reads at most `max` bytes of the regular file `name` in `dir`: opened
-/// without blocking, and only once it is seen to be a regular file, then
-/// checked again through the descriptor (`sys::read_small`, relative to a
-/// directory).
-fn read_regular_at(dir: BorrowedFd, name: &CStr, max: usize) -> Result<Vec<u8>, Errno> {
-    let regular = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFREG;
-    let before = sys::stat_at(dir, name)?;
-    if !regular(&before) {
-        return Err(Errno::EINVAL);
-    }
-    let fd = sys::open_at(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
-    let st = nix::sys::stat::fstat(&fd)?;
-    if !regular(&st) || (st.st_dev, st.st_ino) != (before.st_dev, before.st_ino) {
-        return Err(Errno::EINVAL);
-    }
-    let mut buf = vec![0u8; max];
-    let n = sys::read_full(fd.as_fd(), &mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
-}
-
 /// Whether a supervise holds `dir/supervise/ok` open, asked as
 /// [`ServiceDir::supervised`] asks it (for the tests).
 pub fn supervised(dir: &[u8]) -> bool {
@@ -272,6 +265,13 @@ mod tests {
 
     fn status(pid: u32) -> Status {
         Status { stamp: crate::tai64::now(), pid, paused: false, want: Want::Nothing }
+    }
+
+    #[test]
+    fn each_file_in_supervise_has_its_two_paths() {
+        assert_eq!((inside::CONTROL, CONTROL), (c"control", c"supervise/control"));
+        assert_eq!((inside::STATUS_NEW, STATUS_NEW), (c"status.new", c"supervise/status.new"));
+        assert_eq!((inside::EVENT, EVENT), (c"event", c"supervise/event"));
     }
 
     #[test]

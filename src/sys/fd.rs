@@ -70,15 +70,62 @@ pub fn read_some(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
-/// A filter's step: writes out and empties `out`, then reads once into
-/// `buf` (0 at end of input). The error says which half failed.
-pub fn flush_then_read(
-    output: BorrowedFd,
-    out: &mut Vec<u8>,
+/// A filter from `input` to `output` (tai64n, tai64nlocal): reads what
+/// comes, 64 KiB at most at a time, hands it to `each` with the output to
+/// append to, and writes that out before every read, so that nothing made
+/// waits while input is awaited. At the end of input `each` gets `None`,
+/// and what it appends then is written too. The error says which half
+/// failed (`read input`, `write output`).
+pub fn filter(
     input: BorrowedFd,
-    buf: &mut [u8],
-) -> Result<usize, (&'static str, Errno)> {
-    write_all(output, out).map_err(|e| ("write output", e))?;
-    out.clear();
-    read_some(input, buf).map_err(|e| ("read input", e))
+    output: BorrowedFd,
+    mut each: impl FnMut(Option<&[u8]>, &mut Vec<u8>),
+) -> Result<(), (&'static str, Errno)> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Vec::with_capacity(2 * buf.len());
+    loop {
+        write_all(output, &out).map_err(|e| ("write output", e))?;
+        out.clear();
+        match read_some(input, &mut buf).map_err(|e| ("read input", e))? {
+            0 => break,
+            n => each(Some(&buf[..n]), &mut out),
+        }
+    }
+    each(None, &mut out);
+    write_all(output, &out).map_err(|e| ("write output", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn a_filter_writes_what_each_chunk_makes_and_its_end() {
+        let (in_r, in_w) = nix::unistd::pipe().unwrap();
+        write_all(in_w.as_fd(), b"ab\ncd").unwrap();
+        drop(in_w);
+        let (out_r, out_w) = nix::unistd::pipe().unwrap();
+        let mut chunks = 0;
+        let upper = |chunk: Option<&[u8]>, out: &mut Vec<u8>| match chunk {
+            Some(c) => {
+                chunks += 1;
+                out.extend(c.to_ascii_uppercase());
+            }
+            None => out.push(b'!'),
+        };
+        assert_eq!(filter(in_r.as_fd(), out_w.as_fd(), upper), Ok(()));
+        assert_eq!(chunks, 1);
+        drop(out_w);
+        let mut buf = [0u8; 16];
+        assert_eq!(read_full(out_r.as_fd(), &mut buf), Ok(6));
+        assert_eq!(&buf[..6], b"AB\nCD!");
+        // A closed output is the write half's failure, once there is something to write.
+        let (in_r, in_w) = nix::unistd::pipe().unwrap();
+        write_all(in_w.as_fd(), b"x").unwrap();
+        drop(in_w);
+        let devnull_ro = std::fs::File::open("/dev/null").unwrap();
+        let copy = |c: Option<&[u8]>, out: &mut Vec<u8>| out.extend(c.unwrap_or_default());
+        assert_eq!(filter(in_r.as_fd(), devnull_ro.as_fd(), copy), Err(("write output", Errno::EBADF)));
+    }
 }

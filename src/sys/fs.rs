@@ -173,9 +173,15 @@ pub enum Small {
 /// Reads at most `max` bytes of a small regular file (a setting in a service
 /// directory, `supervise/info`): opened without blocking, and only once it
 /// is seen to be a regular file, then checked again through the descriptor.
+/// A relative `path` is the current directory's: see [`read_small_at`].
 pub fn read_small(path: &CStr, max: usize) -> Result<Vec<u8>, Small> {
+    read_small_at(nix::fcntl::AT_FDCWD, path, max)
+}
+
+/// [`read_small`] of `name` relative to the directory `dir` (symlinks followed).
+pub fn read_small_at(dir: BorrowedFd, name: &CStr, max: usize) -> Result<Vec<u8>, Small> {
     let regular = |st: &libc::stat| st.st_mode & libc::S_IFMT == libc::S_IFREG;
-    let before = match nix::sys::stat::stat(path) {
+    let before = match stat_at(dir, name) {
         Ok(st) => st,
         Err(Errno::ENOENT) => return Err(Small::Missing),
         Err(e) => return Err(Small::Failed(e)),
@@ -183,7 +189,7 @@ pub fn read_small(path: &CStr, max: usize) -> Result<Vec<u8>, Small> {
     if !regular(&before) {
         return Err(Small::NotRegular);
     }
-    let fd = open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
+    let fd = open_at(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
         Errno::ENOENT => Small::Missing,
         e => Small::Failed(e),
     })?;

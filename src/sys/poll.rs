@@ -8,14 +8,37 @@ use std::time::Duration;
 /// `timeout` passes (`None`: no limit); a `None` descriptor is left out.
 /// Says which are readable; an interrupted wait reports none.
 pub fn poll<const N: usize>(fds: [Option<BorrowedFd>; N], timeout: Option<Duration>) -> Result<[bool; N], Errno> {
-    let mut pfds =
-        fds.map(|fd| libc::pollfd { fd: fd.map_or(-1, |fd| fd.as_raw_fd()), events: libc::POLLIN, revents: 0 });
+    let mut pfds = fds.map(|fd| pollfd(fd.map_or(-1, |fd| fd.as_raw_fd())));
+    poll_in(&mut pfds, timeout)?;
+    Ok(pfds.map(|p| readable(&p)))
+}
+
+/// [`poll`] over as many descriptors as there are (`svc -w`'s waiters).
+pub fn poll_slice(fds: &[BorrowedFd], timeout: Option<Duration>) -> Result<Vec<bool>, Errno> {
+    let mut pfds: Vec<libc::pollfd> = fds.iter().map(|fd| pollfd(fd.as_raw_fd())).collect();
+    poll_in(&mut pfds, timeout)?;
+    Ok(pfds.iter().map(readable).collect())
+}
+
+fn pollfd(fd: libc::c_int) -> libc::pollfd {
+    libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
+}
+
+fn readable(p: &libc::pollfd) -> bool {
+    p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// poll(2) itself: the timeout rounded up to milliseconds; interrupted, no
+/// descriptor is ready.
+fn poll_in(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> Result<(), Errno> {
     let ms = timeout.map_or(-1, |d| d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
-    // SAFETY: pfds is a valid array of N pollfds.
-    match Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), N as libc::nfds_t, ms) }) {
-        Err(Errno::EINTR) => Ok([false; N]),
-        Err(e) => Err(e),
-        Ok(_) => Ok(pfds.map(|p| p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0)),
+    // SAFETY: pfds is a valid array of that many pollfds.
+    match Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) }) {
+        Err(Errno::EINTR) => {
+            pfds.iter_mut().for_each(|p| p.revents = 0);
+            Ok(())
+        }
+        r => r.map(drop),
     }
 }
 
@@ -24,8 +47,22 @@ pub fn poll_read<const N: usize>(fds: [BorrowedFd; N], timeout: Option<Duration>
     poll(fds.map(Some), timeout)
 }
 
-/// Transitional ([`poll`] over raw descriptors, -1 standing for none).
-pub fn poll_raw<const N: usize>(fds: [libc::c_int; N], timeout: Option<Duration>) -> Result<[bool; N], Errno> {
-    // SAFETY: the caller's descriptors are open for the call (as poll(2) itself requires).
-    poll(fds.map(|fd| (fd >= 0).then(|| unsafe { BorrowedFd::borrow_raw(fd) })), timeout)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn the_array_and_the_slice_say_which_are_readable() {
+        let (r1, w1) = nix::unistd::pipe().unwrap();
+        let (r2, _w2) = nix::unistd::pipe().unwrap();
+        let zero = Some(Duration::ZERO);
+        assert_eq!(poll_slice(&[r1.as_fd(), r2.as_fd()], zero), Ok(vec![false, false]));
+        nix::unistd::write(&w1, b"x").unwrap();
+        assert_eq!(poll_slice(&[r1.as_fd(), r2.as_fd()], zero), Ok(vec![true, false]));
+        assert_eq!(poll([None, Some(r2.as_fd()), Some(r1.as_fd())], zero), Ok([false, false, true]));
+        drop(w1);
+        assert_eq!(poll_slice(&[r1.as_fd()], None), Ok(vec![true]));
+        assert_eq!(poll_slice(&[], zero), Ok(vec![]));
+    }
 }

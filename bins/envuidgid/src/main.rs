@@ -3,19 +3,15 @@
 //! `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
-use daemontools::msg::{Failure, Prog, EXIT_TEMP};
+use daemontools::msg::{Failure, Prog};
 use daemontools::{cli, pathexec};
 use std::ffi::OsString;
 
 const PROG: Prog = Prog::new("envuidgid", "envuidgid account child");
 
 fn run(args: Vec<OsString>) -> Result<i32, Failure> {
-    let args = cli::bytes(args);
-    if args.len() < 2 {
-        return Err(Failure::usage());
-    }
-    let (uid, gid) =
-        pathexec::account(&args[0]).ok_or_else(|| Failure::fatal(EXIT_TEMP, &[b"unknown account ", &args[0]]))?;
+    let args = cli::at_least(args, 2)?;
+    let (uid, gid) = pathexec::known_account(&args[0])?;
     let mut env = pathexec::environ();
     pathexec::apply(&mut env, format!("GID={gid}").as_bytes());
     pathexec::apply(&mut env, format!("UID={uid}").as_bytes());

@@ -14,10 +14,7 @@ use std::os::fd::{AsFd, AsRawFd};
 const PROG: Prog = Prog::new("fghack", "fghack child");
 
 fn run(args: Vec<OsString>) -> Result<i32, Failure> {
-    let args = cli::bytes(args);
-    if args.is_empty() {
-        return Err(Failure::usage());
-    }
+    let args = cli::at_least(args, 1)?;
     let env = pathexec::environ();
     // Not close-on-exec: the child and what it leaves behind hold the write end.
     let (r, w) = sys::pipe_inherited().map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;

@@ -11,10 +11,7 @@ use std::ffi::OsString;
 const PROG: Prog = Prog::new("pgrphack", "pgrphack child");
 
 fn run(args: Vec<OsString>) -> Result<i32, Failure> {
-    let args = cli::bytes(args);
-    if args.is_empty() {
-        return Err(Failure::usage());
-    }
+    let args = cli::at_least(args, 1)?;
     // As daemontools, a process that leads its group already (and so cannot
     // make a session) runs the child all the same.
     // SAFETY: setsid has no memory effects.

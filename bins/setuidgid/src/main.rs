@@ -4,19 +4,15 @@
 //! included). `no_main`, so that closed descriptors reach the child closed.
 #![no_main]
 
-use daemontools::msg::{Failure, Prog, EXIT_TEMP};
+use daemontools::msg::{Failure, Prog};
 use daemontools::{cli, pathexec, Errno};
 use std::ffi::OsString;
 
 const PROG: Prog = Prog::new("setuidgid", "setuidgid account child");
 
 fn run(args: Vec<OsString>) -> Result<i32, Failure> {
-    let args = cli::bytes(args);
-    if args.len() < 2 {
-        return Err(Failure::usage());
-    }
-    let (uid, gid) =
-        pathexec::account(&args[0]).ok_or_else(|| Failure::fatal(EXIT_TEMP, &[b"unknown account ", &args[0]]))?;
+    let args = cli::at_least(args, 2)?;
+    let (uid, gid) = pathexec::known_account(&args[0])?;
     // SAFETY: setgroups, setgid and setuid with valid arguments.
     unsafe { Errno::result(libc::setgroups(1, &gid)).and_then(|_| Errno::result(libc::setgid(gid))) }
         .map_err(|e| Failure::temp(&[b"unable to setgid"], e))?;

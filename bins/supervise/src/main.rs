@@ -21,7 +21,7 @@ use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
 use daemontools::{cli, tai64};
 use std::ffi::OsString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
@@ -113,10 +113,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let mut buf = [0u8; 64];
     loop {
         let timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
-        let ready_fd = sv.ready_pipe.as_ref().map_or(-1, |r| r.as_raw_fd());
+        let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
         let [_, control_ready, notified] =
-            sys::poll_raw([pipe.fd().as_raw_fd(), sv.taken.control.as_raw_fd(), ready_fd], timeout)
-                .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+            sys::poll(fds, timeout).map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
         if let Some(ready) = sv.ready_pipe.as_ref().filter(|_| notified).and_then(|r| files::ready_said(r.as_fd())) {
             sv.ready_pipe = None;
             if ready {
@@ -125,7 +124,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         }
         let signals = pipe.drain();
         if signals.contains(libc::SIGCHLD) {
-            while let Some((pid, status)) = sys::reap() {
+            while let Ok(Some((pid, status))) = sys::wait(None, false) {
                 if Some(pid) == sv.machine.pid() {
                     sv.ready_pipe = None;
                     sv.handle(Event::Exited(Ending::from_wait(status)));

@@ -23,17 +23,11 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
 fn run() -> Result<i32, Failure> {
     // SAFETY: descriptors 0 and 1 stay open for the life of the process.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::with_capacity(2 * buf.len());
     let mut at_line_start = true;
-    loop {
-        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf)
-            .map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
-        if n == 0 {
-            return Ok(0);
-        }
+    let label_lines = |chunk: Option<&[u8]>, out: &mut Vec<u8>| {
+        let Some(chunk) = chunk else { return };
         let label = tai64::fmt_label(tai64::now());
-        for line in buf[..n].split_inclusive(|&b| b == b'\n') {
+        for line in chunk.split_inclusive(|&b| b == b'\n') {
             if at_line_start {
                 out.extend_from_slice(&label);
                 out.push(b' ');
@@ -41,5 +35,7 @@ fn run() -> Result<i32, Failure> {
             out.extend_from_slice(line);
             at_line_start = line.ends_with(b"\n");
         }
-    }
+    };
+    sys::filter(stdin, stdout, label_lines).map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
+    Ok(0)
 }

@@ -61,21 +61,12 @@ pub extern "C" fn main(_argc: std::os::raw::c_int, _argv: *const *const std::os:
 fn run() -> Result<i32, Failure> {
     // SAFETY: descriptors 0 and 1 are only borrowed; a closed one makes the calls fail.
     let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Vec::with_capacity(2 * buf.len());
     // A line's head cut by the end of a read.
     let mut head = Vec::with_capacity(HEAD);
     let mut local = Local { secs: 0, text: None };
     let mut at_line_start = true;
-    loop {
-        let n = sys::flush_then_read(stdout, &mut out, stdin, &mut buf)
-            .map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
-        if n == 0 {
-            local.put_head(&head, &mut out);
-            sys::write_all(stdout, &out).map_err(|e| Failure::temp(&[b"unable to write output"], e))?;
-            return Ok(0);
-        }
-        let mut rest = &buf[..n];
+    let localize = |chunk: Option<&[u8]>, out: &mut Vec<u8>| {
+        let Some(mut rest) = chunk else { return local.put_head(&head, out) };
         while let Some(&b) = rest.first() {
             if at_line_start && (b == b'@' || !head.is_empty()) {
                 // The head: up to 26 bytes, or fewer ending in a newline.
@@ -84,13 +75,13 @@ fn run() -> Result<i32, Failure> {
                 let piece = &take[..end];
                 rest = &rest[end..];
                 if head.is_empty() && (piece.len() == HEAD || piece.ends_with(b"\n")) {
-                    local.put_head(piece, &mut out);
+                    local.put_head(piece, out);
                 } else {
                     head.extend_from_slice(piece);
                     if head.len() < HEAD && !piece.ends_with(b"\n") {
                         continue;
                     }
-                    local.put_head(&head, &mut out);
+                    local.put_head(&head, out);
                     head.clear();
                 }
                 at_line_start = piece.ends_with(b"\n");
@@ -101,5 +92,7 @@ fn run() -> Result<i32, Failure> {
             at_line_start = rest[end - 1] == b'\n';
             rest = &rest[end..];
         }
-    }
+    };
+    sys::filter(stdin, stdout, localize).map_err(|(what, e)| Failure::temp(&[b"unable to ", what.as_bytes()], e))?;
+    Ok(0)
 }
