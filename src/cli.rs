@@ -60,6 +60,17 @@ pub fn warn(prog: &Prog, parts: &[&[u8]]) {
     say(prog, Level::Warning, parts)
 }
 
+/// Prints `PROG: warning: PARTS: REASON`, daemontools' reason for `e`.
+pub fn warn_sys(prog: &Prog, parts: &[&[u8]], e: crate::Errno) {
+    warn(prog, &[&parts.concat()[..], b": ", crate::msg::errstr(e).as_bytes()])
+}
+
+/// The program's warnings as a callback, for library code that has some
+/// to report and goes on (`supervise::files`).
+pub fn warnings(prog: &'static Prog) -> impl FnMut(&[&[u8]]) + Copy {
+    move |parts| warn(prog, parts)
+}
+
 /// Flushes standard output and exits with `code`.
 pub fn exit(code: i32) -> ! {
     let _ = std::io::stdout().flush();

@@ -16,9 +16,8 @@ mod look;
 mod wary;
 
 pub use look::{LookError, Seen};
-pub use wary::{
-    control_in, control_of, lock_holder, open_dir_at, open_fifo_write_at, supervise_dir_of, supervised_in, DirError,
-};
+pub use wary::{control_of, open_dir_at, open_fifo_write_at, DirError};
+use wary::{control_in, lock_holder, supervised_in};
 
 use crate::control::SendError;
 use crate::status::Status;

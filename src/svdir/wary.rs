@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 /// `supervised` for the service (or, with `log`, the logger) of the entry
 /// open as `entry`, reached by the rules of [`supervise_dir_of`]: a FIFO
 /// `ok` with a reader (a plain file there is not one).
-pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
+pub(super) fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
     supervise_dir_of(entry, log).is_ok_and(|sup| open_fifo_write_at(sup.as_fd(), inside::OK).is_ok())
 }
 
@@ -22,7 +22,7 @@ pub fn supervised_in(entry: BorrowedFd, log: bool) -> bool {
 /// logger) of the entry open as `entry`, reached by the rules of
 /// [`supervise_dir_of`] and [`open_fifo_write_at`]: never into anything but
 /// a FIFO, never through a symlink its owner could have planted.
-pub fn control_in(entry: BorrowedFd, log: bool, letters: &[u8]) -> bool {
+pub(super) fn control_in(entry: BorrowedFd, log: bool, letters: &[u8]) -> bool {
     supervise_dir_of(entry, log)
         .ok()
         .and_then(|sup| open_fifo_write_at(sup.as_fd(), inside::CONTROL).ok())
@@ -116,7 +116,7 @@ pub fn open_fifo_write_at(dir: BorrowedFd, name: &CStr) -> Result<OwnedFd, Errno
 
 /// The supervise directory of the service (or, with `log`, of its logger)
 /// open as `entry`, by the rules of [`open_dir_at`].
-pub fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirError> {
+pub(super) fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirError> {
     if log {
         let log = open_dir_at(entry, c"log", false)?;
         open_dir_at(log.as_fd(), SUPERVISE, true)
@@ -128,7 +128,7 @@ pub fn supervise_dir_of(entry: BorrowedFd, log: bool) -> Result<OwnedFd, DirErro
 /// The pid of the process holding the `flock` on `lock` inside the
 /// `supervise/` directory of the service (or, with `log`, the logger) open
 /// as `entry`: the supervise running there, as /proc/locks tells.
-pub fn lock_holder(entry: BorrowedFd, log: bool) -> Option<u32> {
+pub(super) fn lock_holder(entry: BorrowedFd, log: bool) -> Option<u32> {
     let sup = supervise_dir_of(entry, log).ok()?;
     let st = sys::stat_at_nofollow(sup.as_fd(), inside::LOCK).ok()?;
     let locks = std::fs::read_to_string("/proc/locks").ok()?;

@@ -45,11 +45,6 @@ pub fn read_full(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
-/// Transitional ([`move_fd`] of a borrowed descriptor; in a child, `Action::Move`).
-pub fn dup_onto(from: BorrowedFd, to: libc::c_int) -> Result<(), Errno> {
-    move_fd(from.as_raw_fd(), to)
-}
-
 /// In a child before exec: makes `from` descriptor `to`, open across exec. Async-signal-safe.
 pub fn move_fd(from: libc::c_int, to: libc::c_int) -> Result<(), Errno> {
     // SAFETY: dup2 and fcntl on descriptors of this process.

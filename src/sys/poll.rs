@@ -42,11 +42,6 @@ fn poll_in(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> Result<(), E
     }
 }
 
-/// Transitional ([`poll`] with every descriptor given).
-pub fn poll_read<const N: usize>(fds: [BorrowedFd; N], timeout: Option<Duration>) -> Result<[bool; N], Errno> {
-    poll(fds.map(Some), timeout)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

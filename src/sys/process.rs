@@ -132,7 +132,8 @@ impl Action<'_> {
 /// Starts a child that carries out `actions` in order, then execs `argv`
 /// with the inherited environment; when a step or the exec fails the child
 /// writes `fail` + daemontools' reason + newline to stderr and exits 111.
-/// Returns the child's pid. See [`spawn`] for how the child is made.
+/// Returns the child's pid. The child shares our memory until it execs,
+/// as with vfork(2) (see `spawn`).
 pub fn cspawn(argv: &Argv, fail: &[u8], actions: &[Action]) -> Result<u32, Errno> {
     spawn(argv, fail, || actions.iter().try_for_each(Action::apply))
 }
@@ -144,15 +145,16 @@ struct Child<'a, F> {
     in_child: Option<F>,
 }
 
-/// Transitional, for the callers not yet on [`cspawn`]: starts a child that
-/// runs `in_child` (which must be async-signal-safe and allocate nothing), then execs `argv` with the inherited environment. When
-/// that fails the child writes `fail` + daemontools' reason + newline to
-/// stderr and exits 111. Returns the child's pid.
+/// [`cspawn`]'s work: starts a child that runs `in_child` (the file
+/// actions, async-signal-safe and allocating nothing), then execs `argv`
+/// with the inherited environment. When that fails the child writes
+/// `fail`, daemontools' reason and a newline to stderr and exits 111.
+/// Returns the child's pid.
 ///
 /// The child shares our memory until it execs, as with vfork(2), on a stack
 /// of its own, and we wait for that exec: no page tables are copied and the
 /// child runs first, which is what a restart waits on.
-pub fn spawn<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], in_child: F) -> Result<u32, Errno> {
+fn spawn<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], in_child: F) -> Result<u32, Errno> {
     extern "C" fn start<F: FnOnce() -> Result<(), Errno>>(arg: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `arg` is the `Child` below, alive while we are suspended in clone.
         let child = unsafe { &mut *arg.cast::<Child<F>>() };
@@ -224,11 +226,6 @@ pub fn wait(pid: Option<u32>, block: bool) -> Result<Option<(u32, libc::c_int)>,
             Ok(pid) => return Ok(Some((pid as u32, status))),
         }
     }
-}
-
-/// Transitional ([`wait`]`(None, false)`), until supervise uses `wait`.
-pub fn reap() -> Option<(u32, libc::c_int)> {
-    wait(None, false).ok().flatten()
 }
 
 /// As PID 1, once the services are down: TERM to every process left in

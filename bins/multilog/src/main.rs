@@ -13,7 +13,7 @@
 //! daemontools' exits 0 without a word.
 
 use daemontools::input::{Got, Input};
-use daemontools::msg::{errstr, Failure, Prog};
+use daemontools::msg::{Failure, Prog};
 use daemontools::multilog::{memchr, Multilog};
 use daemontools::sys::{self, SelfPipe};
 use daemontools::{cli, Errno};
@@ -28,12 +28,11 @@ const SLICE: usize = 256 * 1024;
 
 /// A step failed: warn, and give it 5 seconds before it is tried again.
 fn pause(what: &[&[u8]], e: Option<Errno>) {
-    let mut parts = what.to_vec();
+    let what = [what, &[b", pausing"]].concat();
     match e {
-        Some(e) => parts.extend_from_slice(&[b", pausing: ", errstr(e).as_bytes()]),
-        None => parts.push(b", pausing"),
+        Some(e) => cli::warn_sys(&PROG, &what, e),
+        None => cli::warn(&PROG, &what),
     }
-    cli::warn(&PROG, &parts);
     std::thread::sleep(Duration::from_secs(5));
 }
 
@@ -77,7 +76,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let mut ml = Multilog::new(&script, pause, &PROG)?;
     let (mut input, why) = Input::stdin();
     if let Some(e) = why {
-        cli::warn(&PROG, &[b"unable to keep unlogged input in its pipe, reading it plainly: ", errstr(e).as_bytes()]);
+        cli::warn_sys(&PROG, &[b"unable to keep unlogged input in its pipe, reading it plainly"], e);
     }
     let mut buf = vec![0u8; input.buffer_len()];
 

@@ -15,7 +15,7 @@
 //! signals, reads and exits into its events and carries out its actions
 //! (the system calls themselves are in `supervise::files`).
 
-use daemontools::msg::{errstr, Failure, Prog};
+use daemontools::msg::{Failure, Prog};
 use daemontools::supervise::files::{self, Programs, Taken};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
@@ -26,10 +26,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
 const PROG: Prog = Prog::new("supervise", "supervise dir");
-
-fn warn(parts: &[&[u8]]) {
-    cli::warn(&PROG, parts)
-}
 
 fn now() -> Now {
     Now { mono: Instant::now(), tai: tai64::now() }
@@ -47,7 +43,7 @@ struct Supervise<'a> {
 impl Supervise<'_> {
     fn handle(&mut self, event: Event) {
         if event.reads_settings() {
-            self.machine.policy = files::policy(self.dir, &mut warn);
+            self.machine.policy = files::policy(self.dir, &mut cli::warnings(&PROG));
         }
         let a = self.machine.handle(event, now());
         self.act(a);
@@ -66,7 +62,7 @@ impl Supervise<'_> {
             match self.programs.start_finish(args) {
                 Ok(pid) => self.machine.finish_started(pid, now()),
                 Err(e) => {
-                    warn(&[b"unable to fork for ", self.dir, b"/finish: ", errstr(e).as_bytes()]);
+                    cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir, b"/finish"], e);
                     let a = self.machine.finish_failed(now());
                     self.act(a);
                 }
@@ -80,13 +76,13 @@ impl Supervise<'_> {
                     self.machine.started(pid, now());
                 }
                 Err(e) => {
-                    warn(&[b"unable to fork for ", self.dir, b": ", errstr(e).as_bytes()]);
+                    cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir], e);
                     self.machine.start_failed(now());
                 }
             }
         }
         if a.announce || a.start {
-            self.taken.announce(self.dir, &self.machine, &mut warn);
+            self.taken.announce(self.dir, &self.machine, &mut cli::warnings(&PROG));
         }
         if a.exit {
             cli::exit(0);
@@ -101,12 +97,12 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     for sig in [libc::SIGCHLD, libc::SIGTERM] {
         pipe.catch(sig).map_err(|e| Failure::temp(&[b"unable to catch signals for ", dir], e))?;
     }
-    let taken = files::take(arg, &mut warn)?;
+    let taken = files::take(arg, &mut cli::warnings(&PROG))?;
     let machine = Machine::new(taken.normally_up, now());
     let mut sv = Supervise { dir, machine, taken, programs: Programs::new(&PROG, arg), ready_pipe: None };
-    sv.taken.announce(dir, &sv.machine, &mut warn);
-    let _ok = sv.taken.open_ok(dir, &mut warn)?;
-    sv.machine.policy = files::policy(dir, &mut warn);
+    sv.taken.announce(dir, &sv.machine, &mut cli::warnings(&PROG));
+    let _ok = sv.taken.open_ok(dir, &mut cli::warnings(&PROG))?;
+    sv.machine.policy = files::policy(dir, &mut cli::warnings(&PROG));
     let boot = sv.machine.boot(now());
     sv.act(boot);
 

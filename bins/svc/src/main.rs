@@ -7,7 +7,7 @@
 //! reached, 99 on timeout, 100 usage, 111 when it cannot get there.
 
 use daemontools::getopt::{Getopt, Opt};
-use daemontools::msg::{errstr, Failure, Prog, EXIT_TEMP};
+use daemontools::msg::{Failure, Prog, EXIT_TEMP};
 use daemontools::svdir::{Origin, ServiceDir};
 use daemontools::waiting::{self, Goal, Stop, Waiting};
 use daemontools::{cli, Errno};
@@ -76,7 +76,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     for (i, (name, dir)) in call.dirs.iter().zip(&opened).enumerate() {
         let d = name.as_bytes();
         match dir.as_ref().map(|dir| dir.send(&call.letters)) {
-            Err(e) => cli::warn(&PROG, &[b"unable to chdir to ", d, b": ", errstr(*e).as_bytes()]),
+            Err(e) => cli::warn_sys(&PROG, &[b"unable to chdir to ", d], *e),
             Ok(Err(e)) => cli::report(&PROG, &e.warning(d)),
             Ok(Ok(())) => {
                 if let Some(w) = waiting.get_mut(i) {

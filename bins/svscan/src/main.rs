@@ -26,7 +26,7 @@
 //! at shutdown stops what is left in the namespace too.
 
 use daemontools::getopt::{Getopt, Opt};
-use daemontools::msg::{errstr, Failure, Level, Prog};
+use daemontools::msg::{Failure, Level, Prog};
 use daemontools::scandir::{self, ScanDir};
 use daemontools::scanner::{self, Action, Event, Id, Role, Scanner, Step, Target, ROLES};
 use daemontools::svdir::ServiceDir;
@@ -84,7 +84,7 @@ impl Svscan {
             Action::Pipe(id) => {
                 let pipe = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC);
                 if let Err(e) = &pipe {
-                    warn(&[b"unable to create pipe for ", entry().to_bytes()], *e);
+                    cli::warn_sys(&PROG, &[b"unable to create pipe for ", entry().to_bytes()], *e);
                 }
                 let ok = pipe.map(|p| self.pipes.insert(id, p)).is_ok();
                 self.feed(Event::Piped { id, ok }, name);
@@ -154,7 +154,8 @@ impl Svscan {
         // INT, a hang-up) reach svscan alone, which then takes every service
         // down in order and loses no logged line; and the pipe as the
         // service's output or the logger's input.
-        let mut setup: Vec<sys::Action> = self.nofile.iter().map(|l| sys::Action::Limit(libc::RLIMIT_NOFILE, *l)).collect();
+        let mut setup: Vec<sys::Action> =
+            self.nofile.iter().map(|l| sys::Action::Limit(libc::RLIMIT_NOFILE, *l)).collect();
         setup.push(sys::Action::Setsid);
         match (role, self.pipes.get(&id)) {
             (Role::Service, Some((_, w))) => setup.push(sys::Action::Move(w.as_raw_fd(), 1)),
@@ -162,22 +163,18 @@ impl Svscan {
             (Role::Log, Some((r, _))) => setup.extend([sys::Action::Move(r.as_raw_fd(), 0), sys::Action::Chdir(name)]),
             // Not reached: the scanner starts a logger only with its pipe.
             (Role::Log, None) => {
-                warn(&[b"unable to start supervise ", &what], Errno::EPIPE);
+                cli::warn_sys(&PROG, &[b"unable to start supervise ", &what], Errno::EPIPE);
                 return None;
             }
         }
-        sys::cspawn(&argv, &fail, &setup).map_err(|e| warn(&[b"unable to fork for ", &what], e)).ok()
+        sys::cspawn(&argv, &fail, &setup).map_err(|e| cli::warn_sys(&PROG, &[b"unable to fork for ", &what], e)).ok()
     }
 
     /// Says what could not be done; the scanner tries again at the next scan.
     fn failed(&mut self, parts: &[&[u8]], e: Errno) {
-        warn(parts, e);
+        cli::warn_sys(&PROG, parts, e);
         self.feed(Event::Failed, None);
     }
-}
-
-fn warn(parts: &[&[u8]], e: Errno) {
-    cli::warn(&PROG, &[&parts.concat()[..], b": ", errstr(e).as_bytes()]);
 }
 
 fn run(args: Vec<OsString>) -> Result<i32, Failure> {
