@@ -25,8 +25,10 @@
 //!
 //! Any other input (a file, a terminal, a socket) is read plainly.
 
+use crate::sys;
 use nix::errno::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 const STDIN: libc::c_int = 0;
 
@@ -67,7 +69,7 @@ pub struct Input {
 }
 
 /// How long a partial line is held in the pipe with nothing new coming.
-const HOLD_MS: libc::c_int = 1000;
+const HOLD: Duration = Duration::from_millis(1000);
 
 impl Tee {
     /// `None` when standard input is not a pipe.
@@ -111,10 +113,8 @@ impl Tee {
     /// fills by slots, not bytes: small writes share a page, but a write
     /// that does not fit in the last page's room takes a new one.
     fn full(&self) -> bool {
-        let mut p = libc::pollfd { fd: self.copy_w.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut p, 1, 0) };
-        ready == 0
+        let mut p = [libc::pollfd { fd: self.copy_w.as_raw_fd(), events: libc::POLLOUT, revents: 0 }];
+        sys::poll_fds(&mut p, Some(Duration::ZERO)) == Ok(0)
     }
 
     /// The input pipe was full: grow it (and our copy) once, if the system
@@ -178,8 +178,7 @@ impl Input {
             libc::pollfd { fd: if holding { -1 } else { STDIN }, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
         ];
-        // SAFETY: fds is a valid array of 2 pollfds.
-        match Errno::result(unsafe { libc::poll(fds.as_mut_ptr(), 2, if holding { HOLD_MS } else { -1 }) }) {
+        match sys::poll_fds(&mut fds, holding.then_some(HOLD)) {
             Ok(0) => Ok(holding),
             Ok(_) | Err(Errno::EINTR) => Ok(false),
             Err(e) => Err(e),
@@ -190,9 +189,8 @@ impl Input {
     pub fn read(&mut self, buf: &mut [u8]) -> Result<Got, Errno> {
         let Some(t) = &mut self.tee else {
             // Never block in read(2), so that signals are seen at once.
-            let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd.
-            if unsafe { libc::poll(&mut p, 1, 0) } != 1 {
+            let mut p = [libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 }];
+            if sys::poll_fds(&mut p, Some(Duration::ZERO)) != Ok(1) {
                 return Ok(Got::Nothing);
             }
             return match nix::unistd::read(unsafe { BorrowedFd::borrow_raw(STDIN) }, buf) {
@@ -246,9 +244,8 @@ impl Input {
             }
             // Only held bytes: the end, if no writer is left and nothing came
             // since the tee (a writer a grown pipe let go on may have written and left).
-            let mut p = libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 };
-            // SAFETY: one valid pollfd.
-            let hup = unsafe { libc::poll(&mut p, 1, 0) } == 1 && p.revents & libc::POLLHUP != 0;
+            let mut p = [libc::pollfd { fd: STDIN, events: libc::POLLIN, revents: 0 }];
+            let hup = sys::poll_fds(&mut p, Some(Duration::ZERO)) == Ok(1) && p[0].revents & libc::POLLHUP != 0;
             if !hup {
                 return Ok(Got::Nothing);
             }

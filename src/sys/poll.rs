@@ -1,4 +1,5 @@
-//! Waiting for descriptors: the one poll wrapper.
+//! Waiting for descriptors: the one poll wrapper ([`poll_fds`]), and the
+//! forms most callers want over it (which descriptors are readable).
 
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -28,12 +29,19 @@ fn readable(p: &libc::pollfd) -> bool {
     p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
 }
 
-/// poll(2) itself: the timeout rounded up to milliseconds; interrupted, no
-/// descriptor is ready.
-fn poll_in(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> Result<(), Errno> {
+/// poll(2) itself, for a caller that asks for other events than input or
+/// must tell a timeout (`Ok(0)`) from an interruption (`Err(EINTR)`), as
+/// multilog's input does: how many descriptors have events. The timeout is
+/// rounded up to milliseconds.
+pub fn poll_fds(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> Result<usize, Errno> {
     let ms = timeout.map_or(-1, |d| d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32);
     // SAFETY: pfds is a valid array of that many pollfds.
-    match Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) }) {
+    Errno::result(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) }).map(|n| n as usize)
+}
+
+/// [`poll_fds`], an interruption taken as no descriptor ready.
+fn poll_in(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> Result<(), Errno> {
+    match poll_fds(pfds, timeout) {
         Err(Errno::EINTR) => {
             pfds.iter_mut().for_each(|p| p.revents = 0);
             Ok(())
