@@ -79,8 +79,9 @@ impl ScanDir {
     }
 
     /// Reads the directory whole, giving `each` every name not starting
-    /// with a dot.
-    pub fn read(&self, mut each: impl FnMut(&CStr)) -> Result<(), Errno> {
+    /// with a dot, as it is read (nothing is gathered: at 10,000 entries a
+    /// list of names would stay in the heap).
+    pub fn read(mut each: impl FnMut(&CStr)) -> Result<(), Errno> {
         let mut dir = nix::dir::Dir::open(".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())?;
         for entry in dir.iter() {
             let entry = entry?;

@@ -70,11 +70,9 @@ impl Svscan {
         match action {
             Action::Stat => self.feed(Event::Stamp(self.dir.stamp()), None),
             Action::Read => {
-                let mut names = Vec::new();
-                if let Err(e) = self.dir.read(|n| names.push(n.to_owned())) {
+                if let Err(e) = ScanDir::read(|name| self.look(name)) {
                     self.failed(&[b"unable to read directory"], e);
                 }
-                names.iter().for_each(|n| self.look(n));
                 self.feed(Event::ReadDone, None);
             }
             Action::Inspect(key) => match scandir::has_log(entry()) {
