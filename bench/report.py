@@ -31,10 +31,12 @@ SUPERVISOR = {
 def build():
     """The commit the programs were built from, `+changes` when the tree differed from it."""
     import subprocess
-    here = os.path.dirname(os.path.abspath(__file__))
+    # Pathspecs are taken from the top of the checkout, so that a change
+    # anywhere in it counts and a run's own files are the ones left out.
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
     def git(*a):
-        r = subprocess.run(["git", "-C", here, *a], capture_output=True, text=True)
+        r = subprocess.run(["git", "-C", top, *a], capture_output=True, text=True)
         return r.stdout.strip() if r.returncode == 0 else ""
     commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
     # What a run itself writes does not make the build dirty.

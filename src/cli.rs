@@ -14,11 +14,17 @@ use std::io::Write;
 /// name, and the process exits with the code it returns, or prints its
 /// failure and exits with that failure's code. Works in `no_main` programs.
 pub fn main(prog: &Prog, run: impl FnOnce(Vec<OsString>) -> Result<i32, Failure>) -> ! {
-    if let Some(text) = prog.about(lone_arg().as_deref()) {
-        let _ = std::io::stdout().write_all(text.as_bytes());
-        exit(0);
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    // Only a lone `--help` or `--version` is taken as such, so that
+    // `supervise --help` (a service directory named so, run by svscan as
+    // `./--help`) or `svc -u --help` is never mistaken for one.
+    if let [lone] = &args[..] {
+        if let Some(text) = prog.about(Some(lone.as_os_str())) {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            exit(0);
+        }
     }
-    match run(std::env::args_os().skip(1).collect()) {
+    match run(args) {
         Ok(code) => exit(code),
         Err(f) => fail(prog, &f),
     }
@@ -75,16 +81,4 @@ pub fn warnings(prog: &'static Prog) -> impl FnMut(&[&[u8]]) + Copy {
 pub fn exit(code: i32) -> ! {
     let _ = std::io::stdout().flush();
     std::process::exit(code)
-}
-
-/// The program's argument when it was given exactly one: only a lone
-/// `--help` or `--version` is taken as such, so that `supervise --help`
-/// (a service directory named so, run by svscan as `./--help`) or
-/// `svc -u --help` is never mistaken for one.
-fn lone_arg() -> Option<OsString> {
-    let mut args = std::env::args_os().skip(1);
-    match (args.next(), args.next()) {
-        (Some(a), None) => Some(a),
-        _ => None,
-    }
 }
