@@ -11,9 +11,11 @@
 //! | `restart-backoff-max` | s: restarts wait 1, 2, 4 ... up to this; 0: off | off |
 //! | `notification-fd` | 3 up to the open-files limit - 1 | none |
 //! | `restart-limit` | `COUNT SECONDS`: stay down after COUNT deaths in SECONDS | none |
+//! | `tree` (present) | the whole process tree is the service | off |
 //!
 //! Only a file's first line counts, trimmed. A file that cannot be read or
-//! does not parse gives its default and one warning.
+//! does not parse gives its default and one warning. `tree` counts by being
+//! there (readable or not); what it holds is ignored, with a warning.
 
 use std::time::Duration;
 
@@ -35,6 +37,9 @@ pub struct Policy {
     pub restart_limit: Option<(u32, Duration)>,
     /// `notification-fd`: the service writes a newline to this descriptor when it is ready.
     pub notification_fd: Option<i32>,
+    /// `tree`: the service is its whole process tree (a cgroup of its own,
+    /// or its process group), signalled and drained as one.
+    pub tree: bool,
 }
 
 impl Default for Policy {
@@ -48,6 +53,7 @@ impl Default for Policy {
             backoff_max: None,
             restart_limit: None,
             notification_fd: None,
+            tree: false,
         }
     }
 }
@@ -73,6 +79,8 @@ pub enum Problem {
     Unreadable(&'static str),
     /// The value does not parse or is out of bounds.
     Invalid,
+    /// The file counts by being there; what it holds is not read (`tree`).
+    Ignored,
 }
 
 /// A setting file whose default was used.
@@ -86,13 +94,14 @@ impl Warning {
     /// The warning's parts for `dir` (the service directory as named on the
     /// command line): `unable to read DIR/NAME: REASON: default used` or
     /// `invalid DIR/NAME: default used` (without the value: the file may be
-    /// a link to anything).
+    /// a link to anything), or `DIR/NAME: contents ignored`.
     pub fn parts<'a>(&'a self, dir: &'a [u8]) -> Vec<&'a [u8]> {
         match self.problem {
             Problem::Unreadable(reason) => {
                 vec![b"unable to read ", dir, b"/", self.name.as_bytes(), b": ", reason.as_bytes(), b": default used"]
             }
             Problem::Invalid => vec![b"invalid ", dir, b"/", self.name.as_bytes(), b": default used"],
+            Problem::Ignored => vec![dir, b"/", self.name.as_bytes(), b": contents ignored"],
         }
     }
 }
@@ -126,6 +135,7 @@ pub fn policy(
             .map(Duration::from_secs),
         notification_fd: files.get("notification-fd", |v| v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))),
         restart_limit: files.get("restart-limit", restart_limit),
+        tree: files.present("tree"),
     };
     (policy, files.warnings)
 }
@@ -149,6 +159,21 @@ impl<R: FnMut(&'static str) -> Read> Files<R> {
         };
         self.warnings.push(Warning { name, problem });
         None
+    }
+
+    /// Whether file `name` is there; anything but white space in it is
+    /// ignored, with a warning.
+    fn present(&mut self, name: &'static str) -> bool {
+        match (self.read)(name) {
+            Read::Missing => false,
+            Read::Text(bytes) => {
+                if !bytes.iter().all(u8::is_ascii_whitespace) {
+                    self.warnings.push(Warning { name, problem: Problem::Ignored });
+                }
+                true
+            }
+            Read::Unreadable(_) => true,
+        }
     }
 }
 
@@ -192,8 +217,15 @@ mod tests {
             },
             || 1023,
         );
-        let order =
-            ["timeout-finish", "down-signal", "timeout-kill", "restart-backoff-max", "notification-fd", "restart-limit"];
+        let order = [
+            "timeout-finish",
+            "down-signal",
+            "timeout-kill",
+            "restart-backoff-max",
+            "notification-fd",
+            "restart-limit",
+            "tree",
+        ];
         assert_eq!(asked, order, "each file read once, in this order");
         (p, w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
     }
@@ -242,6 +274,7 @@ mod tests {
                 backoff_max: Some(Duration::from_secs(30)),
                 restart_limit: Some((5, Duration::from_secs(60))),
                 notification_fd: Some(3),
+                tree: false,
             }
         );
         assert_eq!(read(&[("notification-fd", b"1023")]).0.notification_fd, Some(1023));
@@ -286,6 +319,19 @@ mod tests {
         let (p, w) = read(&[("timeout-kill", b"\0unreadable"), ("down-signal", b"KILL")]);
         assert_eq!(p, Policy { down_signal: libc::SIGKILL, ..Policy::default() });
         assert_eq!(w, ["unable to read sv/timeout-kill: not a regular file: default used"]);
+    }
+
+    #[test]
+    fn tree_counts_by_being_there_and_its_contents_are_ignored() {
+        assert_eq!(read(&[("tree", b"")]), (Policy { tree: true, ..Policy::default() }, vec![]));
+        assert_eq!(read(&[("tree", b" \n\t\n")]).1, Vec::<String>::new(), "white space is no content");
+        assert_eq!(read(&[("tree", b"\0unreadable")]), (Policy { tree: true, ..Policy::default() }, vec![]));
+        for text in [&b"no\n"[..], b"0", b"\n\nyes", b"\xff"] {
+            let (p, w) = read(&[("tree", text)]);
+            assert!(p.tree, "{text:?}: still there");
+            assert_eq!(w, ["sv/tree: contents ignored"], "{text:?}");
+        }
+        assert!(!read(&[]).0.tree);
     }
 
     #[test]
