@@ -35,11 +35,18 @@ pub enum Letter {
     User1,
     /// `2`: USR2 (not in daemontools).
     User2,
+    /// `P`: STOP to the whole tree (s6-svc 2.13's `-P`, to the process
+    /// group); `p` without a `tree`.
+    TreePause,
+    /// `C`: CONT to the whole tree; `c` without a `tree`.
+    TreeContinue,
+    /// `K`: KILL to the whole tree; `k` without a `tree`.
+    TreeKill,
 }
 
 impl Letter {
     /// Every letter, in svc's usage order.
-    pub const ALL: [Letter; 14] = [
+    pub const ALL: [Letter; 17] = [
         Letter::Up,
         Letter::Down,
         Letter::Once,
@@ -54,6 +61,9 @@ impl Letter {
         Letter::Quit,
         Letter::User1,
         Letter::User2,
+        Letter::TreePause,
+        Letter::TreeContinue,
+        Letter::TreeKill,
     ];
 
     pub fn byte(self) -> u8 {
@@ -72,6 +82,9 @@ impl Letter {
             Letter::Quit => b'q',
             Letter::User1 => b'1',
             Letter::User2 => b'2',
+            Letter::TreePause => b'P',
+            Letter::TreeContinue => b'C',
+            Letter::TreeKill => b'K',
         }
     }
 
@@ -114,7 +127,7 @@ mod tests {
     #[test]
     fn letters_round_trip_and_others_are_ignored() {
         let bytes: Vec<u8> = Letter::ALL.iter().map(|l| l.byte()).collect();
-        assert_eq!(bytes, b"udopchaitkxq12");
+        assert_eq!(bytes, b"udopchaitkxq12PCK");
         for l in Letter::ALL {
             assert_eq!(Letter::from_byte(l.byte()), Some(l));
         }

@@ -12,12 +12,16 @@
 //! (bounded by `timeout-finish`; exiting 125 means "stay down"),
 //! `down-signal` instead of SIGTERM for `d`, `timeout-kill` (SIGKILL if the
 //! service outlives its down signal), the back-off and the restart limit
-//! ([`restarts`]) and readiness ([`readiness`]). Without those files,
-//! daemontools' behaviour is unchanged.
+//! ([`restarts`]), readiness ([`readiness`]) and `tree`: the service is its
+//! whole process tree (a cgroup of its own, or its process group), `d` and
+//! the letters `P`, `C`, `K` signal all of it, and once `./run` exits what is
+//! left of the tree is stopped and waited for ([`Phase::Drain`]) before
+//! `./finish` or the next start. Without those files, daemontools'
+//! behaviour is unchanged.
 //!
 //! The service is in one [`Phase`] at a time, as s6-supervise's
-//! `DOWN/UP/FINISH/LASTUP/LASTFINISH`, and [`Machine::handle`] is one
-//! `match (phase, event)`.
+//! `DOWN/UP/FINISH/LASTUP/LASTFINISH` (and our `DRAIN/LASTDRAIN`), and
+//! [`Machine::handle`] is one `match (phase, event)`.
 
 pub mod files;
 pub mod readiness;
@@ -43,6 +47,10 @@ pub struct Now {
 /// `./finish` exiting with this means: do not restart, want down.
 pub const FINISH_STAY_DOWN: i32 = 125;
 
+/// How long what is left of a tree may outlive `./run` before it is killed,
+/// without `timeout-kill`.
+pub const DRAIN_KILL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -58,6 +66,9 @@ pub enum Event {
     Timer,
     /// supervise itself got SIGTERM: `svc -dx`.
     Terminate,
+    /// The tree being drained has no process left (fed once the tree is
+    /// empty while [`Machine::draining`], at once if it already is).
+    TreeEmpty,
 }
 
 impl Event {
@@ -67,24 +78,39 @@ impl Event {
     /// nor for a timer, readiness or `./finish`'s end.
     pub fn reads_settings(self) -> bool {
         match self {
-            Event::Exited(_) | Event::Terminate => true,
+            Event::Exited(_) | Event::Terminate | Event::TreeEmpty => true,
             Event::Letter(byte) => Letter::from_byte(byte).is_some(),
             Event::Ready | Event::FinishExited(_) | Event::Timer => false,
         }
     }
 }
 
-/// What the binary must do now, in this order: send the signals to the pid,
-/// kill `./finish` if `kill_finish`, start `./finish` with these arguments
-/// if `finish` (then report with [`Machine::finish_started`] or
-/// [`Machine::finish_failed`]), start `./run` if `start` (then report with
-/// [`Machine::started`] or [`Machine::start_failed`]), rewrite the status
-/// files if `announce` or a start happened, and exit 0 if `exit`.
+/// What the binary must do now, in this order: send the signals to the pid
+/// ([`Machine::pid`]), the tree signals to every process of the tree
+/// ([`Machine::group`]), then SIGKILL to the whole tree if `kill_tree`;
+/// kill `./finish` if `kill_finish`; start `./finish` with these arguments
+/// (and `finish_group` as its fourth, when there is one) if `finish` (then
+/// report with [`Machine::finish_started`] or [`Machine::finish_failed`]);
+/// remove the emptied cgroup if `remove_tree`; start `./run` if `start`, in
+/// a tree of its own if [`Policy::tree`] (then report with
+/// [`Machine::started`] or [`Machine::start_failed`]); rewrite the status
+/// files if `announce` or a start happened; feed [`Event::TreeEmpty`] if
+/// [`Machine::draining`] and the tree is empty already; exit 0 if `exit`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Actions {
     pub signals: [Option<libc::c_int>; 2],
+    /// To every process of the run's tree (its cgroup, or its process group).
+    pub tree_signals: [Option<libc::c_int>; 2],
+    /// SIGKILL to the whole tree (`cgroup.kill`, or KILL to the group).
+    pub kill_tree: bool,
     pub kill_finish: bool,
     pub finish: Option<(i32, i32)>,
+    /// `./finish`'s fourth argument, with `finish`, when the run had a tree:
+    /// its process group id (its pid: in a tree, `./run` leads a session).
+    pub finish_group: Option<u32>,
+    /// The tree is empty and will not be used again (down for good,
+    /// supervise exiting, or a start without `tree`): remove its cgroup.
+    pub remove_tree: bool,
     pub start: bool,
     pub announce: bool,
     pub exit: bool,
@@ -93,25 +119,35 @@ pub struct Actions {
 impl Actions {
     const ANNOUNCE: Actions = Actions {
         signals: [None, None],
+        tree_signals: [None, None],
+        kill_tree: false,
         kill_finish: false,
         finish: None,
+        finish_group: None,
+        remove_tree: false,
         start: false,
         announce: true,
         exit: false,
     };
 
-    fn signal(&mut self, sig: libc::c_int) {
-        let slot = self.signals.iter_mut().find(|s| s.is_none()).expect("two signals at most");
+    fn add(slots: &mut [Option<libc::c_int>; 2], sig: libc::c_int) {
+        let slot = slots.iter_mut().find(|s| s.is_none()).expect("two signals at most");
         *slot = Some(sig);
     }
 
     fn merge(self, other: Actions) -> Actions {
         let mut out = self;
         for sig in other.signals.into_iter().flatten() {
-            out.signal(sig);
+            Actions::add(&mut out.signals, sig);
         }
+        for sig in other.tree_signals.into_iter().flatten() {
+            Actions::add(&mut out.tree_signals, sig);
+        }
+        out.kill_tree |= other.kill_tree;
         out.kill_finish |= other.kill_finish;
         out.finish = out.finish.or(other.finish);
+        out.finish_group = out.finish_group.or(other.finish_group);
+        out.remove_tree |= other.remove_tree;
         out.start |= other.start;
         out.announce |= other.announce;
         out.exit |= other.exit;
@@ -132,6 +168,12 @@ pub enum Phase {
     LastUp(Run),
     /// As [`Phase::Finish`], and supervise exits once `./finish` is over.
     LastFinish(Finishing),
+    /// `./run` exited with its `tree` on: what is left of its tree got the
+    /// down signal and is waited for; `./finish` or the next start only
+    /// once it is empty. The service is down meanwhile.
+    Drain(Draining),
+    /// As [`Phase::Drain`], and supervise exits once it is all over.
+    LastDrain(Draining),
 }
 
 /// One run of `./run`.
@@ -145,6 +187,23 @@ pub struct Run {
     /// `timeout-kill`: SIGKILL then, if it still runs.
     pub kill_at: Option<Instant>,
     pub ready: Readiness,
+    /// [`Policy::tree`] when it started: the whole tree is the service
+    /// until this run is over, whatever `tree` says meanwhile.
+    pub tree: bool,
+}
+
+/// What is left of a run's tree after `./run` exited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Draining {
+    /// How `./run` ended, for `./finish`.
+    pub ending: Ending,
+    /// The run's process group id (its pid).
+    pub group: u32,
+    /// SIGKILL to the whole tree then: `timeout-kill` (counted from `d` if
+    /// it came first), or [`DRAIN_KILL`].
+    pub kill_at: Option<Instant>,
+    /// `u` or `o` came meanwhile: a start is due once it is over.
+    pub pending: bool,
 }
 
 /// One run of `./finish`.
@@ -171,6 +230,9 @@ pub struct Machine {
     letters: u64,
     /// What the service directory asks for; the binary refreshes it.
     pub policy: Policy,
+    /// A run had a tree whose cgroup the binary may still hold: removed
+    /// ([`Actions::remove_tree`]) once no run will use it.
+    tree_left: bool,
 }
 
 impl Machine {
@@ -184,6 +246,7 @@ impl Machine {
             last_ending: None,
             letters: 0,
             policy: Policy::default(),
+            tree_left: false,
         }
     }
 
@@ -214,6 +277,21 @@ impl Machine {
         }
     }
 
+    /// Whether what is left of a tree is being waited for ([`Event::TreeEmpty`]).
+    pub fn draining(&self) -> bool {
+        matches!(self.phase, Phase::Drain(_) | Phase::LastDrain(_))
+    }
+
+    /// The process group id of the run whose tree is alive: while it runs
+    /// with `tree`, and while its tree drains.
+    pub fn group(&self) -> Option<u32> {
+        match self.phase {
+            Phase::Up(run) | Phase::LastUp(run) if run.tree => Some(run.pid),
+            Phase::Drain(d) | Phase::LastDrain(d) => Some(d.group),
+            _ => None,
+        }
+    }
+
     /// The service's pid while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.run().map(|r| r.pid)
@@ -239,7 +317,8 @@ impl Machine {
     pub fn info(&self) -> Info {
         Info {
             pid: self.status().pid,
-            finishing: self.finish().is_some(),
+            // Draining is part of what comes after `./run`: `svc -wD` waits for it.
+            finishing: self.finish().is_some() || self.draining(),
             last_ending: self.last_ending,
             restarts: self.restarts.restarts(),
             failed: self.restarts.failed(),
@@ -249,6 +328,7 @@ impl Machine {
             start_pending: match self.phase {
                 Phase::Down { pending } => pending,
                 Phase::Finish(f) | Phase::LastFinish(f) => f.pending,
+                Phase::Drain(d) | Phase::LastDrain(d) => d.pending,
                 Phase::Up(_) | Phase::LastUp(_) => false,
             },
             letters: self.letters,
@@ -256,13 +336,14 @@ impl Machine {
     }
 
     /// When the next timer is due: a start waiting for its spacing, the end
-    /// of `timeout-finish`, or the end of `timeout-kill`.
+    /// of `timeout-finish`, or the end of `timeout-kill` (or of a drain).
     pub fn deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::Down { pending: true } => self.restarts.not_before(),
             Phase::Down { pending: false } => None,
             Phase::Up(run) | Phase::LastUp(run) => run.kill_at,
             Phase::Finish(f) | Phase::LastFinish(f) => f.kill_at,
+            Phase::Drain(d) | Phase::LastDrain(d) => d.kill_at,
         }
     }
 
@@ -274,7 +355,9 @@ impl Machine {
             stop_asked: false,
             kill_at: None,
             ready: Readiness::new(self.policy.notification_fd.is_some()),
+            tree: self.policy.tree,
         });
+        self.tree_left |= self.policy.tree;
         self.stamp = now.tai;
         self.restarts.started(now.mono);
     }
@@ -296,11 +379,23 @@ impl Machine {
 
     /// The binary could not start `./finish`: go on as if it had run.
     pub fn finish_failed(&mut self, now: Now) -> Actions {
-        match self.phase {
+        let a = match self.phase {
             Phase::Finish(f) => self.finish_over(f, None, false, now),
             Phase::LastFinish(f) => self.finish_over(f, None, true, now),
             _ => Actions::default(),
+        };
+        self.tidy(a)
+    }
+
+    /// The tree's cgroup goes once no run will use it: down for good,
+    /// supervise exiting, or the next run started without `tree`.
+    fn tidy(&mut self, mut a: Actions) -> Actions {
+        let for_good = self.phase == (Phase::Down { pending: false }) && !a.start;
+        if self.tree_left && (a.exit || for_good || (a.start && !self.policy.tree)) {
+            self.tree_left = false;
+            a.remove_tree = true;
         }
+        a
     }
 
     /// A start is wanted: now if the spacing allows, else once it does
@@ -312,8 +407,11 @@ impl Machine {
                 *pending = !due;
                 Actions { start: due, ..Actions::default() }
             }
-            Phase::Finish(f) | Phase::LastFinish(f) => {
-                f.pending = true;
+            Phase::Finish(Finishing { pending, .. })
+            | Phase::LastFinish(Finishing { pending, .. })
+            | Phase::Drain(Draining { pending, .. })
+            | Phase::LastDrain(Draining { pending, .. }) => {
+                *pending = true;
                 Actions::default()
             }
             Phase::Up(_) | Phase::LastUp(_) => Actions::default(),
@@ -341,7 +439,9 @@ impl Machine {
         self.down(f.pending, last, now)
     }
 
-    /// `./run` exited; `last`: supervise exits once it is all over.
+    /// `./run` exited; `last`: supervise exits once it is all over. The
+    /// service is down from now on (status, restart spacing and back-off);
+    /// with a tree, what is left of it is stopped and waited for first.
     fn run_exited(&mut self, run: Run, ending: Ending, last: bool, now: Now) -> Actions {
         self.stamp = now.tai;
         self.last_ending = Some(ending);
@@ -352,19 +452,36 @@ impl Machine {
         {
             self.want = Want::Down;
         }
-        let finish = Finishing { pid: None, kill_at: None, pending: false };
+        if !run.tree {
+            return self.after_run(ending, None, false, last, now);
+        }
+        let kill_at = run.kill_at.unwrap_or(now.mono + self.policy.timeout_kill.unwrap_or(DRAIN_KILL));
+        let d = Draining { ending, group: run.pid, kill_at: Some(kill_at), pending: false };
+        self.phase = if last { Phase::LastDrain(d) } else { Phase::Drain(d) };
+        Actions { tree_signals: [Some(self.policy.down_signal), Some(libc::SIGCONT)], ..Actions::ANNOUNCE }
+    }
+
+    /// `./run` is over, its tree too: `./finish` (told the process group
+    /// `group` of a run with a tree), or down.
+    fn after_run(&mut self, ending: Ending, group: Option<u32>, pending: bool, last: bool, now: Now) -> Actions {
+        let finish = Finishing { pid: None, kill_at: None, pending };
         match (self.policy.finish, last) {
             (true, false) => self.phase = Phase::Finish(finish),
             (true, true) => self.phase = Phase::LastFinish(finish),
-            (false, _) => return self.down(false, last, now),
+            (false, _) => return self.down(pending, last, now),
         }
-        Actions { finish: Some(ending.finish_args()), ..Actions::ANNOUNCE }
+        Actions { finish: Some(ending.finish_args()), finish_group: group, ..Actions::ANNOUNCE }
     }
 
     /// What `event` does. Every control letter is counted (see
     /// [`Info::letters`]) and announced, so that `svc -w` can tell when the
     /// letters it sent have been acted on.
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
+        let a = self.decide(event, now);
+        self.tidy(a)
+    }
+
+    fn decide(&mut self, event: Event, now: Now) -> Actions {
         use Phase::*;
         let due = |t: Option<Instant>| t.is_some_and(|t| now.mono >= t);
         match (self.phase, event) {
@@ -390,6 +507,8 @@ impl Machine {
             (LastUp(run), Event::Exited(ending)) => self.run_exited(run, ending, true, now),
             (Finish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), false, now),
             (LastFinish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), true, now),
+            (Drain(d), Event::TreeEmpty) => self.after_run(d.ending, Some(d.group), d.pending, false, now),
+            (LastDrain(d), Event::TreeEmpty) => self.after_run(d.ending, Some(d.group), d.pending, true, now),
             (Down { pending: true }, Event::Timer) if self.restarts.due(now.mono) => {
                 self.phase = Down { pending: false };
                 Actions { start: true, ..Actions::default() }
@@ -397,7 +516,15 @@ impl Machine {
             (Up(mut run) | LastUp(mut run), Event::Timer) if due(run.kill_at) => {
                 run.kill_at = None;
                 self.set_run(run);
-                Actions { signals: [Some(libc::SIGKILL), None], ..Actions::default() }
+                match run.tree {
+                    true => Actions { kill_tree: true, ..Actions::default() },
+                    false => Actions { signals: [Some(libc::SIGKILL), None], ..Actions::default() },
+                }
+            }
+            (Drain(mut d) | LastDrain(mut d), Event::Timer) if due(d.kill_at) => {
+                d.kill_at = None;
+                self.set_drain(d);
+                Actions { kill_tree: true, ..Actions::default() }
             }
             (Finish(mut f) | LastFinish(mut f), Event::Timer) if due(f.kill_at) => {
                 f.kill_at = None;
@@ -406,7 +533,9 @@ impl Machine {
             }
             // Nothing to do: a timer early or for nothing, readiness said
             // twice or unwatched (above), an exit of what does not run.
-            (_, Event::Ready | Event::Exited(_) | Event::FinishExited(_) | Event::Timer) => Actions::default(),
+            (_, Event::Ready | Event::Exited(_) | Event::FinishExited(_) | Event::Timer | Event::TreeEmpty) => {
+                Actions::default()
+            }
         }
     }
 
@@ -415,17 +544,32 @@ impl Machine {
         use Phase::*;
         let mut a = Actions::default();
         let signal = |sig| Actions { signals: [Some(sig), None], ..Actions::default() };
+        let tree = |sig| Actions { tree_signals: [Some(sig), None], ..Actions::default() };
+        // P, C, K: to the whole tree of a run that has one, else as p, c, k.
+        let whole =
+            |run: &Run| run.tree && matches!(letter, Letter::TreePause | Letter::TreeContinue | Letter::TreeKill);
         match (&mut self.phase, letter) {
             (Up(run) | LastUp(run), Letter::Down) => {
                 self.want = Want::Down;
                 run.paused = false;
                 run.stop_asked = true;
-                a.signals = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+                let sigs = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+                match run.tree {
+                    true => a.tree_signals = sigs,
+                    false => a.signals = sigs,
+                }
                 if let Some(t) = self.policy.timeout_kill {
                     run.kill_at.get_or_insert(now.mono + t);
                 }
             }
-            (Down { pending } | Finish(Finishing { pending, .. }) | LastFinish(Finishing { pending, .. }), Letter::Down) => {
+            (
+                Down { pending }
+                | Finish(Finishing { pending, .. })
+                | LastFinish(Finishing { pending, .. })
+                | Drain(Draining { pending, .. })
+                | LastDrain(Draining { pending, .. }),
+                Letter::Down,
+            ) => {
                 self.want = Want::Down;
                 *pending = false;
             }
@@ -443,18 +587,26 @@ impl Machine {
                     a = self.request_start(now);
                 }
             }
-            (Up(run) | LastUp(run), Letter::Pause) => {
+            (Up(run) | LastUp(run), Letter::Pause | Letter::TreePause) => {
                 run.paused = true;
-                a = signal(libc::SIGSTOP);
+                a = if whole(run) { tree(libc::SIGSTOP) } else { signal(libc::SIGSTOP) };
             }
-            (Up(run) | LastUp(run), Letter::Continue) => {
+            (Up(run) | LastUp(run), Letter::Continue | Letter::TreeContinue) => {
                 run.paused = false;
-                a = signal(libc::SIGCONT);
+                a = if whole(run) { tree(libc::SIGCONT) } else { signal(libc::SIGCONT) };
             }
-            (Up(run) | LastUp(run), Letter::Terminate | Letter::Kill) => {
+            (Up(run) | LastUp(run), Letter::TreeKill) if run.tree => {
                 run.stop_asked = true;
-                a = signal(if letter == Letter::Kill { libc::SIGKILL } else { libc::SIGTERM });
+                a.kill_tree = true;
             }
+            (Up(run) | LastUp(run), Letter::Terminate | Letter::Kill | Letter::TreeKill) => {
+                run.stop_asked = true;
+                a = signal(if letter == Letter::Terminate { libc::SIGTERM } else { libc::SIGKILL });
+            }
+            // What is left of a tree has no main process, but is a tree.
+            (Drain(_) | LastDrain(_), Letter::TreePause) => a = tree(libc::SIGSTOP),
+            (Drain(_) | LastDrain(_), Letter::TreeContinue) => a = tree(libc::SIGCONT),
+            (Drain(_) | LastDrain(_), Letter::TreeKill) => a.kill_tree = true,
             (Up(_) | LastUp(_), Letter::Hangup) => a = signal(libc::SIGHUP),
             (Up(_) | LastUp(_), Letter::Alarm) => a = signal(libc::SIGALRM),
             (Up(_) | LastUp(_), Letter::Interrupt) => a = signal(libc::SIGINT),
@@ -463,10 +615,11 @@ impl Machine {
             (Up(_) | LastUp(_), Letter::User2) => a = signal(libc::SIGUSR2),
             (Up(run), Letter::Exit) => self.phase = LastUp(*run),
             (Finish(f), Letter::Exit) => self.phase = LastFinish(*f),
+            (Drain(d), Letter::Exit) => self.phase = LastDrain(*d),
             (Down { .. }, Letter::Exit) => a.exit = true,
-            (LastUp(_) | LastFinish(_), Letter::Exit) => {}
+            (LastUp(_) | LastFinish(_) | LastDrain(_), Letter::Exit) => {}
             // Signals need a process.
-            (Down { .. } | Finish(_) | LastFinish(_), _) => {}
+            (Down { .. } | Finish(_) | LastFinish(_) | Drain(_) | LastDrain(_), _) => {}
         }
         a
     }
@@ -480,6 +633,12 @@ impl Machine {
     fn set_finish(&mut self, new: Finishing) {
         if let Phase::Finish(f) | Phase::LastFinish(f) = &mut self.phase {
             *f = new;
+        }
+    }
+
+    fn set_drain(&mut self, new: Draining) {
+        if let Phase::Drain(d) | Phase::LastDrain(d) = &mut self.phase {
+            *d = new;
         }
     }
 }
@@ -690,7 +849,7 @@ mod tests {
     fn unknown_bytes_do_nothing() {
         let c = Clock::new();
         let mut m = running(&c, 42);
-        for b in (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)) {
+        for b in (0..=255u8).filter(|b| Letter::from_byte(*b).is_none()) {
             assert_eq!(letter(&mut m, &c, b), Actions::default());
         }
     }
@@ -946,5 +1105,223 @@ mod tests {
         let mut m = running(&c, 42);
         assert_eq!(m.handle(Event::Ready, c.now()), Actions::default());
         assert_eq!(m.info().ready, None);
+    }
+
+    fn treed(c: &Clock, policy: Policy) -> Machine {
+        with_policy(c, Policy { tree: true, ..policy })
+    }
+
+    #[test]
+    fn d_signals_the_whole_tree_and_the_exit_drains_it_before_the_restart() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy::default());
+        assert_eq!((m.pid(), m.group()), (Some(42), Some(42)));
+        let a = letter(&mut m, &c, b'd');
+        assert_eq!((a.signals, a.tree_signals), ([None, None], [Some(libc::SIGTERM), Some(libc::SIGCONT)]));
+        letter(&mut m, &c, b'u');
+        let start = m.status().stamp;
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(2000));
+        assert_eq!(a.tree_signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)], "what is left gets it too");
+        assert!(a.announce && !a.start && a.finish.is_none() && !a.remove_tree);
+        assert!(m.draining() && matches!(m.phase(), Phase::Drain(Draining { group: 42, .. })));
+        // Down from the exit on, and finishing until the tree is empty.
+        assert_eq!((m.status().pid, m.pid(), m.group()), (0, None, Some(42)));
+        assert_ne!(m.status().stamp, start);
+        assert!(m.info().finishing && !m.info().start_pending, "as while finish runs: wanted up");
+        assert_eq!(m.info().last_ending, Some(Ending::Signal(libc::SIGTERM)));
+        assert_eq!(m.deadline(), Some(c.now().mono + DRAIN_KILL), "5 s without timeout-kill");
+        assert_eq!(m.handle(Event::Timer, c.advance(4999)), Actions::default());
+        assert_eq!(m.handle(Event::Timer, c.advance(1)), Actions { kill_tree: true, ..Actions::default() });
+        assert_eq!(m.deadline(), None, "killed once");
+        // Exits and timers meanwhile are nothing; the empty tree goes on as an exit would.
+        assert_eq!(m.handle(Event::Exited(Ending::Exit(0)), c.now()), Actions::default());
+        let a = m.handle(Event::TreeEmpty, c.advance(10));
+        assert!(a.start && a.announce && !a.remove_tree, "wanted up: started, in the same cgroup");
+        m.started(43, c.now());
+        assert_eq!(m.handle(Event::TreeEmpty, c.now()), Actions::default(), "nothing drains");
+    }
+
+    #[test]
+    fn the_restart_spacing_and_back_off_count_from_the_exit_not_the_empty_tree() {
+        let mut c = Clock::new();
+        let policy = Policy { backoff_max: Some(Duration::from_secs(4)), ..Policy::default() };
+        let mut m = treed(&c, policy);
+        let died = c.advance(100);
+        m.handle(Event::Exited(Ending::Exit(1)), died);
+        assert_eq!(m.deadline(), Some(died.mono + DRAIN_KILL), "the drain first");
+        let a = m.handle(Event::TreeEmpty, c.advance(300));
+        assert!(!a.start && a.announce);
+        assert_eq!(m.deadline(), Some(died.mono + RESTART_SPACING), "a second from the exit");
+        assert!(m.handle(Event::Timer, c.advance(700)).start);
+        m.started(43, c.now());
+        // A tree that takes longer to drain than the back-off: started at once.
+        m.handle(Event::Exited(Ending::Exit(1)), c.advance(100));
+        assert_eq!(m.info().backoff_seconds, 4);
+        assert!(m.handle(Event::TreeEmpty, c.advance(3000)).start);
+    }
+
+    #[test]
+    fn timeout_kill_bounds_the_drain_from_d_and_kills_the_whole_tree() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy { timeout_kill: Some(Duration::from_millis(500)), ..Policy::default() });
+        let d = letter(&mut m, &c, b'd');
+        assert_eq!(d.tree_signals[0], Some(libc::SIGTERM));
+        let asked = c.now().mono;
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(100));
+        assert_eq!(m.deadline(), Some(asked + Duration::from_millis(500)), "counted from d");
+        assert!(m.handle(Event::Timer, c.advance(400)).kill_tree);
+        // Still running at the deadline: the whole tree is killed, not the pid.
+        let mut m = treed(&c, Policy { timeout_kill: Some(Duration::from_millis(500)), ..Policy::default() });
+        letter(&mut m, &c, b't');
+        assert_eq!(m.deadline(), None, "t sets no deadline, as without a tree");
+        letter(&mut m, &c, b'd');
+        let a = m.handle(Event::Timer, c.advance(500));
+        assert_eq!((a.kill_tree, a.signals), (true, [None, None]));
+        // An exit nobody asked for drains under timeout-kill too.
+        let mut m = treed(&c, Policy { timeout_kill: Some(Duration::from_millis(700)), ..Policy::default() });
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(10));
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(700)));
+    }
+
+    #[test]
+    fn finish_runs_once_the_tree_is_empty_and_is_told_the_group() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy { finish: true, down_signal: libc::SIGINT, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Exit(3)), c.advance(2000));
+        assert_eq!((a.finish, a.tree_signals[0]), (None, Some(libc::SIGINT)));
+        assert!(m.info().finishing && m.finish_pid().is_none(), "draining: finish not yet");
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert_eq!((a.finish, a.finish_group, a.start), (Some((3, 0)), Some(42), false));
+        assert!(matches!(m.phase(), Phase::Finish(_)));
+        m.finish_started(77, c.now());
+        assert!(m.handle(Event::FinishExited(Ending::Exit(0)), c.now()).start);
+        // Without a tree, finish gets its three arguments.
+        let mut m = with_policy(&c, Policy { finish: true, ..Policy::default() });
+        let a = m.handle(Event::Exited(Ending::Exit(3)), c.advance(2000));
+        assert_eq!((a.finish, a.finish_group, m.draining()), (Some((3, 0)), None, false));
+    }
+
+    #[test]
+    fn tree_is_latched_for_the_run_and_its_cgroup_removed_when_no_run_uses_it() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy::default());
+        m.policy.tree = false;
+        let d = letter(&mut m, &c, b'd');
+        assert_eq!(d.tree_signals[0], Some(libc::SIGTERM), "removing tree waits for the next run");
+        letter(&mut m, &c, b'u');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(m.draining());
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert!(a.start && a.remove_tree, "the next run has no tree: its cgroup goes first");
+        m.started(43, c.now());
+        assert_eq!(m.group(), None);
+        m.policy.tree = true;
+        assert_eq!(letter(&mut m, &c, b'P').signals, [Some(libc::SIGSTOP), None], "adding tree waits too");
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(a.start && !m.draining() && !a.remove_tree);
+        m.started(44, c.now());
+        // Down for good: removed once.
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Exit(0)), c.now());
+        assert!(m.handle(Event::TreeEmpty, c.now()).remove_tree);
+        assert_eq!(m.phase(), Phase::Down { pending: false });
+        assert!(!letter(&mut m, &c, b'd').remove_tree && !letter(&mut m, &c, b'x').remove_tree);
+    }
+
+    #[test]
+    fn down_for_good_or_exiting_removes_the_tree_once() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy::default());
+        letter(&mut m, &c, b'd');
+        assert!(!m.handle(Event::Exited(Ending::Exit(0)), c.advance(10)).remove_tree, "not while it drains");
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert!(a.remove_tree && !a.start && a.announce);
+        assert!(!letter(&mut m, &c, b'x').remove_tree, "already removed");
+        // x while it drains: exit, the cgroup removed.
+        let mut m = treed(&c, Policy::default());
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        letter(&mut m, &c, b'x');
+        assert!(matches!(m.phase(), Phase::LastDrain(_)));
+        assert!(!letter(&mut m, &c, b'u').start, "no start once exiting");
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert!(a.exit && a.remove_tree && !a.start);
+        // x while a restart waits for its spacing: exit, the cgroup removed.
+        let mut m = treed(&c, Policy::default());
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(10));
+        assert!(!m.handle(Event::TreeEmpty, c.now()).start);
+        assert!(letter(&mut m, &c, b'x').remove_tree);
+        // SIGTERM to supervise: the whole tree gets d, then it drains, then supervise exits.
+        let mut m = treed(&c, Policy::default());
+        let a = m.handle(Event::Terminate, c.advance(2000));
+        assert_eq!((a.signals, a.tree_signals[0], a.exit), ([None, None], Some(libc::SIGTERM), false));
+        assert!(!m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.now()).exit);
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert!(a.exit && a.remove_tree);
+        assert_eq!(m.status().want, Want::Down);
+        // Without a tree, nothing to remove.
+        let mut m = running(&c, 42);
+        letter(&mut m, &c, b'd');
+        assert!(!m.handle(Event::Exited(Ending::Exit(0)), c.now()).remove_tree);
+        assert!(!letter(&mut m, &c, b'x').remove_tree);
+    }
+
+    #[test]
+    fn letters_while_the_tree_drains() {
+        let mut c = Clock::new();
+        let mut m = treed(&c, Policy::default());
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        for l in *b"haitkpcq12d" {
+            assert_eq!(letter(&mut m, &c, l), Actions::ANNOUNCE, "{}: no main process", l as char);
+        }
+        assert_eq!(letter(&mut m, &c, b'P').tree_signals, [Some(libc::SIGSTOP), None]);
+        assert_eq!(letter(&mut m, &c, b'C').tree_signals, [Some(libc::SIGCONT), None]);
+        assert!(letter(&mut m, &c, b'K').kill_tree);
+        assert!(!letter(&mut m, &c, b'o').start);
+        assert!(m.info().start_pending);
+        let a = m.handle(Event::TreeEmpty, c.now());
+        assert!(!a.start && m.info().start_pending, "o: as after finish, the start is pending");
+        assert!(m.handle(Event::Timer, c.now()).start);
+        m.started(43, c.now());
+        assert_eq!(m.status().want, Want::Nothing);
+        // d meanwhile cancels a pending start.
+        m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        letter(&mut m, &c, b'u');
+        letter(&mut m, &c, b'd');
+        assert!(!m.handle(Event::TreeEmpty, c.now()).start);
+    }
+
+    #[test]
+    fn pck_signal_the_tree_and_without_one_are_pck() {
+        let c = Clock::new();
+        let mut m = treed(&c, Policy::default());
+        let a = letter(&mut m, &c, b'P');
+        assert_eq!((a.signals, a.tree_signals), ([None, None], [Some(libc::SIGSTOP), None]));
+        assert!(m.status().paused);
+        let a = letter(&mut m, &c, b'C');
+        assert_eq!((a.signals, a.tree_signals), ([None, None], [Some(libc::SIGCONT), None]));
+        assert!(!m.status().paused);
+        // Lower case: the main process only, as daemontools.
+        assert_eq!(letter(&mut m, &c, b'p').signals, [Some(libc::SIGSTOP), None]);
+        assert_eq!(letter(&mut m, &c, b'k').signals, [Some(libc::SIGKILL), None]);
+        let a = letter(&mut m, &c, b'K');
+        assert_eq!((a.signals, a.tree_signals, a.kill_tree), ([None, None], [None, None], true));
+        // K asked for the death: no crash, no back-off.
+        assert!(m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.now()).tree_signals[0].is_some());
+        let mut m = running(&c, 42);
+        for (l, sig) in [(b'P', libc::SIGSTOP), (b'C', libc::SIGCONT), (b'K', libc::SIGKILL)] {
+            let a = letter(&mut m, &c, l);
+            assert_eq!((a.signals, a.tree_signals, a.kill_tree), ([Some(sig), None], [None, None], false));
+        }
+        assert_eq!(m.group(), None);
+        let mut m = Machine::new(false, c.now());
+        for l in *b"PCK" {
+            assert_eq!(letter(&mut m, &c, l), Actions::ANNOUNCE, "no process");
+        }
+    }
+
+    #[test]
+    fn the_empty_tree_reads_the_settings_again() {
+        assert!(Event::TreeEmpty.reads_settings());
     }
 }
