@@ -1,4 +1,4 @@
-//! `svc -udopchaitkxq12 DIR...`: sends control letters to the supervise of each
+//! `svc -udopchaitkxq12PCK DIR...`: sends control letters to the supervise of each
 //! service directory, all in one write to `DIR/supervise/control`.
 //!
 //! Ours: `-w u|U|d|D|r|R [-T MS]` then waits until every directory is up, up
@@ -18,11 +18,11 @@ use std::time::Duration;
 /// daemontools' text, unchanged, then a line of ours: what a bad call prints.
 const USAGE: &str =
     "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n\
-svc options beyond daemontools: q quit, 1 usr1, 2 usr2, w u|U|d|D|r|R wait until up, ready, down, finished, restarted, \
-restarted and ready, T ms wait at most\n";
+svc options beyond daemontools: q quit, 1 usr1, 2 usr2, P pause tree, C continue tree, K kill tree, \
+w u|U|d|D|r|R wait until up, ready, down, finished, restarted, restarted and ready, T ms wait at most\n";
 
 const PROG: Prog =
-    Prog { name: "svc", usage: "svc [ -udopchaitkxq12 ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...", bad_call: Some(USAGE) };
+    Prog { name: "svc", usage: "svc [ -udopchaitkxq12PCK ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...", bad_call: Some(USAGE) };
 
 /// Exit code of `svc -w` when the time given with `-T` ran out.
 const EXIT_TIMEOUT: i32 = 99;
@@ -37,7 +37,7 @@ struct Call {
 }
 
 fn parse(args: Vec<OsString>) -> Result<Call, Failure> {
-    let mut opts = Getopt::new(args, "udopchaitkxq12w:T:");
+    let mut opts = Getopt::new(args, "udopchaitkxq12PCKw:T:");
     let mut call = Call { letters: Vec::with_capacity(20), goal: None, timeout: None, dirs: Vec::new() };
     for opt in opts.by_ref() {
         match opt {
