@@ -21,6 +21,7 @@ pub mod supervise;
 pub mod svdir;
 pub mod sys;
 pub mod tai64;
+pub mod tree;
 pub mod waiting;
 
 pub use nix::errno::Errno;

@@ -26,3 +26,4 @@ mod package;
 mod supervise;
 mod svscan;
 mod tai64;
+mod tree;

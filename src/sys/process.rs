@@ -101,6 +101,9 @@ pub enum Action<'a> {
     Setsid,
     /// Sets a resource limit.
     Limit(libc::__rlimit_resource_t, libc::rlimit),
+    /// Writes these bytes to a descriptor in one write(2) (a short write is
+    /// EIO): `0` to an open `cgroup.procs` moves the child into that cgroup.
+    Write(RawFd, &'a [u8]),
 }
 
 impl Action<'_> {
@@ -124,6 +127,10 @@ impl Action<'_> {
                 Action::Chdir(dir) => Errno::result(libc::chdir(dir.as_ptr())).map(drop),
                 Action::Setsid => Errno::result(libc::setsid()).map(drop),
                 Action::Limit(resource, lim) => Errno::result(libc::setrlimit(resource, &lim)).map(drop),
+                Action::Write(fd, bytes) => match Errno::result(libc::write(fd, bytes.as_ptr().cast(), bytes.len()))? {
+                    n if n as usize == bytes.len() => Ok(()),
+                    _ => Err(Errno::EIO),
+                },
             }
         }
     }
@@ -351,6 +358,28 @@ mod tests {
         // The child's complaint goes to /dev/null; it exits 111.
         let pid =
             cspawn(&argv, b"", &[Action::Open(c"/dev/null", libc::O_WRONLY, 0, 2), Action::Chdir(c"/nonexistent")]);
+        let (_, status) = wait(Some(pid.unwrap()), true).unwrap().unwrap();
+        assert_eq!(libc::WEXITSTATUS(status), 111);
+    }
+
+    #[test]
+    fn a_child_writes_to_a_descriptor_before_exec() {
+        use std::os::fd::{AsFd, AsRawFd};
+        // The pipe is close-on-exec: the child writes before exec, and the
+        // program it runs holds no end of it.
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let argv = Argv::new("/bin/true", &["true"]).unwrap();
+        let pid =
+            cspawn(&argv, b"", &[Action::Write(w.as_raw_fd(), b"0"), Action::Write(w.as_raw_fd(), b"ab")]).unwrap();
+        let (_, status) = wait(Some(pid), true).unwrap().unwrap();
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+        drop(w);
+        let mut buf = [0u8; 8];
+        assert_eq!(crate::sys::read_full(r.as_fd(), &mut buf), Ok(3));
+        assert_eq!(&buf[..3], b"0ab");
+        // A write that fails (a read end) is the child's failure.
+        let pid =
+            cspawn(&argv, b"", &[Action::Open(c"/dev/null", libc::O_WRONLY, 0, 2), Action::Write(r.as_raw_fd(), b"0")]);
         let (_, status) = wait(Some(pid.unwrap()), true).unwrap().unwrap();
         assert_eq!(libc::WEXITSTATUS(status), 111);
     }
