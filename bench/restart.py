@@ -102,16 +102,18 @@ TERM = {
 class Service:
     """One supervisor, its service directory and the FIFO its run reports on."""
 
-    def __init__(self, system, work, run, floor=None):
+    def __init__(self, system, work, run, floor=None, files=()):
         self.system = system
         self.dir = os.path.join(work, system)
         os.makedirs(self.dir)
+        for name in files:  # settings files, in place before the first start
+            open(os.path.join(self.dir, name), "w").close()
         self.fifo = os.path.join(self.dir, "fifo")
         os.mkfifo(self.fifo)
         os.link(run, os.path.join(self.dir, "run"))
         self.reader = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
         self.keep = os.open(self.fifo, os.O_WRONLY)
-        argv = [floor, self.dir] if system == "floor" else SUPERVISOR[system](self.dir)
+        argv = [floor, self.dir] if system == "floor" else SUPERVISOR[system.split("+")[0]](self.dir)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, start_new_session=True)
         self.pid = self.next_pid(time.monotonic())[1]
@@ -135,7 +137,7 @@ class Service:
         if how == "kill":
             os.kill(old, signal.SIGKILL)
         else:
-            argv = TERM[self.system](self.dir)
+            argv = TERM[self.system.split("+")[0]](self.dir)
             client = os.posix_spawn(argv[0], argv, os.environ)
         t, self.pid = self.next_pid(t0)
         if how != "kill" and os.waitpid(client, 0)[1] != 0:

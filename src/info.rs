@@ -126,19 +126,76 @@ impl Info {
     }
 }
 
+/// Where a service's whole tree is (`tree`), as supervise tells it in one
+/// more line of `supervise/info`: `tree cgroup PATH` or `tree process-group
+/// PGID`. Written apart from [`Info`] (which the state machine makes): the
+/// binary appends [`TreeAt::line`] after [`Info::pack`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeAt {
+    Cgroup(std::path::PathBuf),
+    Group(u32),
+}
+
+impl TreeAt {
+    /// The line, newline included.
+    pub fn line(&self) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        match self {
+            TreeAt::Cgroup(path) => [&b"tree cgroup "[..], path.as_os_str().as_bytes(), b"\n"].concat(),
+            TreeAt::Group(pgid) => format!("tree process-group {pgid}\n").into_bytes(),
+        }
+    }
+
+    /// The tree line of an info file, if any.
+    pub fn of(text: &[u8]) -> Option<TreeAt> {
+        use std::os::unix::ffi::OsStrExt;
+        let line = text.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(b"tree "))?;
+        if let Some(path) = line.strip_prefix(b"cgroup ") {
+            return Some(TreeAt::Cgroup(std::ffi::OsStr::from_bytes(path).into()));
+        }
+        let pgid = std::str::from_utf8(line.strip_prefix(b"process-group ")?).ok()?.parse().ok()?;
+        Some(TreeAt::Group(pgid))
+    }
+
+    /// `containment` as `svstat -j` says it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TreeAt::Cgroup(_) => "cgroup",
+            TreeAt::Group(_) => "process-group",
+        }
+    }
+}
+
+/// `svstat -j`'s fields for a service's tree, `null` without one:
+/// `containment`, `processes`, `cpu_seconds`, `memory_bytes`.
+fn tree_json(tree: Option<(&TreeAt, crate::tree::Stats)>) -> String {
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "null".to_string());
+    let (kind, stats) = match tree {
+        Some((at, stats)) => (Some(format!("\"{}\"", at.kind())), Some(stats)),
+        None => (None, None),
+    };
+    format!(
+        "\"containment\":{},\"processes\":{},\"cpu_seconds\":{},\"memory_bytes\":{}",
+        opt(kind),
+        opt(stats.map(|s| s.processes.to_string())),
+        opt(stats.and_then(|s| s.cpu_usec).map(|u| format!("{}.{:06}", u / 1_000_000, u % 1_000_000))),
+        opt(stats.and_then(|s| s.memory_bytes).map(|b| b.to_string())),
+    )
+}
+
 /// `svstat -j`'s line for `dir` (without its newline): one JSON object,
 /// `dir` first, every field present (`null` where it does not apply), the
 /// seconds counted up to `now`. `seen` is what svstat found there
 /// ([`crate::svdir::ServiceDir::look`]: a supervise's status and its info
 /// when it speaks of the same pid, or no supervise), or what went wrong in
 /// daemontools' words (`unable to chdir: file does not exist`).
-pub fn json(dir: &[u8], seen: Result<&Seen, &str>, now: Tai64N) -> String {
+pub fn json(dir: &[u8], seen: Result<&Seen, &str>, tree: Option<(&TreeAt, crate::tree::Stats)>, now: Tai64N) -> String {
     let fields = match seen {
         Ok(Seen::Running { normally_up, status, info }) => json_status(status, *normally_up, *info, now),
         Ok(Seen::NotRunning { normally_up }) => json_without_status("not running", Some(*normally_up), None),
         Err(text) => json_without_status("error", None, Some(text)),
     };
-    format!("{{\"dir\":{},{fields}}}", json_str(dir))
+    format!("{{\"dir\":{},{fields},{}}}", json_str(dir), tree_json(tree))
 }
 
 /// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
@@ -288,8 +345,8 @@ mod tests {
         // Plain daemontools service, up 100 seconds, no info.
         let seen = Seen::Running { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
         assert_eq!(
-            json(b"web", Ok(&seen), now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null}"#
+            json(b"web", Ok(&seen), None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         // Up and paused, normally down, ready 40 seconds, killed once before.
         let info = Info {
@@ -303,56 +360,80 @@ mod tests {
         let seen =
             Seen::Running { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
         assert_eq!(
-            json(b"web", Ok(&seen), now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null}"#
+            json(b"web", Ok(&seen), None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         // Up, not ready yet; run once.
         let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
         let seen =
             Seen::Running { status: status(42, 1_700_000_000, Want::Nothing, false), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"web", Ok(&seen), now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
+            json(b"web", Ok(&seen), None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         // Down while ./finish runs: paused and ready are not shown without a pid.
         let info = Info { finishing: true, last_ending: Some(Ending::Exit(3)), ready: Some(None), ..Info::default() };
         let seen =
             Seen::Running { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"fin", Ok(&seen), now),
-            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null}"#
+            json(b"fin", Ok(&seen), None, now),
+            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         // Down and failed by restart-limit; a stamp in the future counts 0.
         let info = Info { failed: true, want: Want::Down, ..Info::default() };
         let seen =
             Seen::Running { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"dead", Ok(&seen), now),
-            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null}"#
+            json(b"dead", Ok(&seen), None, now),
+            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         // A ready stamp after now counts 0.
         let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
         let seen = Seen::Running { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
-        assert!(json(b"x", Ok(&seen), now).contains(r#""ready":true,"ready_seconds":0,"#));
+        assert!(json(b"x", Ok(&seen), None, now).contains(r#""ready":true,"ready_seconds":0,"#));
     }
 
     #[test]
     fn json_without_a_status() {
         let now = at(1_700_000_100);
         assert_eq!(
-            json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), now),
-            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null}"#
+            json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), None, now),
+            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
         assert_eq!(
-            json(b"nonexistent", Err("unable to chdir: file does not exist"), now),
-            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist"}"#
+            json(b"nonexistent", Err("unable to chdir: file does not exist"), None, now),
+            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist","containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
         );
     }
 
     #[test]
     fn json_strings_are_escaped() {
-        let line = json(b"a\"b\\c\nd\xffe", Err("tab\there"), at(0));
+        let line = json(b"a\"b\\c\nd\xffe", Err("tab\there"), None, at(0));
         assert!(line.starts_with(r#"{"dir":"a\"b\\c\u000ad�e","state":"error","#), "{line}");
-        assert!(line.ends_with(r#""error":"tab\u0009here"}"#), "{line}");
+        assert!(line.contains(r#""error":"tab\u0009here","containment":null"#), "{line}");
+    }
+
+    #[test]
+    fn the_tree_line_round_trips_beside_the_info_lines() {
+        let cg = TreeAt::Cgroup("/sys/fs/cgroup/unified/web.1234".into());
+        assert_eq!(cg.line(), b"tree cgroup /sys/fs/cgroup/unified/web.1234\n");
+        let text = [&b"want up\n"[..], &cg.line(), b"restarts 2\n"].concat();
+        assert_eq!(TreeAt::of(&text), Some(cg));
+        assert_eq!(Info::unpack(&text).map(|i| i.restarts), Some(2), "the tree line is skipped by Info");
+        assert_eq!(TreeAt::of(&TreeAt::Group(42).line()), Some(TreeAt::Group(42)));
+        assert_eq!(TreeAt::of(b"want up\n"), None);
+        assert_eq!(TreeAt::of(b"tree process-group x\n"), None);
+        assert_eq!(TreeAt::of(b"tree sideways\n"), None);
+    }
+
+    #[test]
+    fn json_tells_the_tree_when_there_is_one() {
+        let seen = Seen::NotRunning { normally_up: true };
+        let stats = crate::tree::Stats { processes: 3, cpu_usec: Some(1_500_000), memory_bytes: Some(4096) };
+        let line = json(b"web", Ok(&seen), Some((&TreeAt::Group(7), stats)), at(0));
+        assert!(line.ends_with(r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096}"#), "{line}");
+        let none = crate::tree::Stats { processes: 0, cpu_usec: None, memory_bytes: None };
+        let line = json(b"web", Ok(&seen), Some((&TreeAt::Cgroup("/x".into()), none)), at(0));
+        assert!(line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null}"#), "{line}");
     }
 }

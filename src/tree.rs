@@ -227,31 +227,8 @@ impl Tree {
     /// system time of each and of the children it reaped, their RSS.
     pub fn stats(&self, leader: u32) -> Stats {
         match self {
-            Tree::Cgroup { dir, .. } => {
-                let list = read_at(dir.as_fd(), c"cgroup.procs").unwrap_or_default();
-                let cpu = read_at(dir.as_fd(), c"cpu.stat").ok().and_then(|s| cpu_usage_usec(&s));
-                let memory = read_at(dir.as_fd(), c"memory.current").ok().and_then(|m| number(&m));
-                let rss =
-                    || pids(&list).filter_map(|pid| proc_stat(&read_proc_stat(pid)?)).map(|p| p.rss_pages).sum::<u64>();
-                Stats {
-                    processes: pids(&list).count() as u64,
-                    cpu_usec: cpu,
-                    memory_bytes: Some(memory.unwrap_or_else(|| rss() * page_size())),
-                }
-            }
-            Tree::Group => {
-                let members = all_pids().filter_map(|pid| proc_stat(&read_proc_stat(pid)?));
-                let mut stats = Stats { processes: 0, cpu_usec: Some(0), memory_bytes: Some(0) };
-                let (mut ticks, mut pages) = (0, 0);
-                for p in members.filter(|p| p.pgrp == leader && !matches!(p.state, b'Z' | b'X')) {
-                    stats.processes += 1;
-                    ticks += p.ticks;
-                    pages += p.rss_pages;
-                }
-                stats.cpu_usec = Some(ticks * 1_000_000 / clock_ticks());
-                stats.memory_bytes = Some(pages * page_size());
-                stats
-            }
+            Tree::Cgroup { dir, .. } => cgroup_stats(dir.as_fd()),
+            Tree::Group => group_stats(leader),
         }
     }
 
@@ -264,6 +241,47 @@ impl Tree {
             Tree::Group => true,
         }
     }
+}
+
+/// [`Tree::stats`] of a tree known by where it is (`svstat -j`, from what
+/// supervise wrote in `supervise/info`): its cgroup's path, or the
+/// process group `leader`. A cgroup that cannot be opened counts nothing.
+pub fn stats_of(cgroup: Option<&Path>, leader: u32) -> Stats {
+    match cgroup {
+        Some(path) => sys::open_read_dir(&c_path(path)).map_or(Stats::default(), |dir| cgroup_stats(dir.as_fd())),
+        None => group_stats(leader),
+    }
+}
+
+/// [`stats_of`] where `supervise/info` says the tree is.
+pub fn stats_at(at: &crate::info::TreeAt) -> Stats {
+    match at {
+        crate::info::TreeAt::Cgroup(path) => stats_of(Some(path), 0),
+        crate::info::TreeAt::Group(leader) => stats_of(None, *leader),
+    }
+}
+
+fn cgroup_stats(dir: BorrowedFd) -> Stats {
+    let list = read_at(dir, c"cgroup.procs").unwrap_or_default();
+    let cpu = read_at(dir, c"cpu.stat").ok().and_then(|s| cpu_usage_usec(&s));
+    let memory = read_at(dir, c"memory.current").ok().and_then(|m| number(&m));
+    let rss = || pids(&list).filter_map(|pid| proc_stat(&read_proc_stat(pid)?)).map(|p| p.rss_pages).sum::<u64>();
+    Stats {
+        processes: pids(&list).count() as u64,
+        cpu_usec: cpu,
+        memory_bytes: Some(memory.unwrap_or_else(|| rss() * page_size())),
+    }
+}
+
+fn group_stats(leader: u32) -> Stats {
+    let members = all_pids().filter_map(|pid| proc_stat(&read_proc_stat(pid)?));
+    let (mut processes, mut ticks, mut pages) = (0, 0, 0);
+    for p in members.filter(|p| p.pgrp == leader && !matches!(p.state, b'Z' | b'X')) {
+        processes += 1;
+        ticks += p.ticks;
+        pages += p.rss_pages;
+    }
+    Stats { processes, cpu_usec: Some(ticks * 1_000_000 / clock_ticks()), memory_bytes: Some(pages * page_size()) }
 }
 
 /// A service's cgroup name: the base name of its directory (`hello`, or

@@ -27,3 +27,4 @@ mod supervise;
 mod svscan;
 mod tai64;
 mod tree;
+mod treesup;

@@ -196,7 +196,7 @@ fn dx_on_a_down_service_exits_at_once() {
 fn unknown_control_bytes_are_ignored() {
     let sb = Supervised::new(SLEEPER);
     let (dir, sup, pid) = (sb.dir.clone(), sb.supervise, sb.pid);
-    let garbage: Vec<u8> = (0..=255u8).filter(|b| !b"udopchaitkxq12".contains(b)).cycle().take(4000).collect();
+    let garbage: Vec<u8> = (0..=255u8).filter(|b| !b"udopchaitkxq12PCK".contains(b)).cycle().take(4000).collect();
     std::io::Write::write_all(
         &mut fs::OpenOptions::new().write(true).open(dir.join("supervise/control")).unwrap(),
         &garbage,

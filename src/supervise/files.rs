@@ -9,6 +9,8 @@ use super::Machine;
 use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
 use crate::sys::{self, Action, Argv, AtomicStep};
+use crate::info::TreeAt;
+use crate::tree::{self, Tree};
 use crate::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -86,9 +88,12 @@ impl Taken {
     /// Writes what `m` says to `supervise/info` then `supervise/status`
     /// (so that a reader woken by the status finds the info current), then
     /// wakes the waiters (`svc -w`).
-    pub fn announce(&self, dir: &[u8], m: &Machine, warn: Warn) {
+    /// With a tree, `info` says where it is too ([`TreeAt`]).
+    pub fn announce(&self, dir: &[u8], m: &Machine, tree: &Contained, warn: Warn) {
         let sup = self.sup.as_fd();
-        let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &m.info().pack());
+        let mut info = m.info().pack();
+        info.extend(tree.at(m.group()).map(|t| t.line()).unwrap_or_default());
+        let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &info);
         if let Err((step, e)) = sys::write_atomic_at(sup, inside::STATUS_NEW, inside::STATUS, &m.status().pack()) {
             let (what, path): (&[u8], &[u8]) = match step {
                 AtomicStep::Open => (b"unable to open ", b"/supervise/status.new: "),
@@ -184,24 +189,44 @@ impl Programs {
     }
 
     /// Starts `./run`, with the write end of a pipe as descriptor `notify`
-    /// if asked: returns its pid and the pipe's read end.
-    pub fn start_run(&self, notify: Option<i32>) -> Result<(u32, Option<OwnedFd>), Errno> {
+    /// if asked, inside `tree` if given (its join actions first): returns
+    /// its pid and the pipe's read end.
+    pub fn start_run(&self, notify: Option<i32>, tree: Option<&Tree>) -> Result<(u32, Option<OwnedFd>), Errno> {
         let pipe = notify.and_then(|n| {
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
             sys::set_nonblocking(w.as_fd(), false).ok()?;
             Some((r, w, n))
         });
         let moves = pipe.as_ref().map(|(_, w, n)| Action::Move(w.as_raw_fd(), *n));
-        let pid = sys::cspawn(&self.run, &self.run_failed, moves.as_slice())?;
+        let joins = tree.map_or([None, None], Tree::join_actions);
+        let actions: Vec<Action> = joins.into_iter().flatten().chain(moves).collect();
+        let pid = sys::cspawn(&self.run, &self.run_failed, &actions)?;
         Ok((pid, pipe.map(|(r, ..)| r)))
     }
 
-    /// Starts `./finish EXITCODE SIGNAL NAME`.
-    pub fn start_finish(&self, (code, sig): (i32, i32)) -> Result<u32, Errno> {
-        let (code, sig) = (code.to_string(), sig.to_string());
-        let argv =
-            Argv::new("./finish", &[b"./finish", code.as_bytes(), sig.as_bytes(), &self.name]).ok_or(Errno::EINVAL)?;
+    /// Starts `./finish EXITCODE SIGNAL NAME`, and the run's process group
+    /// as a fourth argument when it had a tree (as s6-supervise gives it).
+    pub fn start_finish(&self, (code, sig): (i32, i32), group: Option<u32>) -> Result<u32, Errno> {
+        let (code, sig, group) = (code.to_string(), sig.to_string(), group.map(|g| g.to_string()));
+        let mut args: Vec<&[u8]> = vec![b"./finish", code.as_bytes(), sig.as_bytes(), &self.name];
+        args.extend(group.as_ref().map(|g| g.as_bytes()));
+        let argv = Argv::new("./finish", &args).ok_or(Errno::EINVAL)?;
         sys::cspawn(&argv, &self.finish_failed, &[])
+    }
+
+    /// The name of the cgroup of this service's tree: its directory's own
+    /// name (`NAME.log` for a logger) and inode (see [`tree::name_for`]).
+    pub fn tree_name(&self) -> Vec<u8> {
+        let ino = nix::sys::stat::stat(".").map_or(0, |st| st.st_ino);
+        let name = match self.name.as_slice() {
+            b"log" => {
+                let cwd = std::env::current_dir().ok();
+                let up = cwd.as_ref().and_then(|d| d.parent()).and_then(|d| d.file_name());
+                [up.map_or(&b""[..], |n| n.as_bytes()), b".log"].concat()
+            }
+            name => name.to_vec(),
+        };
+        tree::name_for(&name, ino)
     }
 }
 
@@ -222,5 +247,113 @@ pub fn ready_said(ready: BorrowedFd) -> Option<bool> {
         Ok(0) => Some(false),
         Ok(n) if buf[..n].contains(&b'\n') => Some(true),
         _ => None,
+    }
+}
+
+/// How often the end of a process group's tree is looked for while it
+/// drains: a process group, unlike a cgroup, tells nobody when it empties.
+pub const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The tree of a service run with `tree` (see [`crate::tree`]): prepared
+/// at the first start that asks for it, kept while runs and drains use it,
+/// removed when the machine says the service is down for good.
+#[derive(Default)]
+pub struct Contained {
+    tree: Option<Tree>,
+    /// The fallback to a process group was said (once).
+    warned: bool,
+}
+
+impl Contained {
+    /// The tree a start of `./run` goes into, prepared now if need be: a
+    /// process group instead of a cgroup is said once, and what a killed
+    /// supervise left in the cgroup is killed first (and said).
+    pub fn for_start(&mut self, dir: &[u8], name: &[u8], warn: Warn) -> &Tree {
+        if self.tree.is_none() {
+            let prepared = Tree::prepare(name);
+            if let (Some(why), false) = (&prepared.fallback, self.warned) {
+                warn(&[dir, b"/tree: process group instead of a cgroup: ", why.reason().as_bytes()]);
+                self.warned = true;
+            }
+            if prepared.leftover {
+                warn(&[dir, b"/tree: killing what an earlier supervise left in its cgroup"]);
+                prepared.tree.kill_leftovers(std::time::Duration::from_secs(1));
+            }
+            self.tree = Some(prepared.tree);
+        }
+        self.tree.as_ref().expect("prepared")
+    }
+
+    /// Starts `./run` as `policy` says: inside the service's tree when it
+    /// has `tree` (see [`Contained::for_start`]).
+    pub fn start(
+        &mut self,
+        programs: &Programs,
+        policy: &Policy,
+        dir: &[u8],
+        warn: Warn,
+    ) -> Result<(u32, Option<OwnedFd>), Errno> {
+        let tree = match policy.tree {
+            true => Some(&*self.for_start(dir, &programs.tree_name(), warn)),
+            false => None,
+        };
+        programs.start_run(policy.notification_fd, tree)
+    }
+
+    /// Sends the tree of the run `group` what `a` asks: its signals to
+    /// every process, then SIGKILL to all if `kill_tree`.
+    pub fn carry_out(&self, a: &super::Actions, group: Option<u32>) {
+        let (Some(tree), Some(group)) = (&self.tree, group) else { return };
+        for sig in a.tree_signals.into_iter().flatten() {
+            let _ = tree.signal(group, sig);
+        }
+        if a.kill_tree {
+            let _ = tree.kill_all(group);
+        }
+    }
+
+    /// Whether the tree of the run `group` has no process left (reads
+    /// `cgroup.events` again, which quiets its poll).
+    pub fn empty(&self, group: Option<u32>) -> bool {
+        match (&self.tree, group) {
+            (Some(tree), Some(group)) => tree.empty(group),
+            _ => true,
+        }
+    }
+
+    /// Removes the emptied cgroup; the next start prepares a new one.
+    pub fn remove(&mut self) {
+        if let Some(tree) = self.tree.take() {
+            tree.remove();
+        }
+    }
+
+    /// What to poll (for POLLPRI) to learn that the tree changed, and
+    /// whether a tree without one (a process group) is to be looked at
+    /// again: then `timeout` is shortened to [`GROUP_POLL`] while it drains.
+    pub fn watch(
+        &self,
+        draining: bool,
+        timeout: &mut Option<std::time::Duration>,
+    ) -> (Option<BorrowedFd<'_>>, bool) {
+        match self.tree.as_ref().map(Tree::watch) {
+            Some(Some(fd)) => (Some(fd), false),
+            Some(None) => {
+                if draining {
+                    *timeout = Some(timeout.map_or(GROUP_POLL, |t| t.min(GROUP_POLL)));
+                }
+                (None, true)
+            }
+            None => (None, false),
+        }
+    }
+
+    /// Where the tree of the run `group` is, for `supervise/info`.
+    pub fn at(&self, group: Option<u32>) -> Option<TreeAt> {
+        match (&self.tree, group) {
+            (Some(Tree::Cgroup { path, .. }), _) => Some(TreeAt::Cgroup(path.clone())),
+            (Some(Tree::Group), Some(group)) => Some(TreeAt::Group(group)),
+            _ => None,
+        }
     }
 }

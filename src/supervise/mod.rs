@@ -44,6 +44,13 @@ pub struct Now {
     pub tai: Tai64N,
 }
 
+impl Now {
+    /// The clock's time now (the binary's; tests make their own).
+    pub fn now() -> Now {
+        Now { mono: Instant::now(), tai: crate::tai64::now() }
+    }
+}
+
 /// `./finish` exiting with this means: do not restart, want down.
 pub const FINISH_STAY_DOWN: i32 = 125;
 

@@ -185,6 +185,12 @@ impl ServiceDir {
     /// `supervise/info` as our supervise last wrote it, whatever the status
     /// says: a regular file only, read without blocking and with a bound (a
     /// FIFO or `/dev/zero` planted there is no info).
+    /// Where the service's whole tree is, when supervise says it has one
+    /// (`tree`): a line of `supervise/info`.
+    pub fn tree(&self) -> Option<crate::info::TreeAt> {
+        crate::info::TreeAt::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
+    }
+
     pub fn info_raw(&self) -> Option<Info> {
         Info::unpack(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }

@@ -14,6 +14,18 @@ pub fn poll<const N: usize>(fds: [Option<BorrowedFd>; N], timeout: Option<Durati
     Ok(pfds.map(|p| readable(&p)))
 }
 
+/// [`poll`] for other events than input: each descriptor with the events
+/// it is watched for (POLLPRI for a cgroup's `cgroup.events`); says which
+/// had any event.
+pub fn poll_for<const N: usize>(
+    fds: [(Option<BorrowedFd>, libc::c_short); N],
+    timeout: Option<Duration>,
+) -> Result<[bool; N], Errno> {
+    let mut pfds = fds.map(|(fd, events)| libc::pollfd { fd: fd.map_or(-1, |fd| fd.as_raw_fd()), events, revents: 0 });
+    poll_in(&mut pfds, timeout)?;
+    Ok(pfds.map(|p| p.revents != 0))
+}
+
 /// [`poll`] over as many descriptors as there are (`svc -w`'s waiters).
 pub fn poll_slice(fds: &[BorrowedFd], timeout: Option<Duration>) -> Result<Vec<bool>, Errno> {
     let mut pfds: Vec<libc::pollfd> = fds.iter().map(|fd| pollfd(fd.as_raw_fd())).collect();

@@ -7,29 +7,26 @@
 //! Beyond daemontools, switched on by files in the service directory (see
 //! `daemontools::supervise::settings`): `finish`, `timeout-finish`,
 //! `down-signal`, `timeout-kill`, `restart-backoff-max`, `restart-limit`,
-//! `notification-fd`; letters `q`, `1`, `2`; and `supervise/info` beside the
-//! unchanged status, for `svstat -j`.
+//! `notification-fd`, `tree` (the whole process tree, in a cgroup of its
+//! own); letters `q`, `1`, `2`, `P`, `C`, `K`; and `supervise/info` beside
+//! the unchanged status, for `svstat -j`.
 //!
-//! One thread, one `poll` over the self-pipe, the control FIFO and the
-//! readiness pipe. Every decision is `supervise::Machine`'s; this file turns
+//! One thread, one `poll` over the self-pipe, the control FIFO, the
+//! readiness pipe and the tree's `cgroup.events`. Every decision is `supervise::Machine`'s; this file turns
 //! signals, reads and exits into its events and carries out its actions
 //! (the system calls themselves are in `supervise::files`).
 
 use daemontools::msg::{Failure, Prog};
-use daemontools::supervise::files::{self, Programs, Taken};
+use daemontools::supervise::files::{self, Contained, Programs, Taken};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
-use daemontools::{cli, tai64};
+use daemontools::cli;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
 const PROG: Prog = Prog::new("supervise", "supervise dir");
-
-fn now() -> Now {
-    Now { mono: Instant::now(), tai: tai64::now() }
-}
 
 struct Supervise<'a> {
     dir: &'a [u8],
@@ -38,6 +35,8 @@ struct Supervise<'a> {
     programs: Programs,
     /// The read end of the running service's notification descriptor, until it says it is ready.
     ready_pipe: Option<OwnedFd>,
+    /// The service's whole tree, with `tree`.
+    tree: Contained,
 }
 
 impl Supervise<'_> {
@@ -45,7 +44,7 @@ impl Supervise<'_> {
         if event.reads_settings() {
             self.machine.policy = files::policy(self.dir, &mut cli::warnings(&PROG));
         }
-        let a = self.machine.handle(event, now());
+        let a = self.machine.handle(event, Now::now());
         self.act(a);
     }
 
@@ -55,34 +54,41 @@ impl Supervise<'_> {
                 let _ = sys::kill(pid, sig);
             }
         }
+        self.tree.carry_out(&a, self.machine.group());
         if let (true, Some(pid)) = (a.kill_finish, self.machine.finish_pid()) {
             let _ = sys::kill(pid, libc::SIGKILL);
         }
         if let Some(args) = a.finish {
-            match self.programs.start_finish(args) {
-                Ok(pid) => self.machine.finish_started(pid, now()),
+            match self.programs.start_finish(args, a.finish_group) {
+                Ok(pid) => self.machine.finish_started(pid, Now::now()),
                 Err(e) => {
                     cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir, b"/finish"], e);
-                    let a = self.machine.finish_failed(now());
+                    let a = self.machine.finish_failed(Now::now());
                     self.act(a);
                 }
             }
         }
+        if a.remove_tree {
+            self.tree.remove();
+        }
         if a.start {
             self.ready_pipe = None;
-            match self.programs.start_run(self.machine.policy.notification_fd) {
+            match self.tree.start(&self.programs, &self.machine.policy, self.dir, &mut cli::warnings(&PROG)) {
                 Ok((pid, pipe)) => {
                     self.ready_pipe = pipe;
-                    self.machine.started(pid, now());
+                    self.machine.started(pid, Now::now());
                 }
                 Err(e) => {
                     cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir], e);
-                    self.machine.start_failed(now());
+                    self.machine.start_failed(Now::now());
                 }
             }
         }
         if a.announce || a.start {
-            self.taken.announce(self.dir, &self.machine, &mut cli::warnings(&PROG));
+            self.taken.announce(self.dir, &self.machine, &self.tree, &mut cli::warnings(&PROG));
+        }
+        if self.machine.draining() && self.tree.empty(self.machine.group()) {
+            return self.handle(Event::TreeEmpty);
         }
         if a.exit {
             cli::exit(0);
@@ -98,20 +104,28 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         pipe.catch(sig).map_err(|e| Failure::temp(&[b"unable to catch signals for ", dir], e))?;
     }
     let taken = files::take(arg, &mut cli::warnings(&PROG))?;
-    let machine = Machine::new(taken.normally_up, now());
-    let mut sv = Supervise { dir, machine, taken, programs: Programs::new(&PROG, arg), ready_pipe: None };
-    sv.taken.announce(dir, &sv.machine, &mut cli::warnings(&PROG));
+    let machine = Machine::new(taken.normally_up, Now::now());
+    let programs = Programs::new(&PROG, arg);
+    let mut sv = Supervise { dir, machine, taken, programs, ready_pipe: None, tree: Contained::default() };
+    sv.taken.announce(dir, &sv.machine, &sv.tree, &mut cli::warnings(&PROG));
     let _ok = sv.taken.open_ok(dir, &mut cli::warnings(&PROG))?;
     sv.machine.policy = files::policy(dir, &mut cli::warnings(&PROG));
-    let boot = sv.machine.boot(now());
+    let boot = sv.machine.boot(Now::now());
     sv.act(boot);
 
     let mut buf = [0u8; 64];
     loop {
-        let timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
-        let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
-        let [_, control_ready, notified] =
-            sys::poll(fds, timeout).map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        let mut timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        let (watch, look) = sv.tree.watch(sv.machine.draining(), &mut timeout);
+        let (read, pri) = (libc::POLLIN, libc::POLLPRI | libc::POLLERR);
+        let ready_fd = sv.ready_pipe.as_ref().map(|r| r.as_fd());
+        let fds = [(Some(pipe.fd()), read), (Some(sv.taken.control.as_fd()), read), (ready_fd, read), (watch, pri)];
+        let [_, control_ready, notified, changed] =
+            sys::poll_for(fds, timeout).map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        // A tree that changed (its events read again, which quiets them) or a process group looked at again.
+        if (changed || look) && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
+            sv.handle(Event::TreeEmpty);
+        }
         if let Some(ready) = sv.ready_pipe.as_ref().filter(|_| notified).and_then(|r| files::ready_said(r.as_fd())) {
             sv.ready_pipe = None;
             if ready {

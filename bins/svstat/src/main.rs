@@ -7,7 +7,7 @@
 
 use daemontools::msg::{errstr, Failure, Prog};
 use daemontools::svdir::{Origin, ServiceDir};
-use daemontools::{cli, info, tai64};
+use daemontools::{cli, info, tai64, tree};
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -24,11 +24,16 @@ fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
         args.remove(0);
     }
     for dir in args {
-        let seen = ServiceDir::open_at(origin.fd(), &dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
-        let seen = seen.and_then(|d| d.look().map_err(|e| e.text()));
+        let opened = ServiceDir::open_at(origin.fd(), &dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
+        // With -j, where the whole tree is (`tree`) and what it holds.
+        let at = opened.as_ref().ok().filter(|_| json).and_then(ServiceDir::tree);
+        let seen = opened.and_then(|d| d.look().map_err(|e| e.text()));
         let now = tai64::now();
         let line = match (&seen, json) {
-            (_, true) => info::json(dir.as_bytes(), seen.as_ref().map_err(String::as_str), now).into_bytes(),
+            (_, true) => {
+                let tree = at.as_ref().map(|at| (at, tree::stats_at(at)));
+                info::json(dir.as_bytes(), seen.as_ref().map_err(String::as_str), tree, now).into_bytes()
+            }
             (Ok(seen), false) => [dir.as_bytes(), b": ", seen.describe(now).as_bytes()].concat(),
             (Err(text), false) => [dir.as_bytes(), b": ", text.as_bytes()].concat(),
         };

@@ -1,0 +1,185 @@
+//! `tree` under supervise (issue 20): the same run script, whose main
+//! process leaves a daemon behind (forked twice, in a session of its own),
+//! under daemontools' supervise, ours without `tree`, and ours with it.
+
+use crate::common::*;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Starts a daemon that escapes the run's process group (a double fork and
+/// setsid, as a daemonizing server does) and writes its pid to `daemons`,
+/// then runs on as the main process; `MAIN` is what the main process does.
+fn script(main: &str) -> String {
+    format!(
+        "n=$(cat daemons 2>/dev/null | wc -l)\n\
+         ( setsid sh -c 'echo $$ >> daemons; exec sleep 3000' & )\n\
+         while [ $(cat daemons 2>/dev/null | wc -l) -le $n ]; do sleep 0.01; done\n\
+         {main}\n"
+    )
+}
+
+/// The pids written to `dir/daemons`.
+fn daemons(dir: &Path) -> Vec<u32> {
+    fs::read_to_string(dir.join("daemons")).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+/// The cgroup2 mount point, from /proc/self/mountinfo.
+fn cgroup2() -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        (right.split(' ').next()? == "cgroup2").then(|| PathBuf::from(left.split(' ').nth(4).unwrap()))
+    })
+}
+
+/// Every cgroup below the mount named after the directory (`NAME.INODE`),
+/// which a test must leave removed.
+fn cgroups_of(dir: &Path) -> Vec<PathBuf> {
+    let Some(mount) = cgroup2() else { return Vec::new() };
+    let suffix = format!(".{}", fs::metadata(dir).map(|m| m.ino()).unwrap_or(0));
+    let mut found = Vec::new();
+    let mut stack = vec![mount];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if e.file_name().to_string_lossy().ends_with(&suffix) {
+                    found.push(e.path());
+                }
+                stack.push(e.path());
+            }
+        }
+    }
+    found
+}
+
+/// Kills what a test's daemons left and removes its cgroups, even when the
+/// test failed.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for pid in daemons(&self.0) {
+            signal(pid, libc::SIGKILL);
+        }
+        for cg in cgroups_of(&self.0) {
+            let _ = fs::write(cg.join("cgroup.kill"), "1");
+            for _ in 0..100 {
+                if fs::remove_dir(&cg).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// `svc -d` under `program`; whether the daemon the run left is still alive.
+fn daemon_after_down(program: &Path, tree: bool) -> bool {
+    let sb = Sandbox::new();
+    let dir = sb.service("s", &script("exec sleep 3000"));
+    let _cleanup = Cleanup(dir.clone());
+    if tree {
+        fs::write(dir.join("tree"), "").unwrap();
+    }
+    sb.supervise(program, "s");
+    sb.wait_up("s", 0);
+    wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
+    let daemon = daemons(&dir)[0];
+    assert!(alive(daemon));
+    sb.run(bin("svc"), &["-d", "s"]).code(0);
+    sb.wait_down("s");
+    // Ours drains the tree before it says more; give the daemon time to die.
+    if tree {
+        wait_for(5000, "the tree to be emptied", || !alive(daemon));
+    } else {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let left = alive(daemon);
+    sb.run(bin("svc"), &["-x", "s"]).code(0);
+    left
+}
+
+#[test]
+fn a_daemon_outlives_svc_d_under_daemontools_and_ours_without_tree_but_not_with_it() {
+    assert!(daemon_after_down(&real("supervise"), false), "daemontools' supervise signals the main process alone");
+    assert!(daemon_after_down(&bin("supervise"), false), "without tree ours behaves as daemontools");
+    assert!(!daemon_after_down(&bin("supervise"), true), "with tree nothing of the service is left");
+}
+
+/// A run that leaves a daemon and crashes, restarted `starts` times under
+/// `program`: how many of its daemons are alive at the end.
+fn daemons_after_crash_loop(program: &Path, tree: bool, starts: usize) -> usize {
+    let sb = Sandbox::new();
+    let dir = sb.service("s", &script("exit 1"));
+    let _cleanup = Cleanup(dir.clone());
+    if tree {
+        fs::write(dir.join("tree"), "").unwrap();
+    }
+    sb.supervise(program, "s");
+    wait_for(starts as u64 * 2000 + 3000, "the crash loop to go round", || daemons(&dir).len() >= starts);
+    sb.run(bin("svc"), &["-d", "s"]).code(0);
+    sb.wait_down("s");
+    let live = |d: &Path| daemons(d).into_iter().filter(|&p| alive(p)).count();
+    if tree {
+        wait_for(5000, "the last tree to be emptied", || live(&dir) == 0);
+    }
+    let n = live(&dir);
+    sb.run(bin("svc"), &["-x", "s"]).code(0);
+    n
+}
+
+#[test]
+fn a_crash_loop_piles_up_daemons_under_daemontools_and_none_under_ours_with_tree() {
+    assert!(daemons_after_crash_loop(&real("supervise"), false, 3) >= 3);
+    assert_eq!(daemons_after_crash_loop(&bin("supervise"), true, 3), 0);
+}
+
+#[test]
+fn the_cgroup_is_removed_when_supervise_exits() {
+    let Some(mount) = cgroup2() else { return eprintln!("skipped: no cgroup2 mounted") };
+    let sb = Sandbox::new();
+    let dir = sb.service("s", "exec sleep 3000\n");
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "").unwrap();
+    let supervise = sb.supervise(&bin("supervise"), "s");
+    let pid = sb.wait_up("s", 0);
+    let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path = cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap().to_string();
+    if path == "/" || path.is_empty() {
+        return eprintln!("skipped: the service is not in a cgroup of its own here (fallback: {:?})", sb.stderr_of("supervise-s"));
+    }
+    let cg = mount.join(path.trim_start_matches('/'));
+    assert!(cg.is_dir(), "{}", cg.display());
+    assert!(cgroups_of(&dir).contains(&cg));
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+    sb.wait_exit(supervise, 5000);
+    wait_for(2000, "the cgroup to be removed", || !cg.exists());
+}
+
+#[test]
+fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
+    let sb = Sandbox::new();
+    let dir = sb.service("s", &script("exec sleep 3000"));
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "").unwrap();
+    sb.supervise(&bin("supervise"), "s");
+    let pid = sb.wait_up("s", 0);
+    wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
+    let j: serde_json::Value = serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
+    let kind = if cgroup2().is_some() { j["containment"].as_str().unwrap() } else { "process-group" };
+    assert!(["cgroup", "process-group"].contains(&kind), "{j}");
+    if kind == "cgroup" {
+        assert!(j["processes"].as_u64().unwrap() >= 2, "the main process and its daemon: {j}");
+        assert!(j["memory_bytes"].as_u64().unwrap() > 0, "{j}");
+    }
+    assert!(j["cpu_seconds"].is_number() || j["cpu_seconds"].is_null(), "{j}");
+    sb.run(bin("svstat"), &["s"]).code(0).stdout_has(&format!("s: up (pid {pid}) "));
+    let none = sb.service("plain", "exec sleep 3000\n");
+    let _c2 = Cleanup(none);
+    sb.supervise(&bin("supervise"), "plain");
+    sb.wait_up("plain", 0);
+    let j: serde_json::Value = serde_json::from_str(sb.run(bin("svstat"), &["-j", "plain"]).code(0).stdout().trim()).unwrap();
+    assert!(j["containment"].is_null() && j["processes"].is_null(), "no tree, no figures: {j}");
+    sb.run(bin("svc"), &["-dx", "s", "plain"]).code(0);
+}
