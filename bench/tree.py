@@ -10,7 +10,9 @@ its own) costs and gives, our supervise with and without it, in one run:
   `populated 0`); without `tree` only the main process goes, the rest stay,
   so that figure is given for `tree` alone
 
-    cargo build --release && python3 bench/tree.py [--rounds 20] [--procs 100] [--json FILE]
+    cargo build --release && python3 bench/tree.py [--rounds 20] [--procs 100] [--json FILE] [--out FILE]
+
+--out writes the table with its Made-by line (bench/tree-results.txt).
 
 Needs a writable cgroup2 (root here); says so and stops otherwise.
 Every process and cgroup made is removed.
@@ -44,9 +46,11 @@ def restarts(rounds):
                 for s in (services if r % 2 == 0 else services[::-1]):
                     got[how][s.system].append(s.measure(how) * 1000)
     finally:
+        cgroups = [cgroup_of(s.dir) for s in services if os.path.exists(os.path.join(s.dir, "supervise/info"))]
         for s in services:
             s.close()
-        subprocess.run(["pkill", "-KILL", "-f", work], check=False)
+        for cg in cgroups:
+            remove_cgroup(cg)
         shutil.rmtree(work, ignore_errors=True)
     return {how: {s: statistics.median(v) for s, v in d.items()} for how, d in got.items()}
 
@@ -60,8 +64,26 @@ def cgroup_of(service):
 
 
 def populated(cgroup):
-    with open(os.path.join(cgroup, "cgroup.events")) as f:
-        return "populated 1" in f.read()
+    """Whether the cgroup holds a process (one removed holds none)."""
+    try:
+        with open(os.path.join(cgroup, "cgroup.events")) as f:
+            return "populated 1" in f.read()
+    except OSError:  # removed: ENOENT, or ENODEV while it goes
+        return False
+
+
+def remove_cgroup(cg):
+    """Kills what is in the cgroup and removes it (a supervise killed cannot)."""
+    if not cg or not os.path.exists(cg):
+        return
+    with open(os.path.join(cg, "cgroup.kill"), "w") as f:
+        f.write("1")
+    for _ in range(100):
+        try:
+            os.rmdir(cg)
+            return
+        except OSError:
+            time.sleep(0.01)
 
 
 def stop_tree(procs, rounds):
@@ -102,15 +124,7 @@ def stop_tree(procs, rounds):
             if sup.poll() is None:
                 sup.kill()
                 sup.wait()
-            if cg and os.path.exists(cg):
-                with open(os.path.join(cg, "cgroup.kill"), "w") as f:
-                    f.write("1")
-                for _ in range(100):
-                    try:
-                        os.rmdir(cg)
-                        break
-                    except OSError:
-                        time.sleep(0.01)
+            remove_cgroup(cg)
             shutil.rmtree(work, ignore_errors=True)
     return statistics.median(times)
 
@@ -120,6 +134,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--procs", type=int, default=100)
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--out", help="also write the table, with what made it, to this file")
     args = ap.parse_args()
     report.prepare("supervise")
     med = restarts(args.rounds)
@@ -132,8 +147,12 @@ def main():
                    {"ours": med["svc"]["ours+tree"], "no-tree": med["svc"]["ours"]}, against="no-tree", target=1.2),
         report.row(f"svc -d of a tree of {args.procs} until empty", "ms", {"ours": stop}),
     ]
-    print(f"tree: median of {args.rounds} rounds (restarts), {max(args.rounds // 4, 3)} (stops)")
+    head = f"tree: median of {args.rounds} rounds (restarts), {max(args.rounds // 4, 3)} (stops)"
+    print(head)
     report.emit(rows, args.json)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(f"{report.made_line('tree.py')}\n\n{head}\n{report.table(rows)}\n")
 
 
 if __name__ == "__main__":

@@ -141,6 +141,22 @@ impl Tree {
         }
     }
 
+    /// Starts `argv` in the tree, after `actions` (see [`sys::cspawn`]): a
+    /// cgroup's child is made inside it by clone3's CLONE_INTO_CGROUP where
+    /// the kernel has it ([`sys::cspawn_into`]), else it joins by the
+    /// [`Tree::join_actions`]; it is a session leader either way.
+    pub fn spawn(&self, argv: &sys::Argv, fail: &[u8], actions: &[sys::Action]) -> Result<u32, Errno> {
+        if let Tree::Cgroup { dir, .. } = self {
+            let setsid: Vec<sys::Action> = std::iter::once(sys::Action::Setsid).chain(actions.iter().copied()).collect();
+            match sys::cspawn_into(argv, fail, &setsid, dir.as_fd()) {
+                Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG) => {}
+                done => return done,
+            }
+        }
+        let joins: Vec<sys::Action> = self.join_actions().into_iter().flatten().chain(actions.iter().copied()).collect();
+        sys::cspawn(argv, fail, &joins)
+    }
+
     /// Sends `sig` to every process of the tree. A cgroup's list is read
     /// again until it holds no pid not yet signalled (at most
     /// [`SIGNAL_ROUNDS`] times), so that a process forked meanwhile gets it

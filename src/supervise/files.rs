@@ -189,7 +189,7 @@ impl Programs {
     }
 
     /// Starts `./run`, with the write end of a pipe as descriptor `notify`
-    /// if asked, inside `tree` if given (its join actions first): returns
+    /// if asked, inside `tree` if given ([`Tree::spawn`]): returns
     /// its pid and the pipe's read end.
     pub fn start_run(&self, notify: Option<i32>, tree: Option<&Tree>) -> Result<(u32, Option<OwnedFd>), Errno> {
         let pipe = notify.and_then(|n| {
@@ -198,9 +198,10 @@ impl Programs {
             Some((r, w, n))
         });
         let moves = pipe.as_ref().map(|(_, w, n)| Action::Move(w.as_raw_fd(), *n));
-        let joins = tree.map_or([None, None], Tree::join_actions);
-        let actions: Vec<Action> = joins.into_iter().flatten().chain(moves).collect();
-        let pid = sys::cspawn(&self.run, &self.run_failed, &actions)?;
+        let pid = match tree {
+            Some(tree) => tree.spawn(&self.run, &self.run_failed, moves.as_slice())?,
+            None => sys::cspawn(&self.run, &self.run_failed, moves.as_slice())?,
+        };
         Ok((pid, pipe.map(|(r, ..)| r)))
     }
 
@@ -294,7 +295,7 @@ impl Contained {
         warn: Warn,
     ) -> Result<(u32, Option<OwnedFd>), Errno> {
         let tree = match policy.tree {
-            true => Some(&*self.for_start(dir, &programs.tree_name(), warn)),
+            true => Some(self.for_start(dir, &programs.tree_name(), warn)),
             false => None,
         };
         programs.start_run(policy.notification_fd, tree)
@@ -304,6 +305,10 @@ impl Contained {
     /// every process, then SIGKILL to all if `kill_tree`.
     pub fn carry_out(&self, a: &super::Actions, group: Option<u32>) {
         let (Some(tree), Some(group)) = (&self.tree, group) else { return };
+        // The drain's signals to a tree already empty (the common end of a run).
+        if a.tree_signals.iter().any(Option::is_some) && tree.empty(group) {
+            return;
+        }
         for sig in a.tree_signals.into_iter().flatten() {
             let _ = tree.signal(group, sig);
         }

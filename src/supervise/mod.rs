@@ -46,7 +46,7 @@ pub struct Now {
 
 impl Now {
     /// The clock's time now (the binary's; tests make their own).
-    pub fn now() -> Now {
+    pub fn read() -> Now {
         Now { mono: Instant::now(), tai: crate::tai64::now() }
     }
 }

@@ -6,7 +6,7 @@ use super::fd::move_fd;
 use super::signals::{reset_signals_for_exec, CAUGHT};
 use nix::errno::Errno;
 use std::ffi::CStr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -145,6 +145,170 @@ pub fn cspawn(argv: &Argv, fail: &[u8], actions: &[Action]) -> Result<u32, Errno
     spawn(argv, fail, || actions.iter().try_for_each(Action::apply))
 }
 
+/// What a child of [`spawn`] or [`cspawn_into`] does: puts our signal
+/// handlers back, carries out its set-up, execs `argv`, and when that fails
+/// writes `fail`, daemontools' reason and a newline to stderr and exits 111.
+/// Async-signal-safe, allocating nothing.
+fn child_exec<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], setup: Option<F>) -> ! {
+    // Our handlers would write to the self-pipe we share with the parent;
+    // exec puts every caught signal back to default, the runtime's own included.
+    let caught = CAUGHT.load(Ordering::SeqCst);
+    for sig in (1..64).filter(|sig| caught & (1 << sig) != 0) {
+        // SAFETY: signal(2) is async-signal-safe; the handler table is the child's own.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    reset_signals_for_exec();
+    let err = match setup.map_or(Ok(()), |f| f()) {
+        Err(e) => e,
+        Ok(()) => exec(argv),
+    };
+    let reason = crate::msg::errstr(err).as_bytes();
+    for part in [fail, reason, b"\n"] {
+        // SAFETY: write(2) of a borrowed buffer.
+        unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
+    }
+    // SAFETY: _exit(2) ends the child without touching shared state.
+    unsafe { libc::_exit(111) }
+}
+
+/// [`cspawn`], the child made inside the cgroup open as `cgroup` by
+/// clone3(2)'s CLONE_INTO_CGROUP: no migration afterwards, which would take
+/// the kernel's cgroup-wide write lock (an RCU grace period, milliseconds,
+/// at every start). The child gets a copy of our memory (as fork, which for
+/// supervise is small) and we wait for its exec (CLONE_VFORK). ENOSYS,
+/// EINVAL or E2BIG: the kernel cannot (before 5.7); join by
+/// [`Action::Write`] of `0` to `cgroup.procs` instead.
+pub fn cspawn_into(argv: &Argv, fail: &[u8], actions: &[Action], cgroup: BorrowedFd) -> Result<u32, Errno> {
+    /// clone3's argument (`struct clone_args`, up to its cgroup field).
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    // On x86_64 the child shares our memory until it execs, on a stack of
+    // its own, as `spawn`'s does (no page tables copied); elsewhere it gets
+    // a copy of our memory, as fork's child does.
+    let shared = cfg!(target_arch = "x86_64");
+    let mut stack: Vec<u128> = Vec::with_capacity(if shared { 1024 } else { 0 });
+    let args = CloneArgs {
+        flags: libc::CLONE_VFORK as u64 | CLONE_INTO_CGROUP | if shared { libc::CLONE_VM as u64 } else { 0 },
+        exit_signal: libc::SIGCHLD as u64,
+        stack: if shared { stack.as_mut_ptr() as u64 } else { 0 },
+        stack_size: (stack.capacity() * std::mem::size_of::<u128>()) as u64,
+        cgroup: cgroup.as_raw_fd() as u64,
+        ..CloneArgs::default()
+    };
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigprocmask with valid sets; signals stay blocked until the
+    // child has put our handlers back (see `spawn`).
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
+    }
+    let mut child = IntoCgroup { argv, fail, actions };
+    let size = std::mem::size_of::<CloneArgs>();
+    let pid = if shared {
+        // SAFETY: `args` describes a stack that outlives the child's use of it
+        // (CLONE_VFORK: we resume once it has exec'd or exited); the child
+        // starts on it in `start`, which never returns.
+        unsafe { clone3_on_stack(&args as *const CloneArgs as *const libc::c_void, size, start_child, (&raw mut child).cast()) }
+    } else {
+        // SAFETY: clone3 with a valid argument of its size; without CLONE_VM
+        // the child runs on its own copy of this stack, returning 0 here.
+        let pid = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size) };
+        if pid == 0 {
+            start_child((&raw mut child).cast())
+        }
+        pid
+    };
+    let err = Errno::last();
+    // SAFETY: as above.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    match pid {
+        -1 => Err(err),
+        pid => Ok(pid as u32),
+    }
+}
+
+/// The entry of [`cspawn_into`]'s child on its own stack.
+extern "C" fn start_child(arg: *mut libc::c_void) -> ! {
+    // SAFETY: `arg` is cspawn_into's `IntoCgroup`, alive while it is suspended in clone3.
+    let child = unsafe { &*arg.cast::<IntoCgroup>() };
+    child_exec(child.argv, child.fail, Some(|| child.actions.iter().try_for_each(Action::apply)))
+}
+
+/// What [`cspawn_into`]'s child gets.
+struct IntoCgroup<'a> {
+    argv: &'a Argv,
+    fail: &'a [u8],
+    actions: &'a [Action<'a>],
+}
+
+/// clone3(2) whose child starts on the stack `args` names and runs
+/// `entry(arg)`, which never returns; the parent gets the child's pid or
+/// -1 (errno set), as the libc call would return.
+///
+/// # Safety
+/// `args` must point to a `struct clone_args` of `size` bytes whose stack
+/// is valid for the child until it execs or exits (CLONE_VFORK).
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3_on_stack(
+    args: *const libc::c_void,
+    size: usize,
+    entry: extern "C" fn(*mut libc::c_void) -> !,
+    arg: *mut libc::c_void,
+) -> libc::c_long {
+    let ret: libc::c_long;
+    // SAFETY: the caller's promise; in the child only the stack the kernel
+    // switched to is used, and `entry` never comes back.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") args,
+            in("rsi") size,
+            in("r12") arg,
+            in("r13") entry,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    if ret < 0 {
+        Errno::set_raw(-ret as i32);
+        return -1;
+    }
+    ret
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone3_on_stack(
+    _: *const libc::c_void,
+    _: usize,
+    _: extern "C" fn(*mut libc::c_void) -> !,
+    _: *mut libc::c_void,
+) -> libc::c_long {
+    unreachable!("only x86_64 shares the parent's memory")
+}
+
 /// What a child of `spawn` runs, on a stack of its own.
 struct Child<'a, F> {
     argv: &'a Argv,
@@ -165,25 +329,7 @@ fn spawn<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], in_child: F
     extern "C" fn start<F: FnOnce() -> Result<(), Errno>>(arg: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `arg` is the `Child` below, alive while we are suspended in clone.
         let child = unsafe { &mut *arg.cast::<Child<F>>() };
-        // Our handlers would write to the self-pipe we share with the parent;
-        // exec puts every caught signal back to default, the runtime's own included.
-        let caught = CAUGHT.load(Ordering::SeqCst);
-        for sig in (1..64).filter(|sig| caught & (1 << sig) != 0) {
-            // SAFETY: signal(2) is async-signal-safe; the handler table is the child's own.
-            unsafe { libc::signal(sig, libc::SIG_DFL) };
-        }
-        reset_signals_for_exec();
-        let err = match child.in_child.take().map_or(Ok(()), |f| f()) {
-            Err(e) => e,
-            Ok(()) => exec(child.argv),
-        };
-        let reason = crate::msg::errstr(err).as_bytes();
-        for part in [child.fail, reason, b"\n"] {
-            // SAFETY: write(2) of a borrowed buffer.
-            unsafe { libc::write(2, part.as_ptr().cast(), part.len()) };
-        }
-        // SAFETY: _exit(2) ends the child without touching shared state.
-        unsafe { libc::_exit(111) }
+        child_exec(child.argv, child.fail, child.in_child.take())
     }
     // Signals stay blocked until the child has put our handlers back, so that
     // none runs a handler of ours (and writes to our self-pipe) in the child.

@@ -44,7 +44,7 @@ impl Supervise<'_> {
         if event.reads_settings() {
             self.machine.policy = files::policy(self.dir, &mut cli::warnings(&PROG));
         }
-        let a = self.machine.handle(event, Now::now());
+        let a = self.machine.handle(event, Now::read());
         self.act(a);
     }
 
@@ -60,10 +60,10 @@ impl Supervise<'_> {
         }
         if let Some(args) = a.finish {
             match self.programs.start_finish(args, a.finish_group) {
-                Ok(pid) => self.machine.finish_started(pid, Now::now()),
+                Ok(pid) => self.machine.finish_started(pid, Now::read()),
                 Err(e) => {
                     cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir, b"/finish"], e);
-                    let a = self.machine.finish_failed(Now::now());
+                    let a = self.machine.finish_failed(Now::read());
                     self.act(a);
                 }
             }
@@ -76,19 +76,21 @@ impl Supervise<'_> {
             match self.tree.start(&self.programs, &self.machine.policy, self.dir, &mut cli::warnings(&PROG)) {
                 Ok((pid, pipe)) => {
                     self.ready_pipe = pipe;
-                    self.machine.started(pid, Now::now());
+                    self.machine.started(pid, Now::read());
                 }
                 Err(e) => {
                     cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir], e);
-                    self.machine.start_failed(Now::now());
+                    self.machine.start_failed(Now::read());
                 }
             }
         }
-        if a.announce || a.start {
-            self.taken.announce(self.dir, &self.machine, &self.tree, &mut cli::warnings(&PROG));
-        }
+        // A tree already empty goes on at once, announced once (what comes
+        // after a run always announces).
         if self.machine.draining() && self.tree.empty(self.machine.group()) {
             return self.handle(Event::TreeEmpty);
+        }
+        if a.announce || a.start {
+            self.taken.announce(self.dir, &self.machine, &self.tree, &mut cli::warnings(&PROG));
         }
         if a.exit {
             cli::exit(0);
@@ -104,13 +106,13 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         pipe.catch(sig).map_err(|e| Failure::temp(&[b"unable to catch signals for ", dir], e))?;
     }
     let taken = files::take(arg, &mut cli::warnings(&PROG))?;
-    let machine = Machine::new(taken.normally_up, Now::now());
+    let machine = Machine::new(taken.normally_up, Now::read());
     let programs = Programs::new(&PROG, arg);
     let mut sv = Supervise { dir, machine, taken, programs, ready_pipe: None, tree: Contained::default() };
     sv.taken.announce(dir, &sv.machine, &sv.tree, &mut cli::warnings(&PROG));
     let _ok = sv.taken.open_ok(dir, &mut cli::warnings(&PROG))?;
     sv.machine.policy = files::policy(dir, &mut cli::warnings(&PROG));
-    let boot = sv.machine.boot(Now::now());
+    let boot = sv.machine.boot(Now::read());
     sv.act(boot);
 
     let mut buf = [0u8; 64];
