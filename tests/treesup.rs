@@ -183,3 +183,29 @@ fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     assert!(j["containment"].is_null() && j["processes"].is_null(), "no tree, no figures: {j}");
     sb.run(bin("svc"), &["-dx", "s", "plain"]).code(0);
 }
+
+#[test]
+fn a_cgroup_removed_under_supervise_is_made_anew_and_contents_are_ignored_with_a_warning() {
+    if cgroup2().is_none() {
+        return eprintln!("skipped: no cgroup2 mounted");
+    }
+    let sb = Sandbox::new();
+    let dir = sb.service("s", "exec sleep 3000\n");
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "yes please\n").unwrap();
+    sb.supervise(&bin("supervise"), "s");
+    let first = sb.wait_up("s", 0);
+    let info = || fs::read_to_string(dir.join("supervise/info")).unwrap_or_default();
+    let Some(cg) = info().lines().find_map(|l| l.strip_prefix("tree cgroup ").map(PathBuf::from)) else {
+        return eprintln!("skipped: no cgroup here: {}", sb.stderr_of("supervise-s"));
+    };
+    // Emptied and removed by someone else while the service runs.
+    fs::write(cg.join("cgroup.kill"), "1").unwrap();
+    wait_for(2000, "the cgroup to be removed by hand", || fs::remove_dir(&cg).is_ok() || !cg.exists());
+    let second = sb.wait_up_within("s", first, 5000);
+    assert!(cg.is_dir(), "made anew: {}", cg.display());
+    let procs = fs::read_to_string(cg.join("cgroup.procs")).unwrap();
+    assert!(procs.lines().any(|l| l.trim() == second.to_string()), "{procs}");
+    assert!(sb.stderr_of("supervise-s").contains("supervise: warning: s/tree: contents ignored\n"), "{}", sb.stderr_of("supervise-s"));
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+}

@@ -286,7 +286,8 @@ impl Contained {
     }
 
     /// Starts `./run` as `policy` says: inside the service's tree when it
-    /// has `tree` (see [`Contained::for_start`]).
+    /// has `tree` (see [`Contained::for_start`]); a tree a start failed in
+    /// is forgotten, and the next start prepares one anew.
     pub fn start(
         &mut self,
         programs: &Programs,
@@ -294,11 +295,16 @@ impl Contained {
         dir: &[u8],
         warn: Warn,
     ) -> Result<(u32, Option<OwnedFd>), Errno> {
-        let tree = match policy.tree {
-            true => Some(self.for_start(dir, &programs.tree_name(), warn)),
-            false => None,
-        };
-        programs.start_run(policy.notification_fd, tree)
+        if !policy.tree {
+            return programs.start_run(policy.notification_fd, None);
+        }
+        let tree = self.for_start(dir, &programs.tree_name(), warn);
+        let started = programs.start_run(policy.notification_fd, Some(tree));
+        // A cgroup removed under our feet, say: the next start makes it anew.
+        if started.is_err() {
+            self.remove();
+        }
+        started
     }
 
     /// Sends the tree of the run `group` what `a` asks: its signals to
