@@ -413,6 +413,24 @@ fn podman_runs_the_example_image() {
     // The Dockerfile's HEALTHCHECK (svok, svstat) passes.
     ok(&["healthcheck", "run", &name], 30_000);
 
+    // A service with `tree` inside the container: contained in a cgroup
+    // where podman lets the container write its cgroup2, else in a process
+    // group, which supervise says on stderr; svstat -j tells which. Ours by
+    // path: busybox has an svc and an svstat of its own, in /bin.
+    let script = "cd /usr/local/bin && mkdir -p /tmp/t && printf '#!/bin/sh\\nsleep 300 &\\nexec sleep 300\\n' > /tmp/t/run \
+                  && chmod +x /tmp/t/run && touch /tmp/t/tree && (./supervise /tmp/t > /tmp/t.err 2>&1 &) \
+                  && i=0; while [ $i -lt 50 ] && ! ./svstat /tmp/t | grep -q ': up'; do sleep 0.1; i=$((i+1)); done; \
+                  sleep 0.3; ./svstat -j /tmp/t; cat /tmp/t.err; ./svc -dx /tmp/t";
+    let o = ok(&["exec", &name, "sh", "-c", script], 30_000);
+    let text = stdout(&o);
+    let json: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
+    match json["containment"].as_str() {
+        Some("cgroup") => assert!(json["processes"].as_u64() >= Some(2), "{text}"),
+        Some("process-group") => assert!(text.contains("/tmp/t/tree: process group instead of a cgroup: "), "{text}"),
+        _ => panic!("no containment in the container: {text}"),
+    }
+    eprintln!("tree in a podman container: {}", json["containment"]);
+
     // podman stop: SIGTERM, then SIGKILL after 10 s. svscan as PID 1 takes
     // hello down, then its logger, and exits 0 before that.
     let stop = Instant::now();
