@@ -209,3 +209,25 @@ fn a_cgroup_removed_under_supervise_is_made_anew_and_contents_are_ignored_with_a
     assert!(sb.stderr_of("supervise-s").contains("supervise: warning: s/tree: contents ignored\n"), "{}", sb.stderr_of("supervise-s"));
     sb.run(bin("svc"), &["-dx", "s"]).code(0);
 }
+
+#[test]
+fn a_tree_of_a_thousand_processes_is_emptied_by_svc_d() {
+    let sb = Sandbox::new();
+    let run = "i=1\nwhile [ $i -lt 1000 ]; do sleep 3000 & i=$((i+1)); done\necho started > started\nexec sleep 3000\n";
+    let dir = sb.service("s", run);
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "").unwrap();
+    sb.supervise(&bin("supervise"), "s");
+    wait_for(30_000, "a thousand processes", || dir.join("started").exists());
+    let count = || {
+        let j: serde_json::Value =
+            serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
+        j["processes"].as_u64()
+    };
+    wait_for(10_000, "svstat -j to count them", || count() >= Some(1000));
+    let t0 = std::time::Instant::now();
+    sb.run(bin("svc"), &["-d", "s"]).code(0);
+    wait_for(10_000, "the tree to be emptied", || count().is_none_or(|n| n == 0));
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
+    sb.run(bin("svc"), &["-x", "s"]).code(0);
+}
