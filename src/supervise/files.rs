@@ -308,8 +308,16 @@ impl Contained {
     }
 
     /// Sends the tree of the run `group` what `a` asks: its signals to
-    /// every process, then SIGKILL to all if `kill_tree`.
-    pub fn carry_out(&self, a: &super::Actions, group: Option<u32>) {
+    /// every process, then SIGKILL to all if `kill_tree`; then removes the
+    /// emptied cgroup if `remove_tree`.
+    pub fn carry_out(&mut self, a: &super::Actions, group: Option<u32>) {
+        self.signal(a, group);
+        if a.remove_tree {
+            self.remove();
+        }
+    }
+
+    fn signal(&self, a: &super::Actions, group: Option<u32>) {
         let (Some(tree), Some(group)) = (&self.tree, group) else { return };
         // The drain's signals to a tree already empty (the common end of a run).
         if a.tree_signals.iter().any(Option::is_some) && tree.empty(group) {
@@ -339,10 +347,27 @@ impl Contained {
         }
     }
 
+    /// supervise's one wait: poll `fds` for input and the tree's
+    /// `cgroup.events` for a change, until `deadline` (or [`GROUP_POLL`]
+    /// while a process group drains). Which of `fds` are readable, and
+    /// whether the tree may have emptied (look with [`Contained::empty`]).
+    pub fn poll(
+        &self,
+        fds: [Option<BorrowedFd>; 3],
+        draining: bool,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<([bool; 3], bool), Errno> {
+        let mut timeout = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let (watch, look) = self.watch(draining, &mut timeout);
+        let (read, pri) = (libc::POLLIN, libc::POLLPRI | libc::POLLERR);
+        let [a, b, c, changed] = sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
+        Ok(([a, b, c], changed || look))
+    }
+
     /// What to poll (for POLLPRI) to learn that the tree changed, and
     /// whether a tree without one (a process group) is to be looked at
     /// again: then `timeout` is shortened to [`GROUP_POLL`] while it drains.
-    pub fn watch(
+    fn watch(
         &self,
         draining: bool,
         timeout: &mut Option<std::time::Duration>,

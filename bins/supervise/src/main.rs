@@ -16,11 +16,11 @@
 //! signals, reads and exits into its events and carries out its actions
 //! (the system calls themselves are in `supervise::files`).
 
+use daemontools::cli;
 use daemontools::msg::{Failure, Prog};
 use daemontools::supervise::files::{self, Contained, Programs, Taken};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
-use daemontools::cli;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -68,9 +68,6 @@ impl Supervise<'_> {
                 }
             }
         }
-        if a.remove_tree {
-            self.tree.remove();
-        }
         if a.start {
             self.ready_pipe = None;
             match self.tree.start(&self.programs, &self.machine.policy, self.dir, &mut cli::warnings(&PROG)) {
@@ -117,15 +114,11 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
 
     let mut buf = [0u8; 64];
     loop {
-        let mut timeout = sv.machine.deadline().map(|d| d.saturating_duration_since(Instant::now()));
-        let (watch, look) = sv.tree.watch(sv.machine.draining(), &mut timeout);
-        let (read, pri) = (libc::POLLIN, libc::POLLPRI | libc::POLLERR);
-        let ready_fd = sv.ready_pipe.as_ref().map(|r| r.as_fd());
-        let fds = [(Some(pipe.fd()), read), (Some(sv.taken.control.as_fd()), read), (ready_fd, read), (watch, pri)];
-        let [_, control_ready, notified, changed] =
-            sys::poll_for(fds, timeout).map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
+        let ([_, control_ready, notified], moved) = (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
+            .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
         // A tree that changed (its events read again, which quiets them) or a process group looked at again.
-        if (changed || look) && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
+        if moved && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
             sv.handle(Event::TreeEmpty);
         }
         if let Some(ready) = sv.ready_pipe.as_ref().filter(|_| notified).and_then(|r| files::ready_said(r.as_fd())) {
