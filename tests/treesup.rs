@@ -231,3 +231,32 @@ fn a_tree_of_a_thousand_processes_is_emptied_by_svc_d() {
     assert!(t0.elapsed() < std::time::Duration::from_secs(5), "{:?}", t0.elapsed());
     sb.run(bin("svc"), &["-x", "s"]).code(0);
 }
+
+#[test]
+fn tree_added_or_removed_while_the_service_runs_counts_from_the_next_start() {
+    let sb = Sandbox::new();
+    let dir = sb.service("s", "exec sleep 3000\n");
+    let _cleanup = Cleanup(dir.clone());
+    sb.supervise(&bin("supervise"), "s");
+    let first = sb.wait_up("s", 0);
+    let containment = || {
+        let out = sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout();
+        let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        j["containment"].as_str().map(String::from)
+    };
+    fs::write(dir.join("tree"), "").unwrap();
+    sb.run(bin("svc"), &["-u", "s"]).code(0);
+    assert_eq!(containment(), None, "added: not for the run already going");
+    sb.run(bin("svc"), &["-t", "s"]).code(0);
+    let second = sb.wait_up_within("s", first, 5000);
+    wait_for(2000, "the new run's tree to be told", || containment().is_some());
+    let cgroups = cgroups_of(&dir);
+    fs::remove_file(dir.join("tree")).unwrap();
+    sb.run(bin("svc"), &["-t", "s"]).code(0);
+    sb.wait_up_within("s", second, 5000);
+    wait_for(2000, "no tree told for the run without one", || containment().is_none());
+    for cg in cgroups {
+        wait_for(2000, "the cgroup left behind to be removed", || !cg.exists());
+    }
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+}
