@@ -365,8 +365,11 @@ mod tests {
         );
         // Up, not ready yet; run once.
         let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
-        let seen =
-            Seen::Running { status: status(42, 1_700_000_000, Want::Nothing, false), normally_up: true, info: Some(info) };
+        let seen = Seen::Running {
+            status: status(42, 1_700_000_000, Want::Nothing, false),
+            normally_up: true,
+            info: Some(info),
+        };
         assert_eq!(
             json(b"web", Ok(&seen), None, now),
             r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
@@ -389,7 +392,8 @@ mod tests {
         );
         // A ready stamp after now counts 0.
         let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
-        let seen = Seen::Running { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
+        let seen =
+            Seen::Running { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
         assert!(json(b"x", Ok(&seen), None, now).contains(r#""ready":true,"ready_seconds":0,"#));
     }
 
@@ -431,9 +435,17 @@ mod tests {
         let seen = Seen::NotRunning { normally_up: true };
         let stats = crate::tree::Stats { processes: 3, cpu_usec: Some(1_500_000), memory_bytes: Some(4096) };
         let line = json(b"web", Ok(&seen), Some((&TreeAt::Group(7), stats)), at(0));
-        assert!(line.ends_with(r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096}"#), "{line}");
+        assert!(
+            line.ends_with(
+                r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096}"#
+            ),
+            "{line}"
+        );
         let none = crate::tree::Stats { processes: 0, cpu_usec: None, memory_bytes: None };
         let line = json(b"web", Ok(&seen), Some((&TreeAt::Cgroup("/x".into()), none)), at(0));
-        assert!(line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null}"#), "{line}");
+        assert!(
+            line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null}"#),
+            "{line}"
+        );
     }
 }

@@ -36,7 +36,9 @@ impl ScanDir {
         let lock = nix::fcntl::open(".", flags, nix::sys::stat::Mode::empty())
             .map_err(|e| Failure::temp(&[b"unable to open ", name], e))?;
         sys::lock(lock.as_fd(), false).map_err(|e| match e {
-            Errno::EWOULDBLOCK => Failure::fatal(EXIT_TEMP, &[b"unable to lock ", name, b": another svscan runs there"]),
+            Errno::EWOULDBLOCK => {
+                Failure::fatal(EXIT_TEMP, &[b"unable to lock ", name, b": another svscan runs there"])
+            }
             e => Failure::temp(&[b"unable to lock ", name], e),
         })?;
         // Without inotify (or with no watch left) the 5-second scan still works.

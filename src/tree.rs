@@ -147,13 +147,15 @@ impl Tree {
     /// [`Tree::join_actions`]; it is a session leader either way.
     pub fn spawn(&self, argv: &sys::Argv, fail: &[u8], actions: &[sys::Action]) -> Result<u32, Errno> {
         if let Tree::Cgroup { dir, .. } = self {
-            let setsid: Vec<sys::Action> = std::iter::once(sys::Action::Setsid).chain(actions.iter().copied()).collect();
+            let setsid: Vec<sys::Action> =
+                std::iter::once(sys::Action::Setsid).chain(actions.iter().copied()).collect();
             match sys::cspawn_into(argv, fail, &setsid, dir.as_fd()) {
                 Err(Errno::ENOSYS | Errno::EINVAL | Errno::E2BIG) => {}
                 done => return done,
             }
         }
-        let joins: Vec<sys::Action> = self.join_actions().into_iter().flatten().chain(actions.iter().copied()).collect();
+        let joins: Vec<sys::Action> =
+            self.join_actions().into_iter().flatten().chain(actions.iter().copied()).collect();
         sys::cspawn(argv, fail, &joins)
     }
 

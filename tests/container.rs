@@ -417,13 +417,15 @@ fn podman_runs_the_example_image() {
     // where podman lets the container write its cgroup2, else in a process
     // group, which supervise says on stderr; svstat -j tells which. Ours by
     // path: busybox has an svc and an svstat of its own, in /bin.
-    let script = "cd /usr/local/bin && mkdir -p /tmp/t && printf '#!/bin/sh\\nsleep 300 &\\nexec sleep 300\\n' > /tmp/t/run \
+    let script =
+        "cd /usr/local/bin && mkdir -p /tmp/t && printf '#!/bin/sh\\nsleep 300 &\\nexec sleep 300\\n' > /tmp/t/run \
                   && chmod +x /tmp/t/run && touch /tmp/t/tree && (./supervise /tmp/t > /tmp/t.err 2>&1 &) \
                   && i=0; while [ $i -lt 50 ] && ! ./svstat /tmp/t | grep -q ': up'; do sleep 0.1; i=$((i+1)); done; \
                   sleep 0.3; ./svstat -j /tmp/t; cat /tmp/t.err; ./svc -dx /tmp/t";
     let o = ok(&["exec", &name, "sh", "-c", script], 30_000);
     let text = stdout(&o);
-    let json: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
+    let json: serde_json::Value =
+        serde_json::from_str(text.lines().next().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
     match json["containment"].as_str() {
         Some("cgroup") => assert!(json["processes"].as_u64() >= Some(2), "{text}"),
         Some("process-group") => assert!(text.contains("/tmp/t/tree: process group instead of a cgroup: "), "{text}"),

@@ -147,7 +147,10 @@ fn the_cgroup_is_removed_when_supervise_exits() {
     let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     let path = cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap().to_string();
     if path == "/" || path.is_empty() {
-        return eprintln!("skipped: the service is not in a cgroup of its own here (fallback: {:?})", sb.stderr_of("supervise-s"));
+        return eprintln!(
+            "skipped: the service is not in a cgroup of its own here (fallback: {:?})",
+            sb.stderr_of("supervise-s")
+        );
     }
     let cg = mount.join(path.trim_start_matches('/'));
     assert!(cg.is_dir(), "{}", cg.display());
@@ -166,7 +169,8 @@ fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     sb.supervise(&bin("supervise"), "s");
     let pid = sb.wait_up("s", 0);
     wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
-    let j: serde_json::Value = serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
     let kind = if cgroup2().is_some() { j["containment"].as_str().unwrap() } else { "process-group" };
     assert!(["cgroup", "process-group"].contains(&kind), "{j}");
     if kind == "cgroup" {
@@ -179,7 +183,8 @@ fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     let _c2 = Cleanup(none);
     sb.supervise(&bin("supervise"), "plain");
     sb.wait_up("plain", 0);
-    let j: serde_json::Value = serde_json::from_str(sb.run(bin("svstat"), &["-j", "plain"]).code(0).stdout().trim()).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(sb.run(bin("svstat"), &["-j", "plain"]).code(0).stdout().trim()).unwrap();
     assert!(j["containment"].is_null() && j["processes"].is_null(), "no tree, no figures: {j}");
     sb.run(bin("svc"), &["-dx", "s", "plain"]).code(0);
 }
@@ -206,7 +211,11 @@ fn a_cgroup_removed_under_supervise_is_made_anew_and_contents_are_ignored_with_a
     assert!(cg.is_dir(), "made anew: {}", cg.display());
     let procs = fs::read_to_string(cg.join("cgroup.procs")).unwrap();
     assert!(procs.lines().any(|l| l.trim() == second.to_string()), "{procs}");
-    assert!(sb.stderr_of("supervise-s").contains("supervise: warning: s/tree: contents ignored\n"), "{}", sb.stderr_of("supervise-s"));
+    assert!(
+        sb.stderr_of("supervise-s").contains("supervise: warning: s/tree: contents ignored\n"),
+        "{}",
+        sb.stderr_of("supervise-s")
+    );
     sb.run(bin("svc"), &["-dx", "s"]).code(0);
 }
 

@@ -6,10 +6,10 @@
 
 use super::settings::{self, Policy};
 use super::Machine;
+use crate::info::TreeAt;
 use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
 use crate::sys::{self, Action, Argv, AtomicStep};
-use crate::info::TreeAt;
 use crate::tree::{self, Tree};
 use crate::Errno;
 use std::ffi::{CStr, OsStr};
@@ -70,10 +70,11 @@ pub fn take(arg: &OsStr, warn: Warn) -> Result<Taken, Failure> {
         .and_then(|fd| sys::lock(fd.as_fd(), false).map(|()| fd))
         .map_err(lock)?;
     let normally_up = svdir::normally_up().map_err(fail(b"unable to stat ", b"/down"))?;
-    let control = fifo(dir, sup.as_fd(), inside::CONTROL, warn).map_err(fail(b"unable to read ", b"/supervise/control"))?;
+    let control =
+        fifo(dir, sup.as_fd(), inside::CONTROL, warn).map_err(fail(b"unable to read ", b"/supervise/control"))?;
     let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
-    let _control_write =
-        sys::open_at(sup.as_fd(), inside::CONTROL, flags, 0).map_err(fail(b"unable to write ", b"/supervise/control"))?;
+    let _control_write = sys::open_at(sup.as_fd(), inside::CONTROL, flags, 0)
+        .map_err(fail(b"unable to write ", b"/supervise/control"))?;
     Ok(Taken { sup, control, normally_up, _lock, _control_write })
 }
 
@@ -360,18 +361,15 @@ impl Contained {
         let mut timeout = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let (watch, look) = self.watch(draining, &mut timeout);
         let (read, pri) = (libc::POLLIN, libc::POLLPRI | libc::POLLERR);
-        let [a, b, c, changed] = sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
+        let [a, b, c, changed] =
+            sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
         Ok(([a, b, c], changed || look))
     }
 
     /// What to poll (for POLLPRI) to learn that the tree changed, and
     /// whether a tree without one (a process group) is to be looked at
     /// again: then `timeout` is shortened to [`GROUP_POLL`] while it drains.
-    fn watch(
-        &self,
-        draining: bool,
-        timeout: &mut Option<std::time::Duration>,
-    ) -> (Option<BorrowedFd<'_>>, bool) {
+    fn watch(&self, draining: bool, timeout: &mut Option<std::time::Duration>) -> (Option<BorrowedFd<'_>>, bool) {
         match self.tree.as_ref().map(Tree::watch) {
             Some(Some(fd)) => (Some(fd), false),
             Some(None) => {

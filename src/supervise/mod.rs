@@ -28,8 +28,8 @@ pub mod readiness;
 pub mod restarts;
 pub mod settings;
 
-pub use crate::info::{Ending, Info};
 use crate::control::Letter;
+pub use crate::info::{Ending, Info};
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
 use readiness::Readiness;
@@ -705,7 +705,8 @@ mod tests {
     fn settings_are_read_again_before_what_they_may_change() {
         let yes = [Event::Exited(Ending::Exit(0)), Event::Terminate, Event::Letter(b'u'), Event::Letter(b'x')];
         assert!(yes.iter().all(|e| e.reads_settings()));
-        let no = [Event::Letter(b'z'), Event::Letter(0), Event::Ready, Event::Timer, Event::FinishExited(Ending::Exit(0))];
+        let no =
+            [Event::Letter(b'z'), Event::Letter(0), Event::Ready, Event::Timer, Event::FinishExited(Ending::Exit(0))];
         assert!(no.iter().all(|e| !e.reads_settings()));
     }
 

@@ -133,7 +133,8 @@ pub fn policy(
             .get("restart-backoff-max", |v| v.parse::<u64>().ok())
             .filter(|&s| s > 0)
             .map(Duration::from_secs),
-        notification_fd: files.get("notification-fd", |v| v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))),
+        notification_fd: files
+            .get("notification-fd", |v| v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))),
         restart_limit: files.get("restart-limit", restart_limit),
         tree: files.present("tree"),
     };
@@ -300,8 +301,14 @@ mod tests {
         ]);
         assert_eq!(p, Policy::default());
         let invalid = |n: &str| format!("invalid sv/{n}: default used");
-        let names =
-            ["timeout-finish", "down-signal", "timeout-kill", "restart-backoff-max", "notification-fd", "restart-limit"];
+        let names = [
+            "timeout-finish",
+            "down-signal",
+            "timeout-kill",
+            "restart-backoff-max",
+            "notification-fd",
+            "restart-limit",
+        ];
         assert_eq!(w, names.map(invalid));
         for bad in [&b"2"[..], b"0", b"-3", b"x", b"", b"\n3"] {
             assert_eq!(read(&[("notification-fd", bad)]).1, [invalid("notification-fd")], "{bad:?}");

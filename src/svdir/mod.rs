@@ -16,8 +16,8 @@ mod look;
 mod wary;
 
 pub use look::{LookError, Seen};
-pub use wary::{control_of, open_dir_at, open_fifo_write_at, DirError};
 use wary::{control_in, lock_holder, supervised_in};
+pub use wary::{control_of, open_dir_at, open_fifo_write_at, DirError};
 
 use crate::control::SendError;
 use crate::status::Status;

@@ -223,7 +223,14 @@ pub fn cspawn_into(argv: &Argv, fail: &[u8], actions: &[Action], cgroup: Borrowe
         // SAFETY: `args` describes a stack that outlives the child's use of it
         // (CLONE_VFORK: we resume once it has exec'd or exited); the child
         // starts on it in `start`, which never returns.
-        unsafe { clone3_on_stack(&args as *const CloneArgs as *const libc::c_void, size, start_child, (&raw mut child).cast()) }
+        unsafe {
+            clone3_on_stack(
+                &args as *const CloneArgs as *const libc::c_void,
+                size,
+                start_child,
+                (&raw mut child).cast(),
+            )
+        }
     } else {
         // SAFETY: clone3 with a valid argument of its size; without CLONE_VM
         // the child runs on its own copy of this stack, returning 0 here.

@@ -21,8 +21,11 @@ const USAGE: &str =
 svc options beyond daemontools: q quit, 1 usr1, 2 usr2, P pause tree, C continue tree, K kill tree, \
 w u|U|d|D|r|R wait until up, ready, down, finished, restarted, restarted and ready, T ms wait at most\n";
 
-const PROG: Prog =
-    Prog { name: "svc", usage: "svc [ -udopchaitkxq12PCK ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...", bad_call: Some(USAGE) };
+const PROG: Prog = Prog {
+    name: "svc",
+    usage: "svc [ -udopchaitkxq12PCK ] [ -w u|U|d|D|r|R ] [ -T ms ] dir ...",
+    bad_call: Some(USAGE),
+};
 
 /// Exit code of `svc -w` when the time given with `-T` ran out.
 const EXIT_TIMEOUT: i32 = 99;
