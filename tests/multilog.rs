@@ -370,13 +370,7 @@ struct Tally {
 fn tally(dir: &Path, total: usize) -> Tally {
     let mut seen = vec![0u32; total];
     let (mut pieces, mut inner_pieces) = (0, 0);
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name != "current" && !name.starts_with('@') {
-            continue;
-        }
-        let text = fs::read(&p).unwrap();
+    for (name, text) in log_files(dir) {
         let unfinished = !text.is_empty() && !text.ends_with(b"\n");
         let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
         for (k, line) in lines.iter().enumerate() {
@@ -736,16 +730,19 @@ fn put(w: &OwnedFd, mut data: &[u8], ms: u64) {
     }
 }
 
-/// Every log file of `dir` (archives in name order, then `current`), joined, labels masked.
-fn whole_log(dir: &Path) -> Vec<u8> {
+/// Every log file of `dir`, by name and contents: the archives in name
+/// order, then `current` (when there is one).
+fn log_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut names: Vec<String> =
         fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    let mut text = Vec::new();
-    for n in names.iter().filter(|n| n.starts_with('@')).chain(["current".to_string()].iter()) {
-        text.extend(fs::read(dir.join(n)).unwrap_or_default());
-    }
-    mask(&text)
+    let logs = names.into_iter().filter(|n| n.starts_with('@')).chain(["current".to_string()]);
+    logs.filter_map(|n| fs::read(dir.join(&n)).ok().map(|text| (n, text))).collect()
+}
+
+/// Every log file of `dir` (archives in name order, then `current`), joined, labels masked.
+fn whole_log(dir: &Path) -> Vec<u8> {
+    mask(&log_files(dir).into_iter().flat_map(|(_, text)| text).collect::<Vec<u8>>())
 }
 
 /// Line `i` of a long-line test: a number, then filler up to `len` bytes.
@@ -898,13 +895,7 @@ fn read_lines(dir: &Path, total: usize, line_of: &dyn Fn(usize) -> Vec<u8>) -> F
         (i < total && rest.len() <= line.len() && digits(rest, &line) && (rest.len() < 12 || line.starts_with(rest)))
             .then_some(i)
     };
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name != "current" && !name.starts_with('@') {
-            continue;
-        }
-        let text = fs::read(&p).unwrap();
+    for (name, text) in log_files(dir) {
         for l in text.split_inclusive(|&b| b == b'\n') {
             match l.strip_suffix(b"\n") {
                 Some(whole) => match begins(whole) {

@@ -74,15 +74,22 @@ impl Drop for Cleanup {
     }
 }
 
-/// `svc -d` under `program`; whether the daemon the run left is still alive.
-fn daemon_after_down(program: &Path, tree: bool) -> bool {
-    let sb = Sandbox::new();
-    let dir = sb.service("s", &script("exec sleep 3000"));
-    let _cleanup = Cleanup(dir.clone());
+/// The service `s` running `script` under `program` (with a `tree` file if
+/// asked), and the guard that cleans up after it.
+fn start(sb: &Sandbox, script: &str, program: &Path, tree: bool) -> (PathBuf, Cleanup) {
+    let dir = sb.service("s", script);
+    let cleanup = Cleanup(dir.clone());
     if tree {
         fs::write(dir.join("tree"), "").unwrap();
     }
     sb.supervise(program, "s");
+    (dir, cleanup)
+}
+
+/// `svc -d` under `program`; whether the daemon the run left is still alive.
+fn daemon_after_down(program: &Path, tree: bool) -> bool {
+    let sb = Sandbox::new();
+    let (dir, _cleanup) = start(&sb, &script("exec sleep 3000"), program, tree);
     sb.wait_up("s", 0);
     wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
     let daemon = daemons(&dir)[0];
@@ -111,12 +118,7 @@ fn a_daemon_outlives_svc_d_under_daemontools_and_ours_without_tree_but_not_with_
 /// `program`: how many of its daemons are alive at the end.
 fn daemons_after_crash_loop(program: &Path, tree: bool, starts: usize) -> usize {
     let sb = Sandbox::new();
-    let dir = sb.service("s", &script("exit 1"));
-    let _cleanup = Cleanup(dir.clone());
-    if tree {
-        fs::write(dir.join("tree"), "").unwrap();
-    }
-    sb.supervise(program, "s");
+    let (dir, _cleanup) = start(&sb, &script("exit 1"), program, tree);
     wait_for(starts as u64 * 2000 + 3000, "the crash loop to go round", || daemons(&dir).len() >= starts);
     sb.run(bin("svc"), &["-d", "s"]).code(0);
     sb.wait_down("s");
@@ -163,10 +165,7 @@ fn the_cgroup_is_removed_when_supervise_exits() {
 #[test]
 fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     let sb = Sandbox::new();
-    let dir = sb.service("s", &script("exec sleep 3000"));
-    let _cleanup = Cleanup(dir.clone());
-    fs::write(dir.join("tree"), "").unwrap();
-    sb.supervise(&bin("supervise"), "s");
+    let (dir, _cleanup) = start(&sb, &script("exec sleep 3000"), &bin("supervise"), true);
     let pid = sb.wait_up("s", 0);
     wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
     let j: serde_json::Value =
@@ -223,10 +222,7 @@ fn a_cgroup_removed_under_supervise_is_made_anew_and_contents_are_ignored_with_a
 fn a_tree_of_a_thousand_processes_is_emptied_by_svc_d() {
     let sb = Sandbox::new();
     let run = "i=1\nwhile [ $i -lt 1000 ]; do sleep 3000 & i=$((i+1)); done\necho started > started\nexec sleep 3000\n";
-    let dir = sb.service("s", run);
-    let _cleanup = Cleanup(dir.clone());
-    fs::write(dir.join("tree"), "").unwrap();
-    sb.supervise(&bin("supervise"), "s");
+    let (dir, _cleanup) = start(&sb, run, &bin("supervise"), true);
     wait_for(30_000, "a thousand processes", || dir.join("started").exists());
     let count = || {
         let j: serde_json::Value =
@@ -244,9 +240,7 @@ fn a_tree_of_a_thousand_processes_is_emptied_by_svc_d() {
 #[test]
 fn tree_added_or_removed_while_the_service_runs_counts_from_the_next_start() {
     let sb = Sandbox::new();
-    let dir = sb.service("s", "exec sleep 3000\n");
-    let _cleanup = Cleanup(dir.clone());
-    sb.supervise(&bin("supervise"), "s");
+    let (dir, _cleanup) = start(&sb, "exec sleep 3000\n", &bin("supervise"), false);
     let first = sb.wait_up("s", 0);
     let containment = || {
         let out = sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout();

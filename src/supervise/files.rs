@@ -254,7 +254,7 @@ pub fn ready_said(ready: BorrowedFd) -> Option<bool> {
 
 /// How often the end of a process group's tree is looked for while it
 /// drains: a process group, unlike a cgroup, tells nobody when it empties.
-pub const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The tree of a service run with `tree` (see [`crate::tree`]): prepared
 /// at the first start that asks for it, kept while runs and drains use it,
@@ -267,12 +267,13 @@ pub struct Contained {
 }
 
 impl Contained {
-    /// The tree a start of `./run` goes into, prepared now if need be: a
+    /// The tree a start of `./run` goes into, prepared now if need be (its
+    /// name looked up only then): a
     /// process group instead of a cgroup is said once, and what a killed
     /// supervise left in the cgroup is killed first (and said).
-    pub fn for_start(&mut self, dir: &[u8], name: &[u8], warn: Warn) -> &Tree {
+    fn for_start(&mut self, dir: &[u8], programs: &Programs, warn: Warn) -> &Tree {
         if self.tree.is_none() {
-            let prepared = Tree::prepare(name);
+            let prepared = Tree::prepare(&programs.tree_name());
             if let (Some(why), false) = (&prepared.fallback, self.warned) {
                 warn(&[dir, b"/tree: process group instead of a cgroup: ", why.reason().as_bytes()]);
                 self.warned = true;
@@ -299,7 +300,7 @@ impl Contained {
         if !policy.tree {
             return programs.start_run(policy.notification_fd, None);
         }
-        let tree = self.for_start(dir, &programs.tree_name(), warn);
+        let tree = self.for_start(dir, programs, warn);
         let started = programs.start_run(policy.notification_fd, Some(tree));
         // A cgroup removed under our feet, say: the next start makes it anew.
         if started.is_err() {
@@ -367,17 +368,17 @@ impl Contained {
     }
 
     /// What to poll (for POLLPRI) to learn that the tree changed, and
-    /// whether a tree without one (a process group) is to be looked at
-    /// again: then `timeout` is shortened to [`GROUP_POLL`] while it drains.
+    /// whether a process group, which has none, is to be looked at again:
+    /// only while it drains, `timeout` then shortened to [`GROUP_POLL`].
     fn watch(&self, draining: bool, timeout: &mut Option<std::time::Duration>) -> (Option<BorrowedFd<'_>>, bool) {
         match self.tree.as_ref().map(Tree::watch) {
             Some(Some(fd)) => (Some(fd), false),
-            Some(None) => {
-                if draining {
-                    *timeout = Some(timeout.map_or(GROUP_POLL, |t| t.min(GROUP_POLL)));
-                }
+            // A process group is looked at only while it drains.
+            Some(None) if draining => {
+                *timeout = Some(timeout.map_or(GROUP_POLL, |t| t.min(GROUP_POLL)));
                 (None, true)
             }
+            Some(None) => (None, false),
             None => (None, false),
         }
     }

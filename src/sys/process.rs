@@ -209,37 +209,46 @@ pub fn cspawn_into(argv: &Argv, fail: &[u8], actions: &[Action], cgroup: Borrowe
         cgroup: cgroup.as_raw_fd() as u64,
         ..CloneArgs::default()
     };
+    let mut child = IntoCgroup { argv, fail, actions };
+    let size = std::mem::size_of::<CloneArgs>();
+    with_signals_blocked(|| {
+        if shared {
+            // SAFETY: `args` describes a stack that outlives the child's use
+            // of it (CLONE_VFORK: we resume once it has exec'd or exited); the
+            // child starts on it in `start_child`, which never returns.
+            unsafe {
+                clone3_on_stack(
+                    &args as *const CloneArgs as *const libc::c_void,
+                    size,
+                    start_child,
+                    (&raw mut child).cast(),
+                )
+            }
+        } else {
+            // SAFETY: clone3 with a valid argument of its size; without CLONE_VM
+            // the child runs on its own copy of this stack, returning 0 here.
+            let pid = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size) };
+            if pid == 0 {
+                start_child((&raw mut child).cast())
+            }
+            pid
+        }
+    })
+}
+
+/// Makes a child with `clone` (which returns its pid, or -1 with errno
+/// set) while every signal is blocked, so that none runs a handler of ours
+/// (and writes to our self-pipe) in the child before it has put our
+/// handlers back ([`child_exec`]); the mask is restored in the parent.
+fn with_signals_blocked(clone: impl FnOnce() -> libc::c_long) -> Result<u32, Errno> {
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: sigprocmask with valid sets; signals stay blocked until the
-    // child has put our handlers back (see `spawn`).
+    // SAFETY: sigprocmask with valid sets.
     unsafe {
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    let mut child = IntoCgroup { argv, fail, actions };
-    let size = std::mem::size_of::<CloneArgs>();
-    let pid = if shared {
-        // SAFETY: `args` describes a stack that outlives the child's use of it
-        // (CLONE_VFORK: we resume once it has exec'd or exited); the child
-        // starts on it in `start`, which never returns.
-        unsafe {
-            clone3_on_stack(
-                &args as *const CloneArgs as *const libc::c_void,
-                size,
-                start_child,
-                (&raw mut child).cast(),
-            )
-        }
-    } else {
-        // SAFETY: clone3 with a valid argument of its size; without CLONE_VM
-        // the child runs on its own copy of this stack, returning 0 here.
-        let pid = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size) };
-        if pid == 0 {
-            start_child((&raw mut child).cast())
-        }
-        pid
-    };
+    let pid = clone();
     let err = Errno::last();
     // SAFETY: as above.
     unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
@@ -249,7 +258,8 @@ pub fn cspawn_into(argv: &Argv, fail: &[u8], actions: &[Action], cgroup: Borrowe
     }
 }
 
-/// The entry of [`cspawn_into`]'s child on its own stack.
+/// The entry of [`cspawn_into`]'s child (on its own stack where it shares
+/// our memory).
 extern "C" fn start_child(arg: *mut libc::c_void) -> ! {
     // SAFETY: `arg` is cspawn_into's `IntoCgroup`, alive while it is suspended in clone3.
     let child = unsafe { &*arg.cast::<IntoCgroup>() };
@@ -338,34 +348,22 @@ fn spawn<F: FnOnce() -> Result<(), Errno>>(argv: &Argv, fail: &[u8], in_child: F
         let child = unsafe { &mut *arg.cast::<Child<F>>() };
         child_exec(child.argv, child.fail, child.in_child.take())
     }
-    // Signals stay blocked until the child has put our handlers back, so that
-    // none runs a handler of ours (and writes to our self-pipe) in the child.
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: sigprocmask with valid sets.
-    unsafe {
-        libc::sigfillset(&mut all);
-        libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
-    }
     let mut child = Child { argv, fail, in_child: Some(in_child) };
     // On the heap and left uninitialised, so that only the page or two the
     // child touches become resident (a 16 KiB array on our stack would be
     // probed whole by the compiler).
     let mut stack: Vec<u128> = Vec::with_capacity(1024);
-    // SAFETY: the stack is ours and outlives the child's use of it (CLONE_VFORK:
-    // we resume once it has exec'd or exited); without CLONE_SIGHAND, CLONE_FS
-    // and CLONE_FILES its handlers, directory and descriptors are its own.
-    let pid = unsafe {
-        let top = stack.as_mut_ptr().add(stack.capacity()).cast::<libc::c_void>();
-        libc::clone(start::<F>, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&raw mut child).cast())
-    };
-    let err = Errno::last();
-    // SAFETY: as above.
-    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    match pid {
-        -1 => Err(err),
-        pid => Ok(pid as u32),
-    }
+    with_signals_blocked(|| {
+        // SAFETY: the stack is ours and outlives the child's use of it
+        // (CLONE_VFORK: we resume once it has exec'd or exited); without
+        // CLONE_SIGHAND, CLONE_FS and CLONE_FILES its handlers, directory and
+        // descriptors are its own.
+        unsafe {
+            let top = stack.as_mut_ptr().add(stack.capacity()).cast::<libc::c_void>();
+            let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+            libc::clone(start::<F>, top, flags, (&raw mut child).cast()) as libc::c_long
+        }
+    })
 }
 
 /// Waits for a child to change: `pid`, or any child when `None`; without
