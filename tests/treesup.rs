@@ -33,13 +33,24 @@ fn cgroup2() -> Option<PathBuf> {
     })
 }
 
-/// Every cgroup below the mount named after the directory (`NAME.INODE`),
-/// which a test must leave removed.
+/// The mount point of the cgroup v1 hierarchy of the pids controller, on a
+/// hybrid host.
+fn pids_v1() -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        let mut fs_type = right.split(' ');
+        let v1_pids = fs_type.next()? == "cgroup" && fs_type.nth(1)?.split(',').any(|o| o == "pids");
+        v1_pids.then(|| PathBuf::from(left.split(' ').nth(4).unwrap()))
+    })
+}
+
+/// Every cgroup named after the directory (`NAME.INODE`), in cgroup v2 and
+/// in the v1 pids hierarchy, which a test must leave removed.
 fn cgroups_of(dir: &Path) -> Vec<PathBuf> {
-    let Some(mount) = cgroup2() else { return Vec::new() };
     let suffix = format!(".{}", fs::metadata(dir).map(|m| m.ino()).unwrap_or(0));
     let mut found = Vec::new();
-    let mut stack = vec![mount];
+    let mut stack: Vec<PathBuf> = cgroup2().into_iter().chain(pids_v1()).collect();
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d).into_iter().flatten().flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -64,6 +75,10 @@ impl Drop for Cleanup {
         }
         for cg in cgroups_of(&self.0) {
             let _ = fs::write(cg.join("cgroup.kill"), "1");
+            let procs = fs::read_to_string(cg.join("cgroup.procs")).unwrap_or_default();
+            for pid in procs.lines().filter_map(|l| l.parse::<u32>().ok()).filter(|&p| p > 1) {
+                signal(pid, libc::SIGKILL);
+            }
             for _ in 0..100 {
                 if fs::remove_dir(&cg).is_ok() {
                     break;
@@ -262,4 +277,216 @@ fn tree_added_or_removed_while_the_service_runs_counts_from_the_next_start() {
         wait_for(2000, "the cgroup left behind to be removed", || !cg.exists());
     }
     sb.run(bin("svc"), &["-dx", "s"]).code(0);
+}
+
+/// `svstat -j`'s count of the tree's processes, 0 when it says none.
+fn processes(sb: &Sandbox) -> u64 {
+    let out = sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout();
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    j["processes"].as_u64().unwrap_or(0)
+}
+
+/// A run that forks 200 sleepers, then says so and becomes one more.
+const FORKS_200: &str =
+    "exec 2>&1\ni=0\nwhile [ $i -lt 200 ]; do sleep 3000 & i=$((i+1)); done\necho started > started\nexec sleep 3000\n";
+
+#[test]
+fn a_fork_bomb_is_bounded_by_pids_max_and_max_lifts_the_bound() {
+    let sb = Sandbox::new();
+    let dir = sb.service("s", FORKS_200);
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "").unwrap();
+    fs::write(dir.join("pids-max"), "20\n").unwrap();
+    sb.supervise(&bin("supervise"), "s");
+    wait_for(5000, "a start", || sb.try_status("s").is_some_and(|s| s.pid != 0) || processes(&sb) > 0);
+    if let Some(line) = sb.stderr_of("supervise-s").lines().find(|l| l.contains("pids-max: not applied")) {
+        eprintln!("SKIPPED a_fork_bomb_is_bounded_by_pids_max: {line}");
+        sb.run(bin("svc"), &["-dx", "s"]).code(0);
+        return;
+    }
+    // Runs that cannot fork all they ask die and are started again: the
+    // kernel refuses forks (pids.events counts them), and the tree never
+    // holds more than 20 processes.
+    let refused = || {
+        let events = cgroups_of(&dir).into_iter().find_map(|cg| fs::read_to_string(cg.join("pids.events")).ok());
+        events.and_then(|e| e.lines().find_map(|l| l.strip_prefix("max ")?.trim().parse::<u64>().ok())).unwrap_or(0)
+    };
+    let (mut most, t0) = (0, std::time::Instant::now());
+    while t0.elapsed() < std::time::Duration::from_millis(2000) || refused() == 0 {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(15), "no fork refused in 15 s");
+        most = most.max(processes(&sb));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(most <= 20, "at most 20 processes: {most}");
+    assert!(!dir.join("started").exists(), "the run never forked its 200");
+    let said = fs::read_to_string(sb.join("supervise-s.out")).unwrap_or_default();
+    assert!(said.contains("fork"), "the run said its fork failed: {said}");
+    fs::write(dir.join("pids-max"), "max\n").unwrap();
+    wait_for(10_000, "the next start to fork its 200", || dir.join("started").exists());
+    wait_for(5000, "svstat -j to count them", || processes(&sb) >= 201);
+    let cgroups = cgroups_of(&dir);
+    assert!(!cgroups.is_empty());
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+    for cg in cgroups {
+        wait_for(5000, "each cgroup of the tree, v1 pids included, to be removed", || !cg.exists());
+    }
+}
+
+#[test]
+fn without_pids_max_the_limit_is_systemds_default() {
+    let sb = Sandbox::new();
+    let (dir, _cleanup) = start(&sb, "exec sleep 3000\n", &bin("supervise"), true);
+    sb.wait_up("s", 0);
+    let Some(max) = cgroups_of(&dir).into_iter().map(|cg| cg.join("pids.max")).find(|f| f.exists()) else {
+        eprintln!("SKIPPED without_pids_max_the_limit_is_systemds_default: no pids controller here");
+        sb.run(bin("svc"), &["-dx", "s"]).code(0);
+        return;
+    };
+    let kernel =
+        |name: &str| fs::read_to_string(format!("/proc/sys/kernel/{name}")).unwrap().trim().parse::<u64>().unwrap();
+    let expected = kernel("pid_max").min(kernel("threads-max")) * 15 / 100;
+    assert_eq!(fs::read_to_string(&max).unwrap().trim(), expected.to_string(), "{}", max.display());
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+}
+
+/// A cgroup `dtrs-room-PID` at the top of cgroup v2 with a controller
+/// enabled above it, for a test of svscan's leaf; on drop, even when the
+/// test failed, everything in it is killed, it is removed, and the
+/// controller is disabled again at the top if the test enabled it.
+struct Room {
+    top: PathBuf,
+    dir: PathBuf,
+    controller: String,
+    enabled_at_top: bool,
+    /// One room at a time: each may enable and disable the controller at the top.
+    _one: std::sync::MutexGuard<'static, ()>,
+}
+
+static ONE_ROOM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Room {
+    /// None (the test is SKIPPED, said why) where no controller can be had.
+    fn new() -> Option<Room> {
+        let one = ONE_ROOM.lock().unwrap_or_else(|e| e.into_inner());
+        let top = cgroup2()?;
+        let available = fs::read_to_string(top.join("cgroup.controllers")).unwrap_or_default();
+        // pids where cgroup v2 has it; else any, hugetlb on a hybrid host:
+        // the kernel's rule is the same for each.
+        let words: Vec<&str> = available.split_whitespace().collect();
+        let Some(controller) = words.iter().find(|&&c| c == "pids").or(words.first()).map(|c| c.to_string()) else {
+            eprintln!("SKIPPED svscan's leaf: no controller in {}/cgroup.controllers", top.display());
+            return None;
+        };
+        let enabled = fs::read_to_string(top.join("cgroup.subtree_control")).unwrap_or_default();
+        let enabled_at_top = !enabled.split_whitespace().any(|c| c == controller);
+        if enabled_at_top {
+            if let Err(e) = fs::write(top.join("cgroup.subtree_control"), format!("+{controller}")) {
+                eprintln!("SKIPPED svscan's leaf: cannot enable {controller} at {}: {e}", top.display());
+                return None;
+            }
+        }
+        let dir = top.join(format!("dtrs-room-{}", std::process::id()));
+        let room = Room { top, dir, controller, enabled_at_top, _one: one };
+        fs::create_dir(&room.dir).unwrap();
+        Some(room)
+    }
+
+    /// Moves `pid` into the cgroup `sub` of the room ("" for the room itself).
+    fn put(&self, pid: u32, sub: &str) -> std::io::Result<()> {
+        fs::write(self.dir.join(sub).join("cgroup.procs"), pid.to_string())
+    }
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        let _ = fs::write(self.dir.join("cgroup.kill"), "1");
+        for _ in 0..100 {
+            let mut subs: Vec<PathBuf> = fs::read_dir(&self.dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect();
+            subs.push(self.dir.clone());
+            if subs.iter().all(|d| fs::remove_dir(d).is_ok() || !d.exists()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if self.enabled_at_top {
+            let _ = fs::write(self.top.join("cgroup.subtree_control"), format!("-{}", self.controller));
+        }
+    }
+}
+
+/// The cgroup v2 path of `pid` (`0::` of /proc/PID/cgroup).
+fn cgroup_of(pid: u32) -> String {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    text.lines().find_map(|l| l.strip_prefix("0::")).unwrap_or("").to_string()
+}
+
+#[test]
+fn svscan_alone_moves_into_a_leaf_and_supervise_makes_the_services_cgroups_beside_it() {
+    let Some(room) = Room::new() else { return };
+    let sb = Sandbox::new();
+    let name = room.dir.file_name().unwrap().to_str().unwrap().to_string();
+    // A process alone in the room (as svscan under Delegate=yes) moves into
+    // the leaf, and the controller is enabled for the room's children.
+    let mut holder = std::process::Command::new("sleep").arg("300").spawn().unwrap();
+    let _reap = Reap(&mut holder);
+    let pid = _reap.0.id();
+    room.put(pid, "").unwrap();
+    let wanted = [room.controller.as_str()];
+    let enabled = daemontools::tree::make_room(pid, &wanted).map_err(|e| e.reason()).unwrap();
+    assert_eq!(enabled, wanted);
+    assert_eq!(cgroup_of(pid), format!("/{name}/supervise"));
+    let control = fs::read_to_string(room.dir.join("cgroup.subtree_control")).unwrap();
+    assert!(control.split_whitespace().any(|c| c == room.controller), "{control}");
+    // The kernel's rule is now in force: the room itself takes no process.
+    let err = room.put(pid, "").unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EBUSY), "{err}");
+    assert_eq!(daemontools::tree::make_room(pid, &wanted).map_err(|e| e.reason()).unwrap(), Vec::<&str>::new());
+
+    // supervise in the leaf makes its service's cgroup beside it.
+    let dir = sb.service("s", "exec sleep 3000\n");
+    let _cleanup = Cleanup(dir.clone());
+    fs::write(dir.join("tree"), "").unwrap();
+    let leaf_procs = room.dir.join("supervise/cgroup.procs");
+    let wrapper = format!("echo $$ > '{}' && exec '{}' s", leaf_procs.display(), bin("supervise").display());
+    let mut cmd = sb.command("/bin/sh");
+    cmd.args(["-c", &wrapper]);
+    let supervise = sb.spawn(cmd, "supervise-s");
+    let run = sb.wait_up("s", 0);
+    assert_eq!(cgroup_of(supervise), format!("/{name}/supervise"));
+    let ino = fs::metadata(&dir).unwrap().ino();
+    assert_eq!(cgroup_of(run), format!("/{name}/s.{ino}"), "beside the leaf, not in it");
+    sb.run(bin("svc"), &["-dx", "s"]).code(0);
+    sb.wait_exit(supervise, 5000);
+    wait_for(5000, "the service's cgroup to be removed", || !room.dir.join(format!("s.{ino}")).exists());
+}
+
+#[test]
+fn a_process_not_alone_in_its_cgroup_is_not_moved() {
+    let Some(room) = Room::new() else { return };
+    let mut a = std::process::Command::new("sleep").arg("300").spawn().unwrap();
+    let mut b = std::process::Command::new("sleep").arg("300").spawn().unwrap();
+    let (a, b) = (Reap(&mut a), Reap(&mut b));
+    room.put(a.0.id(), "").unwrap();
+    room.put(b.0.id(), "").unwrap();
+    let before = cgroup_of(a.0.id());
+    let wanted = [room.controller.as_str()];
+    assert_eq!(daemontools::tree::make_room(a.0.id(), &wanted).map_err(|e| e.reason()).unwrap(), Vec::<&str>::new());
+    assert_eq!(cgroup_of(a.0.id()), before, "a shell's session is not ours to rearrange");
+    assert!(!room.dir.join("supervise").exists());
+}
+
+/// Kills and reaps a child on drop.
+struct Reap<'a>(&'a mut std::process::Child);
+
+impl Drop for Reap<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

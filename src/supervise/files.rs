@@ -4,13 +4,13 @@
 //! a failure comes back as daemontools' message ([`Failure`]) and a warning
 //! goes to the caller's `warn` with its parts, for the binary to print.
 
-use super::settings::{self, Policy};
+use super::settings::{self, PidsMax, Policy};
 use super::Machine;
 use crate::info::TreeAt;
 use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
 use crate::sys::{self, Action, Argv, AtomicStep};
-use crate::tree::{self, Tree};
+use crate::tree::{self, Cap, Tree};
 use crate::Errno;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -192,16 +192,23 @@ impl Programs {
     /// Starts `./run`, with the write end of a pipe as descriptor `notify`
     /// if asked, inside `tree` if given ([`Tree::spawn`]): returns
     /// its pid and the pipe's read end.
-    pub fn start_run(&self, notify: Option<i32>, tree: Option<&Tree>) -> Result<(u32, Option<OwnedFd>), Errno> {
+    /// `join` is one more file action, after the others (a [`Cap`]'s).
+    pub fn start_run(
+        &self,
+        notify: Option<i32>,
+        tree: Option<&Tree>,
+        join: Option<Action>,
+    ) -> Result<(u32, Option<OwnedFd>), Errno> {
         let pipe = notify.and_then(|n| {
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
             sys::set_nonblocking(w.as_fd(), false).ok()?;
             Some((r, w, n))
         });
         let moves = pipe.as_ref().map(|(_, w, n)| Action::Move(w.as_raw_fd(), *n));
+        let actions: Vec<Action> = moves.into_iter().chain(join).collect();
         let pid = match tree {
-            Some(tree) => tree.spawn(&self.run, &self.run_failed, moves.as_slice())?,
-            None => sys::cspawn(&self.run, &self.run_failed, moves.as_slice())?,
+            Some(tree) => tree.spawn(&self.run, &self.run_failed, &actions)?,
+            None => sys::cspawn(&self.run, &self.run_failed, &actions)?,
         };
         Ok((pid, pipe.map(|(r, ..)| r)))
     }
@@ -258,22 +265,28 @@ const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The tree of a service run with `tree` (see [`crate::tree`]): prepared
 /// at the first start that asks for it, kept while runs and drains use it,
-/// removed when the machine says the service is down for good.
+/// removed when the machine says the service is down for good. Its pids
+/// limit, where one can be set, comes with it ([`Cap`]).
 #[derive(Default)]
 pub struct Contained {
     tree: Option<Tree>,
+    cap: Option<Cap>,
     /// The fallback to a process group was said (once).
     warned: bool,
+    /// That an asked `pids-max` cannot be set was said (once).
+    cap_warned: bool,
 }
 
 impl Contained {
-    /// The tree a start of `./run` goes into, prepared now if need be (its
-    /// name looked up only then): a
-    /// process group instead of a cgroup is said once, and what a killed
-    /// supervise left in the cgroup is killed first (and said).
-    fn for_start(&mut self, dir: &[u8], programs: &Programs, warn: Warn) -> &Tree {
+    /// Readies the tree a start of `./run` goes into, prepared now if need
+    /// be (its name looked up only then): a process group instead of a
+    /// cgroup is said once, and what a killed supervise left in the cgroup
+    /// is killed first (and said). Its pids limit is set to what
+    /// `pids-max` says now; an asked limit that cannot be set is said once.
+    fn for_start(&mut self, dir: &[u8], programs: &Programs, policy: &Policy, warn: Warn) {
         if self.tree.is_none() {
-            let prepared = Tree::prepare(&programs.tree_name());
+            let name = programs.tree_name();
+            let prepared = Tree::prepare(&name);
             if let (Some(why), false) = (&prepared.fallback, self.warned) {
                 warn(&[dir, b"/tree: process group instead of a cgroup: ", why.reason().as_bytes()]);
                 self.warned = true;
@@ -282,9 +295,26 @@ impl Contained {
                 warn(&[dir, b"/tree: killing what an earlier supervise left in its cgroup"]);
                 prepared.tree.kill_leftovers(std::time::Duration::from_secs(1));
             }
+            self.cap = match Cap::prepare(prepared.tree.dir(), &name) {
+                Ok(cap) => Some(cap),
+                Err(why) => {
+                    if matches!(policy.pids_max, PidsMax::At(_)) && !self.cap_warned {
+                        warn(&[dir, b"/pids-max: not applied: ", why.reason().as_bytes()]);
+                        self.cap_warned = true;
+                    }
+                    None
+                }
+            };
             self.tree = Some(prepared.tree);
         }
-        self.tree.as_ref().expect("prepared")
+        if let Some(cap) = &self.cap {
+            let limit = match policy.pids_max {
+                PidsMax::Default => Some(tree::kernel_pids_default()),
+                PidsMax::Unlimited => None,
+                PidsMax::At(n) => Some(n),
+            };
+            let _ = cap.set(limit);
+        }
     }
 
     /// Starts `./run` as `policy` says: inside the service's tree when it
@@ -298,10 +328,11 @@ impl Contained {
         warn: Warn,
     ) -> Result<(u32, Option<OwnedFd>), Errno> {
         if !policy.tree {
-            return programs.start_run(policy.notification_fd, None);
+            return programs.start_run(policy.notification_fd, None, None);
         }
-        let tree = self.for_start(dir, programs, warn);
-        let started = programs.start_run(policy.notification_fd, Some(tree));
+        self.for_start(dir, programs, policy, warn);
+        let (tree, join) = (self.tree.as_ref().expect("prepared"), self.cap.as_ref().and_then(Cap::join_action));
+        let started = programs.start_run(policy.notification_fd, Some(tree), join);
         // A cgroup removed under our feet, say: the next start makes it anew.
         if started.is_err() {
             self.remove();
@@ -346,6 +377,9 @@ impl Contained {
     pub fn remove(&mut self) {
         if let Some(tree) = self.tree.take() {
             tree.remove();
+        }
+        if let Some(cap) = self.cap.take() {
+            cap.remove();
         }
     }
 

@@ -12,6 +12,7 @@
 //! | `notification-fd` | 3 up to the open-files limit - 1 | none |
 //! | `restart-limit` | `COUNT SECONDS`: stay down after COUNT deaths in SECONDS | none |
 //! | `tree` (present) | the whole process tree is the service | off |
+//! | `pids-max` (with `tree`) | the most processes and threads in the tree, or `max` | 15 % of the kernel's |
 //!
 //! Only a file's first line counts, trimmed. A file that cannot be read or
 //! does not parse gives its default and one warning. `tree` counts by being
@@ -40,6 +41,21 @@ pub struct Policy {
     /// `tree`: the service is its whole process tree (a cgroup of its own,
     /// or its process group), signalled and drained as one.
     pub tree: bool,
+    /// `pids-max`, read only with `tree`: the most processes (threads
+    /// included) the tree may hold where a pids controller exists.
+    pub pids_max: PidsMax,
+}
+
+/// A tree's pids limit (`pids-max`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidsMax {
+    /// No file: systemd's default (`DefaultTasksMax=15%`), bounding a fork
+    /// bomb without asking (see [`crate::tree::pids_default`]).
+    Default,
+    /// `max`: no limit.
+    Unlimited,
+    /// A number, at least 1.
+    At(u64),
 }
 
 impl Default for Policy {
@@ -54,6 +70,7 @@ impl Default for Policy {
             restart_limit: None,
             notification_fd: None,
             tree: false,
+            pids_max: PidsMax::Default,
         }
     }
 }
@@ -124,7 +141,7 @@ pub fn policy(
     let mut files = Files { read, warnings: Vec::new() };
     let ms = |v: &str| v.parse::<u64>().ok().map(Duration::from_millis);
     let d = Policy::default();
-    let policy = Policy {
+    let mut policy = Policy {
         finish,
         timeout_finish: files.get("timeout-finish", ms).unwrap_or(d.timeout_finish),
         down_signal: files.get("down-signal", signal_named).unwrap_or(d.down_signal),
@@ -137,7 +154,11 @@ pub fn policy(
             .get("notification-fd", |v| v.parse::<i32>().ok().filter(|&n| (3..=max_fd()).contains(&n))),
         restart_limit: files.get("restart-limit", restart_limit),
         tree: files.present("tree"),
+        pids_max: PidsMax::Default,
     };
+    if policy.tree {
+        policy.pids_max = files.get("pids-max", pids_max).unwrap_or(PidsMax::Default);
+    }
     (policy, files.warnings)
 }
 
@@ -185,6 +206,14 @@ fn restart_limit(v: &str) -> Option<(u32, Duration)> {
     Some((count, Duration::from_secs(words.next()?.parse().ok()?)))
 }
 
+/// `pids-max`: `max`, or a number from 1 to 2^62 (the kernel's own bound).
+fn pids_max(v: &str) -> Option<PidsMax> {
+    match v {
+        "max" => Some(PidsMax::Unlimited),
+        n => n.parse::<u64>().ok().filter(|n| (1..=1 << 62).contains(n)).map(PidsMax::At),
+    }
+}
+
 /// A signal by name (`SIGINT`, `INT`) or number (1 to 64); by name, only
 /// those a service may ask to be stopped with (the names are nix's).
 pub fn signal_named(name: &str) -> Option<libc::c_int> {
@@ -226,8 +255,10 @@ mod tests {
             "notification-fd",
             "restart-limit",
             "tree",
+            "pids-max",
         ];
-        assert_eq!(asked, order, "each file read once, in this order");
+        let order = &order[..order.len() - usize::from(!p.tree)];
+        assert_eq!(asked, order, "each file read once, in this order, pids-max only with tree");
         (p, w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
     }
 
@@ -276,6 +307,7 @@ mod tests {
                 restart_limit: Some((5, Duration::from_secs(60))),
                 notification_fd: Some(3),
                 tree: false,
+                pids_max: PidsMax::Default,
             }
         );
         assert_eq!(read(&[("notification-fd", b"1023")]).0.notification_fd, Some(1023));
@@ -339,6 +371,22 @@ mod tests {
             assert_eq!(w, ["sv/tree: contents ignored"], "{text:?}");
         }
         assert!(!read(&[]).0.tree);
+    }
+
+    #[test]
+    fn pids_max_is_read_with_tree_only() {
+        let with_tree = |text: &'static [u8]| read(&[("tree", b""), ("pids-max", text)]);
+        assert_eq!(with_tree(b"100\n").0.pids_max, PidsMax::At(100));
+        assert_eq!(with_tree(b"max").0.pids_max, PidsMax::Unlimited);
+        for bad in [&b"0"[..], b"-1", b"x", b"", b"MAX", b"4611686018427387905", b"1e3"] {
+            assert_eq!(
+                with_tree(bad),
+                (Policy { tree: true, ..Policy::default() }, vec!["invalid sv/pids-max: default used".to_string()]),
+                "{bad:?}"
+            );
+        }
+        // Without `tree` the file is not even read (the order check in `read`).
+        assert_eq!(read(&[("pids-max", b"5")]), (Policy::default(), vec![]));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use daemontools::scandir::{self, ScanDir};
 use daemontools::scanner::{self, Action, Event, Id, Role, Scanner, Step, Target, ROLES};
 use daemontools::svdir::ServiceDir;
 use daemontools::sys::{self, Argv, SelfPipe};
-use daemontools::{cli, Errno};
+use daemontools::{cli, tree, Errno};
 use std::collections::HashMap;
 use std::ffi::{CStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -189,6 +189,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         [dir] => ScanDir::enter(Some(dir))?,
         _ => return Err(Failure::usage()),
     };
+    // Alone in a cgroup given to it, svscan moves into a leaf so that the
+    // services' cgroups get controllers (a pids limit); else nothing moves.
+    let _ = tree::make_room(std::process::id(), &tree::CONTROLLERS);
     let signals = [libc::SIGCHLD, libc::SIGALRM, libc::SIGHUP, libc::SIGTERM, libc::SIGINT];
     let pipe = SelfPipe::new()
         .and_then(|p| signals.into_iter().try_for_each(|sig| p.catch(sig)).map(|()| p))

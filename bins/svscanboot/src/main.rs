@@ -52,6 +52,8 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC;
     nix::fcntl::open(dir, flags, nix::sys::stat::Mode::empty())
         .map_err(|e| Failure::temp(&[b"unable to chdir to ", dir], e))?;
+    // Before svscan and readproctitle start: they go into the leaf too (see svscan).
+    let _ = daemontools::tree::make_room(std::process::id(), &daemontools::tree::CONTROLLERS);
     let [svc, svscan, readproctitle] = ["svc", "svscan", "readproctitle"].map(sys::find_program);
     let dots = ".".repeat(400);
     let stale = stale(dir);

@@ -9,6 +9,10 @@
 //! the small functions at the end. Nothing here prints: [`Tree::prepare`]
 //! says why it fell back, and the binary warns.
 
+mod controllers;
+
+pub use controllers::{home, kernel_pids_default, make_room, pids_default, Cap, CONTROLLERS, LEAF};
+
 use crate::sys;
 use nix::errno::Errno;
 use std::ffi::{CStr, CString, OsStr};
@@ -46,6 +50,8 @@ pub enum Fallback {
     NoCgroup2,
     /// No `0::` line in /proc/self/cgroup, or its path is not under the mount.
     NoOwnCgroup,
+    /// No pids controller, in cgroup v2 or v1 (for a [`Cap`] only).
+    NoPids,
     /// A step failed on a path: `step` is `create`, `open`, or `write to`
     /// (supervise's own `cgroup.procs`, which a move out of it needs).
     Failed { step: &'static str, path: PathBuf, errno: Errno },
@@ -58,6 +64,7 @@ impl Fallback {
         match self {
             Fallback::NoCgroup2 => "no cgroup2 mounted".into(),
             Fallback::NoOwnCgroup => "not in a cgroup2 that is mounted".into(),
+            Fallback::NoPids => "no pids controller".into(),
             Fallback::Failed { step, path, errno } => {
                 format!("unable to {step} {}: {}", path.display(), crate::msg::errstr(*errno))
             }
@@ -88,10 +95,11 @@ fn failed<'a>(step: &'static str, path: &'a Path) -> impl FnOnce(Errno) -> Fallb
 
 impl Tree {
     /// Makes (or reuses) the cgroup `name` (see [`name_for`]) under
-    /// supervise's own, opened; a [`Tree::Group`] and the reason when that
+    /// supervise's own, or beside it when supervise lives in svscan's leaf
+    /// ([`home`]), opened; a [`Tree::Group`] and the reason when that
     /// cannot be done. A cgroup is usable only when supervise may move a
-    /// process out of its own cgroup into it (write access to its own
-    /// `cgroup.procs`, checked here so that `run` never fails on it).
+    /// process from its own cgroup into it (write access to `cgroup.procs`
+    /// of the cgroup above both, checked here so that `run` never fails on it).
     pub fn prepare(name: &[u8]) -> Prepared {
         match Tree::cgroup(name) {
             Ok(tree) => {
@@ -105,7 +113,8 @@ impl Tree {
     fn cgroup(name: &[u8]) -> Result<Tree, Fallback> {
         let mountinfo = read_file(Path::new("/proc/self/mountinfo")).map_err(|_| Fallback::NoCgroup2)?;
         let own = read_file(Path::new("/proc/self/cgroup")).map_err(|_| Fallback::NoOwnCgroup)?;
-        let parent = own_dir(&mountinfo, &own)?;
+        let parent =
+            home(&own_dir(&mountinfo, &own)?, |p| read_file(&p.join("cgroup.subtree_control")).unwrap_or_default());
         let own_procs = parent.join("cgroup.procs");
         writable(&own_procs).map_err(failed("write to", &own_procs))?;
         let path = parent.join(OsStr::from_bytes(name));
@@ -118,6 +127,14 @@ impl Tree {
         let procs = open(c"cgroup.procs", libc::O_WRONLY)?;
         let events = open(c"cgroup.events", libc::O_RDONLY)?;
         Ok(Tree::Cgroup { dir, procs, events, path })
+    }
+
+    /// The cgroup's directory; none for a group.
+    pub fn dir(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Tree::Cgroup { dir, .. } => Some(dir.as_fd()),
+            Tree::Group => None,
+        }
     }
 
     /// `cgroup` or `process-group`, as `svstat -j` says it.
