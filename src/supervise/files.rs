@@ -192,23 +192,16 @@ impl Programs {
     /// Starts `./run`, with the write end of a pipe as descriptor `notify`
     /// if asked, inside `tree` if given ([`Tree::spawn`]): returns
     /// its pid and the pipe's read end.
-    /// `join` is one more file action, after the others (a [`Cap`]'s).
-    pub fn start_run(
-        &self,
-        notify: Option<i32>,
-        tree: Option<&Tree>,
-        join: Option<Action>,
-    ) -> Result<(u32, Option<OwnedFd>), Errno> {
+    pub fn start_run(&self, notify: Option<i32>, tree: Option<&Tree>) -> Result<(u32, Option<OwnedFd>), Errno> {
         let pipe = notify.and_then(|n| {
             let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).ok()?;
             sys::set_nonblocking(w.as_fd(), false).ok()?;
             Some((r, w, n))
         });
         let moves = pipe.as_ref().map(|(_, w, n)| Action::Move(w.as_raw_fd(), *n));
-        let actions: Vec<Action> = moves.into_iter().chain(join).collect();
         let pid = match tree {
-            Some(tree) => tree.spawn(&self.run, &self.run_failed, &actions)?,
-            None => sys::cspawn(&self.run, &self.run_failed, &actions)?,
+            Some(tree) => tree.spawn(&self.run, &self.run_failed, moves.as_slice())?,
+            None => sys::cspawn(&self.run, &self.run_failed, moves.as_slice())?,
         };
         Ok((pid, pipe.map(|(r, ..)| r)))
     }
@@ -328,11 +321,10 @@ impl Contained {
         warn: Warn,
     ) -> Result<(u32, Option<OwnedFd>), Errno> {
         if !policy.tree {
-            return programs.start_run(policy.notification_fd, None, None);
+            return programs.start_run(policy.notification_fd, None);
         }
         self.for_start(dir, programs, policy, warn);
-        let (tree, join) = (self.tree.as_ref().expect("prepared"), self.cap.as_ref().and_then(Cap::join_action));
-        let started = programs.start_run(policy.notification_fd, Some(tree), join);
+        let started = programs.start_run(policy.notification_fd, self.tree.as_ref());
         // A cgroup removed under our feet, say: the next start makes it anew.
         if started.is_err() {
             self.remove();

@@ -18,8 +18,8 @@
 //! The pids limit is `pids.max` of the tree's cgroup v2 where the pids
 //! controller is on for it; else, on a hybrid host whose pids controller
 //! is on the cgroup v1 hierarchy (as systemd's hybrid mode uses it), of a
-//! v1 pids cgroup of the same name, which `run` joins after the v2 one
-//! ([`Cap`]).
+//! v1 pids cgroup of the same name, which supervise joins so that `run`
+//! is born in it ([`Cap`]).
 
 use super::{c_path, failed, own_dir, pids, read_file, unescape, Fallback};
 use crate::sys;
@@ -121,61 +121,70 @@ pub fn kernel_pids_default() -> u64 {
     pids_default(pid_max, read("/proc/sys/kernel/threads-max").unwrap_or(pid_max))
 }
 
-/// A tree's pids limit: `pids.max` open for writing, and the v1 cgroup
-/// `run` joins (its `cgroup.procs`, and its path), if the limit is there.
+/// A tree's pids limit: `pids.max` open for writing; on a hybrid host, the
+/// v1 pids cgroup (its path) and the `cgroup.procs` of supervise's own v1
+/// cgroup, to go back to.
+///
+/// In v1, supervise itself lives in the tree's pids cgroup while it has
+/// the limit, so that `run` is born there: a move of `run` at each start
+/// would cost the kernel's cgroup write lock (milliseconds: the restart
+/// figure went from 1 to 10 ms), where v2 has CLONE_INTO_CGROUP. The limit
+/// written is then one more, for supervise.
 #[derive(Debug)]
 pub struct Cap {
     max: OwnedFd,
-    v1: Option<(OwnedFd, PathBuf)>,
+    v1: Option<(PathBuf, OwnedFd)>,
 }
 
 impl Cap {
     /// The limit of the tree `name`: in its cgroup v2 (`v2`, its directory)
     /// when that has `pids.max`, else in a v1 pids cgroup `name` made (or
-    /// reused) below this process's own. Err when neither can be had: the
-    /// tree is then unlimited.
+    /// reused) below this process's own, which this process then joins.
+    /// Err when neither can be had: the tree is then unlimited.
     pub fn prepare(v2: Option<BorrowedFd>, name: &[u8]) -> Result<Cap, Fallback> {
         if let Some(max) = v2.and_then(|dir| sys::open_at(dir, c"pids.max", libc::O_WRONLY, 0).ok()) {
             return Ok(Cap { max, v1: None });
         }
         let mountinfo = read_file(Path::new("/proc/self/mountinfo")).map_err(|_| Fallback::NoPids)?;
         let own = read_file(Path::new("/proc/self/cgroup")).map_err(|_| Fallback::NoPids)?;
-        let path = v1_dir(&mountinfo, &own, "pids").ok_or(Fallback::NoPids)?.join(OsStr::from_bytes(name));
+        let home = v1_dir(&mountinfo, &own, "pids").ok_or(Fallback::NoPids)?;
+        let path = home.join(OsStr::from_bytes(name));
+        let open = |path: &Path| {
+            std::fs::OpenOptions::new().write(true).open(path).map(OwnedFd::from).map_err(|e| crate::msg::errno_of(&e))
+        };
+        let home_procs = home.join("cgroup.procs");
+        let back = open(&home_procs).map_err(failed("open", &home_procs))?;
         match sys::mkdir(&c_path(&path), 0o755) {
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(e) => return Err(failed("create", &path)(e)),
         }
-        let dir = sys::open_read_dir(&c_path(&path)).map_err(failed("open", &path))?;
-        let open = |file: &std::ffi::CStr| {
-            sys::open_at(dir.as_fd(), file, libc::O_WRONLY, 0)
-                .map_err(failed("open", &path.join(OsStr::from_bytes(file.to_bytes()))))
-        };
-        let (max, procs) = (open(c"pids.max")?, open(c"cgroup.procs")?);
-        Ok(Cap { max, v1: Some((procs, path)) })
+        let max_path = path.join("pids.max");
+        let max = open(&max_path).map_err(failed("open", &max_path))?;
+        let procs = path.join("cgroup.procs");
+        write_file(&procs, b"0").map_err(failed("write to", &procs))?;
+        Ok(Cap { max, v1: Some((path, back)) })
     }
 
-    /// Sets the limit: `Some(n)` processes and threads, or none (`max`).
+    /// Sets the limit: `Some(n)` processes and threads (one more in v1,
+    /// for supervise), or none (`max`).
     pub fn set(&self, limit: Option<u64>) -> Result<(), Errno> {
+        let limit = limit.map(|n| n.saturating_add(u64::from(self.v1.is_some())));
         let text = limit.map_or_else(|| "max".to_string(), |n| n.to_string());
         // SAFETY: pwrite from a buffer of ours, of its length, at offset 0.
         let n = unsafe { libc::pwrite(self.max.as_raw_fd(), text.as_ptr().cast(), text.len(), 0) };
         Errno::result(n).map(drop)
     }
 
-    /// The file action that puts `run` in the v1 cgroup (`0` written to
-    /// its `cgroup.procs`), after it is in its v2 one; none in v2.
-    pub fn join_action(&self) -> Option<sys::Action<'static>> {
-        self.v1.as_ref().map(|(procs, _)| sys::Action::Write(procs.as_raw_fd(), b"0"))
-    }
-
-    /// The v1 cgroup's path, where there is one (for tests and messages).
+    /// The v1 cgroup's path, where there is one.
     pub fn v1_path(&self) -> Option<&Path> {
-        self.v1.as_ref().map(|(_, path)| path.as_path())
+        self.v1.as_ref().map(|(path, _)| path.as_path())
     }
 
-    /// Removes the v1 cgroup once empty (a populated one stays).
+    /// Leaves the v1 cgroup (this process goes back to its own) and
+    /// removes it once empty (a populated one stays).
     pub fn remove(&self) {
-        if let Some((_, path)) = &self.v1 {
+        if let Some((path, back)) = &self.v1 {
+            let _ = sys::write_all(back.as_fd(), b"0");
             let _ = super::rmdir(&c_path(path));
         }
     }
