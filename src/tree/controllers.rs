@@ -134,6 +134,9 @@ pub fn kernel_pids_default() -> u64 {
 pub struct Cap {
     max: OwnedFd,
     v1: Option<(PathBuf, OwnedFd)>,
+    /// What was last written to `pids.max` (`max` is None): a start that
+    /// asks the same writes nothing.
+    written: std::cell::Cell<Option<Option<u64>>>,
 }
 
 impl Cap {
@@ -143,7 +146,7 @@ impl Cap {
     /// Err when neither can be had: the tree is then unlimited.
     pub fn prepare(v2: Option<BorrowedFd>, name: &[u8]) -> Result<Cap, Fallback> {
         if let Some(max) = v2.and_then(|dir| sys::open_at(dir, c"pids.max", libc::O_WRONLY, 0).ok()) {
-            return Ok(Cap { max, v1: None });
+            return Ok(Cap { max, v1: None, written: Default::default() });
         }
         let mountinfo = read_file(Path::new("/proc/self/mountinfo")).map_err(|_| Fallback::NoPids)?;
         let own = read_file(Path::new("/proc/self/cgroup")).map_err(|_| Fallback::NoPids)?;
@@ -162,17 +165,22 @@ impl Cap {
         let max = open(&max_path).map_err(failed("open", &max_path))?;
         let procs = path.join("cgroup.procs");
         write_file(&procs, b"0").map_err(failed("write to", &procs))?;
-        Ok(Cap { max, v1: Some((path, back)) })
+        Ok(Cap { max, v1: Some((path, back)), written: Default::default() })
     }
 
     /// Sets the limit: `Some(n)` processes and threads (one more in v1,
     /// for supervise), or none (`max`).
     pub fn set(&self, limit: Option<u64>) -> Result<(), Errno> {
         let limit = limit.map(|n| n.saturating_add(u64::from(self.v1.is_some())));
+        if self.written.get() == Some(limit) {
+            return Ok(());
+        }
         let text = limit.map_or_else(|| "max".to_string(), |n| n.to_string());
         // SAFETY: pwrite from a buffer of ours, of its length, at offset 0.
         let n = unsafe { libc::pwrite(self.max.as_raw_fd(), text.as_ptr().cast(), text.len(), 0) };
-        Errno::result(n).map(drop)
+        Errno::result(n)?;
+        self.written.set(Some(limit));
+        Ok(())
     }
 
     /// The v1 cgroup's path, where there is one.
