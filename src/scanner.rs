@@ -111,8 +111,18 @@ pub enum Event {
     /// SIGALRM, SIGHUP (`hup`) or lost inotify events: read the directory
     /// whole now; with `hup`, take down what is gone from it.
     Rescan { hup: bool },
-    /// SIGTERM or SIGINT: take everything down, then exit.
-    Term,
+    /// SIGTERM or SIGINT (the signal): take everything down, then exit;
+    /// the main command, if one runs, gets the signal and goes first.
+    Term(i32),
+    /// The main command (`svscan DIR -- COMMAND`) was started with this pid.
+    MainStarted(u32),
+    /// The main command ended, with this code ([`exit_code`]): everything is
+    /// taken down and svscan exits with it.
+    MainExited(i32),
+    /// A service marked `essential` failed for good, its last exit code
+    /// this: everything is taken down (the main command first) and svscan
+    /// exits with it.
+    Essential(i32),
     /// A supervise we started was reaped.
     Exited(u32),
     /// The answer to [`Action::Stat`]; `None` when the stat failed.
@@ -258,6 +268,34 @@ pub enum Action {
     /// Exit with this code; as PID 1, stop what is left in the namespace
     /// first, killing it at `orphans_by`.
     Exit { code: i32, orphans_by: Instant },
+    /// Send the main command this signal (a TERM or INT passed on; KILL at
+    /// the grace period after).
+    SignalMain { pid: u32, sig: i32 },
+}
+
+/// The main command (`svscan DIR -- COMMAND`), run beside the services:
+/// the container's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Main {
+    None,
+    Running(u32),
+    /// Signalled at a shutdown: the services wait for its end; killed at
+    /// `kill_at` if still there (None once killed).
+    Stopping {
+        pid: u32,
+        kill_at: Option<Instant>,
+    },
+    Ended,
+}
+
+/// The exit code of a process that ended with wait(2)'s `status`, as a
+/// shell gives it: its own code, or 128 + the signal that killed it.
+pub fn exit_code(status: i32) -> i32 {
+    if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        libc::WEXITSTATUS(status)
+    }
 }
 
 /// Who runs an entry's supervisors.
@@ -346,6 +384,10 @@ pub struct Scanner {
     /// When TERM came.
     shutdown: Option<Instant>,
     exited: bool,
+    main: Main,
+    /// What svscan exits with: the main command's code, or an essential
+    /// service's (the first to come); 0 without either.
+    code: Option<i32>,
 }
 
 impl Scanner {
@@ -364,6 +406,8 @@ impl Scanner {
             hup: false,
             shutdown: None,
             exited: false,
+            main: Main::None,
+            code: None,
         }
     }
 
@@ -373,6 +417,9 @@ impl Scanner {
         let mut wake = self.stop_wake;
         if self.shutdown.is_none() {
             wake_by(&mut wake, self.next_scan);
+        }
+        if let Main::Stopping { kill_at: Some(at), .. } = self.main {
+            wake_by(&mut wake, at);
         }
         wake
     }
@@ -401,6 +448,12 @@ impl Scanner {
                     self.next_scan = now + SCAN_INTERVAL;
                     out.push(Action::Stat);
                 }
+                if let Main::Stopping { pid, kill_at: Some(at) } = self.main {
+                    if now >= at {
+                        self.main = Main::Stopping { pid, kill_at: None };
+                        out.push(Action::SignalMain { pid, sig: libc::SIGKILL });
+                    }
+                }
                 self.tend(now, &mut out);
             }
             Event::Rescan { hup } if !stopping => {
@@ -409,11 +462,27 @@ impl Scanner {
                 self.next_scan = now + SCAN_INTERVAL;
                 out.push(Action::Stat);
             }
-            Event::Term if !stopping => {
-                self.shutdown = Some(now);
-                self.stop(true, now, &mut out);
+            Event::Term(sig) => self.shut_down(sig, now, &mut out),
+            Event::Rescan { .. } => {}
+            Event::MainStarted(pid) => self.main = Main::Running(pid),
+            Event::MainExited(code) => {
+                self.code.get_or_insert(code);
+                let waited = matches!(self.main, Main::Stopping { .. });
+                self.main = Main::Ended;
+                match (stopping, waited) {
+                    (false, _) => {
+                        self.shutdown = Some(now);
+                        self.stop(true, now, &mut out);
+                    }
+                    (true, true) => self.stop(true, now, &mut out),
+                    (true, false) => {}
+                }
             }
-            Event::Rescan { .. } | Event::Term => {}
+            Event::Essential(code) if !stopping => {
+                self.code.get_or_insert(code);
+                self.shut_down(libc::SIGTERM, now, &mut out);
+            }
+            Event::Essential(_) => {}
             Event::Exited(pid) => self.exited(pid, now, &mut out),
             Event::Stamp(stamp) => self.stamped(stamp, &mut out),
             Event::Entry(key) if !stopping => match self.keys.get(&key) {
@@ -464,11 +533,34 @@ impl Scanner {
             }
             Event::Supervised { id, halves } => self.supervised(id, halves, now, &mut out),
         }
-        if let Some(at) = self.shutdown.filter(|_| self.entries.is_empty() && !self.exited) {
+        let main_gone = matches!(self.main, Main::None | Main::Ended);
+        if let Some(at) = self.shutdown.filter(|_| self.entries.is_empty() && !self.exited && main_gone) {
             self.exited = true;
-            out.push(Action::Exit { code: 0, orphans_by: at + kill_all(self.grace) });
+            out.push(Action::Exit { code: self.code.unwrap_or(0), orphans_by: at + kill_all(self.grace) });
         }
         out
+    }
+
+    /// TERM or INT (`sig`), or an essential service's end: no more starts;
+    /// the main command, if it runs, gets `sig` and the services wait for
+    /// its end (KILL at the grace period); else they are taken down now. A
+    /// second signal is passed on to the main command too.
+    fn shut_down(&mut self, sig: i32, now: Instant, out: &mut Vec<Action>) {
+        let first = self.shutdown.is_none();
+        self.shutdown.get_or_insert(now);
+        match self.main {
+            Main::Running(pid) => {
+                out.push(Action::SignalMain { pid, sig });
+                self.main = Main::Stopping { pid, kill_at: Some(now + self.grace) };
+            }
+            Main::Stopping { pid, kill_at } => {
+                if kill_at.is_some() {
+                    out.push(Action::SignalMain { pid, sig });
+                }
+            }
+            Main::None | Main::Ended if first => self.stop(true, now, out),
+            Main::None | Main::Ended => {}
+        }
     }
 
     /// The directory's stamp: read it whole only when it may hold news, so
@@ -884,7 +976,7 @@ mod tests {
         let mut f = running();
         f.see(B, false, 0.0);
         assert_eq!(f.pid(1, Service), 103);
-        let acts = f.feed(Event::Term, 2.0);
+        let acts = f.feed(Event::Term(libc::SIGTERM), 2.0);
         let b = Send { id: 1, to: Target::Pid(103), step: Step::Term, rung: Some(Rung::DownService) };
         assert_eq!(acts, [send(Target::Pid(101), Step::Term, Rung::DownService), b]);
         // No more scans, nor starts, while shutting down.
@@ -897,10 +989,77 @@ mod tests {
         assert_eq!(f.feed(Event::Timer, 3.0), []);
     }
 
+    /// [`running`] with a main command, pid 50, started at 0 s.
+    fn running_main() -> Fake {
+        let mut f = running();
+        assert_eq!(f.feed(Event::MainStarted(50), 0.0), []);
+        f
+    }
+
+    /// The pair A goes down in order and the scanner exits with `code`.
+    fn takes_a_down_and_exits(f: &mut Fake, acts: Vec<Action>, secs: f64, code: i32) {
+        assert_eq!(acts, [send(Target::Pid(101), Step::Term, Rung::DownService)]);
+        assert_eq!(f.feed(Event::Exited(101), secs)[1], send(Target::Pid(102), Step::Letters(b"x"), Rung::ExitLog));
+        let acts = f.feed(Event::Exited(102), secs);
+        assert_eq!(acts[0], Forget(0));
+        assert!(matches!(acts[1], Exit { code: c, .. } if c == code), "{acts:?}");
+    }
+
+    #[test]
+    fn the_main_command_ending_takes_everything_down_and_gives_its_code() {
+        let mut f = running_main();
+        let acts = f.feed(Event::MainExited(7), 3.0);
+        takes_a_down_and_exits(&mut f, acts, 3.1, 7);
+    }
+
+    #[test]
+    fn term_goes_to_the_main_command_first_and_the_services_wait_for_its_end() {
+        let mut f = running_main();
+        assert_eq!(f.feed(Event::Term(libc::SIGINT), 2.0), [SignalMain { pid: 50, sig: libc::SIGINT }]);
+        // No more scans; the services are left up while the main command ends.
+        assert_eq!(f.sc.deadline(), Some(f.at(7.0)), "the main command's grace");
+        assert_eq!(f.feed(Event::Rescan { hup: false }, 2.1), []);
+        // A second signal is passed on too.
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 2.2), [SignalMain { pid: 50, sig: libc::SIGTERM }]);
+        let acts = f.feed(Event::MainExited(130), 2.5);
+        takes_a_down_and_exits(&mut f, acts, 2.6, 130);
+    }
+
+    #[test]
+    fn a_main_command_that_ignores_term_is_killed_at_the_grace_period() {
+        let mut f = running_main();
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 1.0), [SignalMain { pid: 50, sig: libc::SIGTERM }]);
+        assert_eq!(f.feed(Event::Timer, 5.9), []);
+        assert_eq!(f.feed(Event::Timer, 6.0), [SignalMain { pid: 50, sig: libc::SIGKILL }]);
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 6.1), [], "nothing more to pass on once killed");
+        let acts = f.feed(Event::MainExited(137), 6.2);
+        takes_a_down_and_exits(&mut f, acts, 6.3, 137);
+    }
+
+    #[test]
+    fn an_essential_service_failing_ends_it_all_with_its_code() {
+        let mut f = running_main();
+        assert_eq!(f.feed(Event::Essential(3), 1.0), [SignalMain { pid: 50, sig: libc::SIGTERM }]);
+        assert_eq!(f.feed(Event::Essential(4), 1.1), [], "the first one's code stands");
+        let acts = f.feed(Event::MainExited(143), 1.5);
+        takes_a_down_and_exits(&mut f, acts, 1.6, 3);
+        // Without a main command, at once.
+        let mut f = running();
+        let acts = f.feed(Event::Essential(2), 1.0);
+        takes_a_down_and_exits(&mut f, acts, 1.1, 2);
+    }
+
+    #[test]
+    fn exit_codes_are_a_shells() {
+        assert_eq!(exit_code(7 << 8), 7);
+        assert_eq!(exit_code(libc::SIGTERM), 143);
+        assert_eq!(exit_code(libc::SIGKILL | 0x80), 137, "a core dump");
+    }
+
     #[test]
     fn term_with_nothing_running_exits_at_once() {
         let mut f = Fake::new();
-        assert_eq!(f.feed(Event::Term, 0.0), [Exit { code: 0, orphans_by: f.at(7.0) }]);
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 0.0), [Exit { code: 0, orphans_by: f.at(7.0) }]);
         assert_eq!(f.sc.deadline(), None);
     }
 
@@ -968,7 +1127,7 @@ mod tests {
         let mut f = Fake::new();
         assert!(f.tick(0.0));
         assert_eq!(probe(&mut f, [Holder::Adoptable; 2], 0.0), [Adopt(0)]);
-        assert_eq!(f.feed(Event::Term, 1.0), [Look(0)]);
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 1.0), [Look(0)]);
         let acts = f.feed(Event::Supervised { id: 0, halves: [true, true] }, 1.0);
         assert_eq!(acts, [send(Target::Adopted(Service), Step::Term, Rung::DownService)]);
         assert_eq!(f.sc.deadline(), Some(f.at(1.1)));
@@ -1055,7 +1214,7 @@ mod tests {
         assert_eq!(f.sc.deadline(), Some(f.at(3.65)));
         // While shutting down only the stop counts.
         f.feed(Event::Timer, 3.65);
-        f.feed(Event::Term, 3.7);
+        f.feed(Event::Term(libc::SIGTERM), 3.7);
         assert_eq!(f.sc.deadline(), Some(f.at(8.5)));
     }
 

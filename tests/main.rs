@@ -21,6 +21,7 @@ mod held;
 mod hostile;
 mod install;
 mod interop;
+mod mainrun;
 mod multilog;
 mod package;
 mod supervise;

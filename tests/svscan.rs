@@ -97,7 +97,7 @@ fn svscan(sb: &Sandbox, args: &[&str]) -> u32 {
 /// its logger (or, `slow`, a shell loop much slower than the writer, so that
 /// the pipe is full when the service stops); on TERM it writes `last N` and
 /// exits.
-fn writer(sb: &Sandbox, dir: &str, slow: bool) {
+pub(crate) fn writer(sb: &Sandbox, dir: &str, slow: bool) {
     let script = "exec 2>&1\ntrap 'echo last $i; exit 0' TERM\ni=0\nwhile :; do i=$((i+1)); echo $i; done";
     sb.service(dir, script);
     fs::create_dir(sb.join(dir).join("log")).unwrap();
@@ -118,7 +118,7 @@ fn log_lines(main: &std::path::Path) -> Vec<String> {
 }
 
 /// Whether the writer's log has `n` lines yet (in `current` alone: cheap to poll).
-fn logged(sb: &Sandbox, dir: &str, n: usize) -> bool {
+pub(crate) fn logged(sb: &Sandbox, dir: &str, n: usize) -> bool {
     let main = sb.join(dir).join("log/main");
     fs::read_dir(&main).is_ok_and(|d| d.count() > 3) || lines(&main.join("current")).len() >= n
 }
@@ -126,7 +126,7 @@ fn logged(sb: &Sandbox, dir: &str, n: usize) -> bool {
 /// The writer's log counts up by one from its first line (older lines may
 /// have been rotated away) to M, then says `last N` with N = M (or M + 1 when
 /// TERM cut the line N short): every line it wrote reached the log.
-fn check_complete(sb: &Sandbox, dir: &str) {
+pub(crate) fn check_complete(sb: &Sandbox, dir: &str) {
     let got = log_lines(&sb.join(dir).join("log/main"));
     let (last, numbered) = got.split_last().expect("a log");
     let n: usize =
@@ -235,7 +235,9 @@ fn int_shuts_down_too_and_bad_usage_exits_100() {
     assert_eq!(sb.wait_exit(pid, 5000).code(), Some(0));
     assert!(!alive(service));
     for args in [&["-x"][..], &["a", "b"]] {
-        sb.run(bin("svscan"), args).code(100).stderr_is("svscan: usage: svscan [ -g grace ] [ dir ]\n");
+        sb.run(bin("svscan"), args)
+            .code(100)
+            .stderr_is("svscan: usage: svscan [ -g grace ] [ dir [ -- command [ arg ... ] ] ]\n");
     }
     // A bad grace period is named before the usage.
     let o = sb.run(bin("svscan"), &["-g", "soon", "services"]);
@@ -243,7 +245,7 @@ fn int_shuts_down_too_and_bad_usage_exits_100() {
     assert_eq!(
         stderr(&o),
         "svscan: fatal: bad grace period soon: not seconds (5, 0.5) or a duration (300ms) of at most a day\n\
-         svscan: usage: svscan [ -g grace ] [ dir ]\n"
+         svscan: usage: svscan [ -g grace ] [ dir [ -- command [ arg ... ] ] ]\n"
     );
 }
 
@@ -300,11 +302,7 @@ fn ten_thousand_services_with_few_descriptors() {
 #[test]
 fn as_pid_1_it_reaps_orphans_and_term_stops_everything_with_logs_intact() {
     let sb = Sandbox::new();
-    let probe = sb.run("unshare", &["--pid", "--fork", "--mount-proc", "true"]);
-    if !probe.status.success() {
-        eprintln!("SKIPPED: no PID namespace here (unshare: {})", stderr(&probe).trim());
-        return;
-    }
+    let Some(mut cmd) = in_pid_namespace(&sb) else { return };
     writer(&sb, "services/fast", false);
     // Orphans: five that exit soon, one that ignores TERM, one that notes it.
     let orphans = "for i in 1 2 3 4 5; do ( (sleep 0.2; echo x >> ../../exited) & ); done\n\
@@ -312,8 +310,7 @@ fn as_pid_1_it_reaps_orphans_and_term_stops_everything_with_logs_intact() {
                    ( (trap 'echo term > ../../noted; exit 0' TERM; while :; do sleep 0.05; done) & )\n\
                    exec sleep 1000";
     sb.service("services/orphans", orphans);
-    let mut cmd = sb.command("unshare");
-    cmd.args(["--pid", "--fork", "--mount-proc"]).arg(bin("svscan")).args(["-g", "1", "services"]);
+    cmd.arg(bin("svscan")).args(["-g", "1", "services"]);
     let unshare = sb.spawn(cmd, "svscan");
     let mut init = 0;
     wait_for(5000, "svscan as PID 1", || {

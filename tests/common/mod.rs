@@ -482,3 +482,17 @@ impl Drop for Account {
         let _ = Command::new("/usr/sbin/userdel").arg(&self.0).status();
     }
 }
+
+/// `unshare --pid --fork --mount-proc` (a PID namespace of its own, the
+/// program after it its PID 1), or None, said as SKIPPED, where the
+/// machine gives none.
+pub fn in_pid_namespace(sb: &Sandbox) -> Option<Command> {
+    let probe = sb.run("unshare", &["--pid", "--fork", "--mount-proc", "true"]);
+    if !probe.status.success() {
+        eprintln!("SKIPPED: no PID namespace here (unshare: {})", stderr(&probe).trim());
+        return None;
+    }
+    let mut cmd = sb.command("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc"]);
+    Some(cmd)
+}

@@ -39,7 +39,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-const PROG: Prog = Prog::new("svscan", "svscan [ -g grace ] [ dir ]");
+const PROG: Prog = Prog::new("svscan", "svscan [ -g grace ] [ dir [ -- command [ arg ... ] ] ]");
 
 /// svscan's I/O: carries out what the [`Scanner`] decides and holds the
 /// descriptors it keys by entry: the pipes and the adopted directories.
@@ -122,6 +122,7 @@ impl Svscan {
             }
             Action::Forget(id) => drop((self.pipes.remove(&id), self.adopted.remove(&id))),
             Action::Exit { code, orphans_by } => self.exit = Some((code, orphans_by)),
+            Action::SignalMain { pid, sig } => drop(sys::kill(pid, sig)),
         }
     }
 
@@ -168,6 +169,28 @@ impl Svscan {
         sys::cspawn(&argv, &fail, &setup).map_err(|e| cli::warn_sys(&PROG, &[b"unable to fork for ", &what], e)).ok()
     }
 
+    /// Starts the main command (`svscan DIR -- COMMAND ARGS...`) with
+    /// svscan's descriptors and environment, in the directory svscan was
+    /// started in (`here`), found on PATH; an unknown command is fatal
+    /// before any service starts (127, as a shell's).
+    fn start_main(&mut self, command: &[OsString], here: std::os::fd::RawFd) -> Result<u32, Failure> {
+        let name = command[0].as_bytes();
+        let path = std::env::var_os("PATH").map(|p| p.into_encoded_bytes()).unwrap_or_default();
+        let found =
+            sys::which_in(&path, name).ok_or_else(|| Failure::unable_to_run(name, Errno::ENOENT).with_code(127))?;
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
+        let argv = Argv::new(found.as_os_str().as_bytes(), &args)
+            .ok_or_else(|| Failure::unable_to_run(name, Errno::EINVAL).with_code(127))?;
+        let mut fail = PROG.line(Level::Fatal, &[b"unable to run ", name, b": "]);
+        fail.pop();
+        let mut setup: Vec<sys::Action> =
+            self.nofile.iter().map(|l| sys::Action::Limit(libc::RLIMIT_NOFILE, *l)).collect();
+        setup.push(sys::Action::Fchdir(here));
+        let pid = sys::cspawn(&argv, &fail, &setup).map_err(|e| Failure::unable_to_run(name, e))?;
+        self.feed(Event::MainStarted(pid), None);
+        Ok(pid)
+    }
+
     /// Says what could not be done; the scanner tries again at the next scan.
     fn failed(&mut self, parts: &[&[u8]], e: Errno) {
         cli::warn_sys(&PROG, parts, e);
@@ -184,11 +207,19 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         let bad = || Failure::fatal(100, &[b"bad grace period ", v.as_bytes(), why]).then_usage();
         grace = v.to_str().and_then(scanner::parse_grace).ok_or_else(bad)?;
     }
-    let dir = match opts.operands().as_slice() {
-        [] => ScanDir::enter(None)?,
-        [dir] => ScanDir::enter(Some(dir))?,
+    let operands = opts.operands();
+    let (dir, command) = match operands.as_slice() {
+        [] => (None, None),
+        [dir] => (Some(dir), None),
+        [dir, dashes, command @ ..] if dashes == "--" && !command.is_empty() => (Some(dir), Some(command)),
         _ => return Err(Failure::usage()),
     };
+    // The main command runs where svscan was started, not in DIR.
+    let here = match command {
+        Some(_) => Some(sys::open_read_dir(c".").map_err(|e| Failure::temp(&[b"unable to open ."], e))?),
+        None => None,
+    };
+    let dir = ScanDir::enter(dir.map(OsString::as_os_str))?;
     // Alone in a cgroup given to it, svscan moves into a leaf so that the
     // services' cgroups get controllers (a pids limit); else nothing moves.
     let _ = tree::make_room(std::process::id(), &tree::CONTROLLERS);
@@ -206,6 +237,10 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         probed: None,
         exit: None,
     };
+    let main = match (command, &here) {
+        (Some(command), Some(here)) => Some(sv.start_main(command, here.as_raw_fd())?),
+        _ => None,
+    };
     loop {
         sv.feed(Event::Timer, None);
         if let Some((code, orphans_by)) = sv.exit {
@@ -221,12 +256,15 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         let (names, overflow) = if changed { sv.dir.arrivals() } else { Default::default() };
         // Only on SIGCHLD: with thousands of children each wait4 walks them all.
         if signals.contains(libc::SIGCHLD) {
-            while let Ok(Some((pid, _))) = sys::wait(None, false) {
-                sv.feed(Event::Exited(pid), None);
+            while let Ok(Some((pid, status))) = sys::wait(None, false) {
+                match main == Some(pid) {
+                    true => sv.feed(Event::MainExited(scanner::exit_code(status)), None),
+                    false => sv.feed(Event::Exited(pid), None),
+                }
             }
         }
-        if signals.contains(libc::SIGTERM) || signals.contains(libc::SIGINT) {
-            sv.feed(Event::Term, None);
+        if let Some(sig) = [libc::SIGTERM, libc::SIGINT].into_iter().find(|&s| signals.contains(s)) {
+            sv.feed(Event::Term(sig), None);
         } else if signals.contains(libc::SIGALRM) || signals.contains(libc::SIGHUP) || overflow {
             sv.feed(Event::Rescan { hup: signals.contains(libc::SIGHUP) }, None);
         }
