@@ -129,15 +129,17 @@ fn fifo(dir: &[u8], sup: BorrowedFd, name: &CStr, warn: Warn) -> Result<OwnedFd,
 }
 
 /// What the service directory (the current one, named `dir` in warnings)
-/// asks for now: the files are read at each event, as s6 does.
+/// asks for now: the files are read at each event, as s6 does; the health
+/// check's only when there is a `check`.
 pub fn policy(dir: &[u8], warn: Warn) -> Policy {
     // SAFETY: access(2) with a valid C string.
     let finish = unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0;
     let (policy, warnings) = settings::policy(finish, setting, max_fd);
-    for w in warnings {
+    let (check, check_warnings) = settings::check_policy(super::check::present(), setting);
+    for w in warnings.into_iter().chain(check_warnings) {
         warn(&w.parts(dir));
     }
-    policy
+    Policy { check, ..policy }
 }
 
 /// One setting file: only a regular file is read (a FIFO would block
