@@ -63,15 +63,16 @@ impl Seen {
     /// Whether the service is up, ready and healthy (`svok -U`): supervise
     /// runs, the service has a pid and is not paused, said it is ready if it
     /// was to (`notification-fd`, or its first passing check), and its last
-    /// check passed if it has `check`. Why not, in a few words, if not.
+    /// check passed if it has `check`. Why not, in a few words, if not (a
+    /// failed check before a missing readiness: it says more).
     pub fn fit(&self) -> Result<(), &'static str> {
         let Seen::Running { status, info, .. } = self else { return Err("supervise not running") };
         let (ready, check) = info.map_or((None, None), |i| (i.ready, i.check));
         match (status.pid, status.paused, ready, check) {
             (0, ..) => Err("down"),
             (_, true, ..) => Err("paused"),
-            (_, _, Some(None), _) => Err("not ready"),
             (_, _, _, Some(c)) if c.unhealthy() => Err("unhealthy"),
+            (_, _, Some(None), _) => Err("not ready"),
             (_, _, _, Some(c)) if !c.healthy() => Err("not checked yet"),
             _ => Ok(()),
         }
@@ -88,8 +89,8 @@ impl ServiceDir {
             Err(Errno::ENXIO) => return Ok(Seen::NotRunning { normally_up }),
             Err(e) => return Err(LookError::Ok(e)),
         }
-        let status = self.status().map_err(LookError::Status)?;
-        Ok(Seen::Running { normally_up, status, info: self.info(&status) })
+        let (status, info) = self.status_and_info().map_err(LookError::Status)?;
+        Ok(Seen::Running { normally_up, status, info })
     }
 }
 
@@ -131,6 +132,8 @@ mod tests {
         assert_eq!(seen(42, true, None, None), Err("paused"));
         assert_eq!(seen(42, false, Some(None), None), Err("not ready"));
         assert_eq!(seen(42, false, Some(None), Some(Checked::default())), Err("not ready"));
+        let failed = Some(Checked { failures: 1, last: Some(t) });
+        assert_eq!(seen(42, false, Some(None), failed), Err("unhealthy"), "the failure says more");
         assert_eq!(seen(42, false, Some(Some(t)), Some(Checked { failures: 1, last: Some(t) })), Err("unhealthy"));
         assert_eq!(seen(42, false, Some(Some(t)), Some(Checked::default())), Err("not checked yet"));
         assert_eq!(Seen::NotRunning { normally_up: true }.fit(), Err("supervise not running"));

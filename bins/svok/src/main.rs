@@ -7,8 +7,8 @@
 //! passed if it has `check`); 100, with a warning naming each DIR that is
 //! not and why; 111 when one cannot be examined.
 
-use daemontools::msg::{Failure, Prog, EXIT_USAGE};
-use daemontools::svdir::ServiceDir;
+use daemontools::msg::{Failure, Prog, EXIT_TEMP, EXIT_USAGE};
+use daemontools::svdir::{LookError, ServiceDir};
 use daemontools::{cli, Errno};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -39,9 +39,13 @@ fn fit(dirs: &[OsString]) -> Result<i32, Failure> {
     for dir in dirs {
         let d = dir.as_bytes();
         let opened = ServiceDir::open(dir).map_err(|e| Failure::temp(&[b"unable to chdir to ", d], e))?;
-        let seen =
-            opened.look().map_err(|e| Failure::fatal(111, &[b"unable to look at ", d, b": ", e.text().as_bytes()]))?;
-        if let Err(why) = seen.fit() {
+        let fit = match opened.look() {
+            Ok(seen) => seen.fit(),
+            // No supervise ever ran there: none runs, as svok says it.
+            Err(LookError::Ok(Errno::ENOENT)) => Err("supervise not running"),
+            Err(e) => return Err(Failure::fatal(EXIT_TEMP, &[b"unable to look at ", d, b": ", e.text().as_bytes()])),
+        };
+        if let Err(why) = fit {
             cli::warn(&PROG, &[d, b": ", why.as_bytes()]);
             code = EXIT_USAGE;
         }
