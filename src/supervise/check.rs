@@ -5,13 +5,14 @@
 //! A check runs in the service directory as `./check`, in a session (so a
 //! process group) of its own, with `/dev/null` as stdin and the service's
 //! pid in `$MAINPID` (systemd's name for it, as in `ExecReload=kill -HUP
-//! $MAINPID`). Its stdout and stderr go to a pipe that supervise does not
-//! read while it runs: once it is reaped, what it wrote (up to
-//! [`OUTPUT_MAX`] bytes) goes to supervise's stdout, where the service's
-//! own output goes (its log), each line prefixed with `check: `, without
-//! ever blocking (see [`NoWait`]); what does not fit now is dropped and
-//! said. A check that writes more than the pipe holds (64 KiB) waits, and
-//! fails at its timeout: a flood costs supervise nothing.
+//! $MAINPID`). Its stdout and stderr go to a pipe (one for every check,
+//! made at the first) that supervise does not read while it runs: once it
+//! is reaped, what it wrote (up to [`OUTPUT_MAX`] bytes; the rest is read
+//! away) goes to supervise's stdout, where the service's own output goes
+//! (its log), each line prefixed with `check: `, without ever blocking
+//! (see [`NoWait`]); what does not fit now is dropped and said. A check
+//! that writes more than the pipe holds (64 KiB) waits, and fails at its
+//! timeout: a flood costs supervise nothing.
 //!
 //! When the check's first process ends, what it left in its process group
 //! is killed; a timeout kills the whole group.
@@ -31,6 +32,10 @@ pub const OUTPUT_MAX: usize = 4096;
 /// What each line of a check's output gets in front of it.
 pub const PREFIX: &[u8] = b"check: ";
 
+/// At most this many reads of [`OUTPUT_MAX`] take away what is past it
+/// (the pipe holds 64 KiB).
+const PIPE_READS: usize = 16;
+
 /// The variable that tells a check the service's pid.
 pub const PID_VAR: &str = "MAINPID";
 
@@ -46,8 +51,9 @@ pub enum Found {
 }
 
 /// Looks at `check` in the current directory (the service directory), as
-/// exec would find it; a symlink is followed.
-pub fn look() -> Found {
+/// exec would find it; a symlink is followed. `root`: for root any
+/// execute bit will do, as the kernel lets root run it (no access(2) asked).
+pub fn look(root: bool) -> Found {
     let name = c"check";
     let st = match nix::sys::stat::stat(name) {
         Ok(st) => st,
@@ -57,6 +63,7 @@ pub fn look() -> Found {
     };
     match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => Found::Broken(errstr(Errno::EISDIR)),
+        libc::S_IFREG if root && st.st_mode & 0o111 != 0 => Found::Runs,
         libc::S_IFREG => {
             // SAFETY: access(2) with a valid C string.
             match unsafe { libc::access(name.as_ptr(), libc::X_OK) } {
@@ -87,8 +94,9 @@ pub struct Checker {
     failed: Vec<u8>,
     /// `./check` for the service's pid, made once per run.
     argv: Option<(u32, Argv)>,
-    /// The read end of the running check's output.
-    out: Option<OwnedFd>,
+    /// The pipe the checks write to: its read end (non-blocking) and its
+    /// write end (each check's stdout and stderr).
+    pipe: Option<(OwnedFd, OwnedFd)>,
     /// Where its output goes: stdout, once it can be had.
     sink: Option<NoWait>,
     /// The lines to write, prefixed; kept between checks.
@@ -97,6 +105,8 @@ pub struct Checker {
     warned: Option<&'static str>,
     /// Output was dropped (and said) since the last that went through.
     dropping: bool,
+    /// supervise runs as root.
+    root: bool,
 }
 
 impl Checker {
@@ -104,14 +114,26 @@ impl Checker {
     pub fn new(prog: &Prog, arg: &OsStr) -> Checker {
         let dir = arg.as_bytes().to_vec();
         let failed = prog.child_failure(Level::Warning, &[b"unable to start ", &dir, b"/check"]);
-        Checker { dir, failed, argv: None, out: None, sink: None, lines: Vec::new(), warned: None, dropping: false }
+        // SAFETY: geteuid(2) has no effects.
+        let root = unsafe { libc::geteuid() } == 0;
+        Checker {
+            dir,
+            failed,
+            argv: None,
+            pipe: None,
+            sink: None,
+            lines: Vec::new(),
+            warned: None,
+            dropping: false,
+            root,
+        }
     }
 
     /// Starts `./check` for the service `pid`: its pid, also its process
     /// group; or why not (a broken `check` is said once, `warn` being
     /// where supervise's warnings go).
     pub fn start(&mut self, pid: u32, warn: Warn) -> Result<u32, NotStarted> {
-        match look() {
+        match look(self.root) {
             Found::Missing => {
                 self.warned = None;
                 return Err(NotStarted::Gone);
@@ -144,30 +166,36 @@ impl Checker {
             self.argv = Some((pid, argv.ok_or(Errno::EINVAL)?));
         }
         let (_, argv) = self.argv.as_ref().expect("made above");
-        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)?;
-        sys::set_nonblocking(w.as_fd(), false)?;
-        let actions = [
-            Action::Setsid,
-            Action::Open(c"/dev/null", libc::O_RDONLY, 0, 0),
-            Action::Move(w.as_raw_fd(), 1),
-            Action::Move(w.as_raw_fd(), 2),
-        ];
-        let pid = sys::cspawn(argv, &self.failed, &actions)?;
-        self.out = Some(r);
-        Ok(pid)
+        if self.pipe.is_none() {
+            use nix::fcntl::{fcntl, FcntlArg, OFlag};
+            // Read without blocking, once a check is over; written as any output.
+            let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+            fcntl(&r, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+            self.pipe = Some((r, w));
+        }
+        let w = self.pipe.as_ref().expect("made above").1.as_raw_fd();
+        let actions =
+            [Action::Setsid, Action::Open(c"/dev/null", libc::O_RDONLY, 0, 0), Action::Move(w, 1), Action::Move(w, 2)];
+        sys::cspawn(argv, &self.failed, &actions)
     }
 
     /// The check `pid` was reaped: what is left of its process group is
     /// killed, and what it wrote goes to stdout, prefixed.
     pub fn ended(&mut self, pid: u32, warn: Warn) {
         kill(pid);
-        let Some(out) = self.out.take() else { return };
+        let Some((out, _)) = &self.pipe else { return };
         let mut buf = [0u8; OUTPUT_MAX + 1];
         let n = read_there(out.as_fd(), &mut buf);
         if n == 0 {
             return;
         }
         let cut = n > OUTPUT_MAX;
+        // The rest is read away (at most what the pipe holds, whoever still writes).
+        for _ in 0..PIPE_READS {
+            if read_there(out.as_fd(), &mut buf) < buf.len() {
+                break;
+            }
+        }
         self.lines.clear();
         prefix_lines(&buf[..n.min(OUTPUT_MAX)], cut, &mut self.lines);
         if self.sink.is_none() {

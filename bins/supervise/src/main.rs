@@ -132,8 +132,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let mut buf = [0u8; 64];
     loop {
         let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
-        let ([_, control_ready, notified], moved) = (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
-            .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        let ([woke, control_ready, notified], moved) =
+            (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
+                .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
         // A tree that changed (its events read again, which quiets them) or a process group looked at again.
         if moved && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
             sv.handle(Event::TreeEmpty);
@@ -144,7 +145,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
                 sv.handle(Event::Ready);
             }
         }
-        let signals = pipe.drain();
+        // The self-pipe is read only when it has something (a check's turn
+        // wakes supervise with nothing in it).
+        let signals = if woke { pipe.drain() } else { Default::default() };
         if signals.contains(libc::SIGCHLD) {
             while let Ok(Some((pid, status))) = sys::wait(None, false) {
                 if Some(pid) == sv.machine.pid() {
