@@ -19,6 +19,7 @@
 
 use super::files::Warn;
 use super::health::NotStarted;
+use super::{Actions, Machine, Now};
 use crate::msg::{errstr, Level, Prog};
 use crate::sys::{self, Action, Argv, NoWait};
 use nix::errno::Errno;
@@ -129,10 +130,24 @@ impl Checker {
         }
     }
 
+    /// Starts the check `m` asked for ([`Actions::check`]) and tells `m`
+    /// how it went; returns what `m` decides then (after a check that
+    /// could not start).
+    pub fn start_for(&mut self, m: &mut Machine, warn: Warn) -> Actions {
+        let Some(pid) = m.pid() else { return Actions::default() };
+        match self.start(pid, warn) {
+            Ok(check) => {
+                m.check_started(check);
+                Actions::default()
+            }
+            Err(why) => m.check_not_started(why, Now::read()),
+        }
+    }
+
     /// Starts `./check` for the service `pid`: its pid, also its process
     /// group; or why not (a broken `check` is said once, `warn` being
     /// where supervise's warnings go).
-    pub fn start(&mut self, pid: u32, warn: Warn) -> Result<u32, NotStarted> {
+    fn start(&mut self, pid: u32, warn: Warn) -> Result<u32, NotStarted> {
         match look(self.root) {
             Found::Missing => {
                 self.warned = None;

@@ -88,13 +88,10 @@ impl Supervise<'_> {
                 }
             }
         }
-        if let (true, Some(pid)) = (a.check, self.machine.pid()) {
-            match self.checker.start(pid, &mut cli::warnings(&PROG)) {
-                Ok(pid) => self.machine.check_started(pid),
-                Err(why) => {
-                    let a = self.machine.check_not_started(why, Now::read());
-                    self.act(a);
-                }
+        if a.check {
+            let next = self.checker.start_for(&mut self.machine, &mut cli::warnings(&PROG));
+            if next != Actions::default() {
+                self.act(next);
             }
         }
         // A tree already empty goes on at once, announced once (what comes
