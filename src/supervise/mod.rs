@@ -1743,6 +1743,40 @@ mod tests {
     }
 
     #[test]
+    fn unhealthy_after_x_stops_it_and_supervise_exits_without_a_restart() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy { check: Some(check_policy(1000, 300, 1, 500)), ..Policy::default() });
+        letter(&mut m, &c, b'x');
+        c.advance(500);
+        let a = check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)], "checked while up, x or not");
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(10));
+        assert!(a.exit && !a.start);
+    }
+
+    #[test]
+    fn new_check_settings_count_from_the_next_check() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        let next = m.deadline();
+        // Read again at a letter: fewer retries, a longer interval.
+        m.policy.check = Some(check_policy(3000, 300, 2, 500));
+        letter(&mut m, &c, b'u');
+        assert_eq!(m.deadline(), next, "the turn already set stays");
+        c.advance(990);
+        let a = check(&mut m, &mut c, 71, 10, Ending::Exit(1));
+        assert_eq!(a.signals[0], Some(libc::SIGTERM), "2 in a row is enough now");
+        // And the timeout read when the check starts: a new run.
+        let mut m = checked(&c, Policy::default());
+        m.policy.check = Some(check_policy(1000, 100, 3, 500));
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(100)));
+    }
+
+    #[test]
     fn a_check_ending_is_no_reason_to_read_the_settings() {
         assert!(!Event::CheckExited(Ending::Exit(0)).reads_settings());
     }
