@@ -127,3 +127,13 @@ def emit(rows, json_path=None):
     if json_path:
         with open(json_path, "w") as f:
             json.dump(rows, f)
+
+
+def publish(script, head, rows, json_path=None, out=None):
+    """Prints `head` and the table (and the JSON rows when asked); with
+    `out`, writes them to that file under `script`'s Made-by line."""
+    print(head)
+    emit(rows, json_path)
+    if out:
+        with open(out, "w") as f:
+            f.write(f"{made_line(script)}\n\n{head}\n{table(rows)}\n")

@@ -148,11 +148,7 @@ def main():
         report.row(f"svc -d of a tree of {args.procs} until empty", "ms", {"ours": stop}),
     ]
     head = f"tree: median of {args.rounds} rounds (restarts), {max(args.rounds // 4, 3)} (stops)"
-    print(head)
-    report.emit(rows, args.json)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(f"{report.made_line('tree.py')}\n\n{head}\n{report.table(rows)}\n")
+    report.publish("tree.py", head, rows, args.json, args.out)
 
 
 if __name__ == "__main__":

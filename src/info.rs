@@ -63,6 +63,32 @@ pub struct Info {
     /// not counted): `svc -w` judges a goal out of reach only once the
     /// count shows that its own letters were taken in.
     pub letters: u64,
+    /// For a running service with `check`: how its checks went.
+    pub check: Option<Checked>,
+}
+
+/// How a running service's health checks went (`check`): one more line of
+/// `supervise/info`, `check FAILURES LAST` (LAST the TAI64N label of when
+/// the last check of this run ended, `-` before the first), written only
+/// for a service that has `check`, so that without it the file is as it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// Failures in a row (0 after a pass).
+    pub failures: u32,
+    /// When the last check of this run ended; None before the first.
+    pub last: Option<Tai64N>,
+}
+
+impl Checked {
+    /// Healthy: its last check passed. Not before the first check ends.
+    pub fn healthy(&self) -> bool {
+        self.last.is_some() && self.failures == 0
+    }
+
+    /// Unhealthy: its last check (and maybe more before it) failed.
+    pub fn unhealthy(&self) -> bool {
+        self.failures > 0
+    }
 }
 
 impl Info {
@@ -80,8 +106,16 @@ impl Info {
             Some(None) => "0".to_string(),
             Some(Some(t)) => String::from_utf8_lossy(&tai64::fmt_label(t)).into_owned(),
         };
+        let check = match self.check {
+            Some(c) => {
+                let last =
+                    c.last.map_or("-".to_string(), |t| String::from_utf8_lossy(&tai64::fmt_label(t)).into_owned());
+                format!("check {} {last}\n", c.failures)
+            }
+            None => String::new(),
+        };
         format!(
-            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\nwant {}\nstart_pending {}\nletters {}\n",
+            "pid {}\nfinishing {}\nlast_exit_code {code}\nlast_signal {sig}\nrestarts {}\nfailed {}\nbackoff {}\nready {ready}\nwant {}\nstart_pending {}\nletters {}\n{check}",
             self.pid,
             u8::from(self.finishing),
             self.restarts,
@@ -114,6 +148,7 @@ impl Info {
                 "letters" => info.letters = value.parse().ok()?,
                 "ready" if value == "0" => info.ready = Some(None),
                 "ready" => info.ready = tai64::parse_label(value.as_bytes()).map(Some),
+                "check" => info.check = Checked::unpack(value),
                 _ => {}
             }
         }
@@ -123,6 +158,18 @@ impl Info {
             _ => None,
         };
         Some(info)
+    }
+}
+
+impl Checked {
+    /// The value of a `check` line: `FAILURES LAST`.
+    fn unpack(value: &str) -> Option<Checked> {
+        let (failures, last) = value.split_once(' ')?;
+        let last = match last {
+            "-" => None,
+            label => Some(tai64::parse_label(label.as_bytes())?),
+        };
+        Some(Checked { failures: failures.parse().ok()?, last })
     }
 }
 
@@ -195,7 +242,23 @@ pub fn json(dir: &[u8], seen: Result<&Seen, &str>, tree: Option<(&TreeAt, crate:
         Ok(Seen::NotRunning { normally_up }) => json_without_status("not running", Some(*normally_up), None),
         Err(text) => json_without_status("error", None, Some(text)),
     };
-    format!("{{\"dir\":{},{fields},{}}}", json_str(dir), tree_json(tree))
+    let check = match seen {
+        Ok(Seen::Running { status, info: Some(info), .. }) if status.pid != 0 => info.check,
+        _ => None,
+    };
+    format!("{{\"dir\":{},{fields},{},{}}}", json_str(dir), tree_json(tree), check_json(check, now))
+}
+
+/// `svstat -j`'s fields for a running service's health checks, `null`
+/// without `check`: `healthy` (its last check passed; false before the
+/// first), `check_failures` (in a row), `last_check_seconds` (since the
+/// last check ended).
+fn check_json(check: Option<Checked>, now: Tai64N) -> String {
+    let Some(c) = check else {
+        return "\"healthy\":null,\"check_failures\":null,\"last_check_seconds\":null".to_string();
+    };
+    let last = c.last.map_or("null".to_string(), |t| (tai64::unix_secs(now) - tai64::unix_secs(t)).max(0).to_string());
+    format!("\"healthy\":{},\"check_failures\":{},\"last_check_seconds\":{last}", c.healthy(), c.failures)
 }
 
 /// A JSON string: quoted, escaped, bytes that are not UTF-8 replaced.
@@ -279,6 +342,7 @@ mod tests {
             want: Want::Nothing,
             start_pending: true,
             letters: u64::MAX,
+            check: None,
         }
     }
 
@@ -315,7 +379,9 @@ mod tests {
                 want: Want::Down,
                 start_pending: false,
                 letters: 3,
+                check: Some(Checked { failures: 2, last: Some(T) }),
             },
+            Info { check: Some(Checked::default()), ..Info::default() },
             Info::default(),
         ] {
             assert_eq!(Info::unpack(&info.pack()), Some(info));
@@ -346,7 +412,7 @@ mod tests {
         let seen = Seen::Running { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
         assert_eq!(
             json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         // Up and paused, normally down, ready 40 seconds, killed once before.
         let info = Info {
@@ -361,7 +427,7 @@ mod tests {
             Seen::Running { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
         assert_eq!(
             json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         // Up, not ready yet; run once.
         let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
@@ -372,7 +438,7 @@ mod tests {
         };
         assert_eq!(
             json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         // Down while ./finish runs: paused and ready are not shown without a pid.
         let info = Info { finishing: true, last_ending: Some(Ending::Exit(3)), ready: Some(None), ..Info::default() };
@@ -380,7 +446,7 @@ mod tests {
             Seen::Running { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
         assert_eq!(
             json(b"fin", Ok(&seen), None, now),
-            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         // Down and failed by restart-limit; a stamp in the future counts 0.
         let info = Info { failed: true, want: Want::Down, ..Info::default() };
@@ -388,7 +454,7 @@ mod tests {
             Seen::Running { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
         assert_eq!(
             json(b"dead", Ok(&seen), None, now),
-            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         // A ready stamp after now counts 0.
         let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
@@ -402,11 +468,11 @@ mod tests {
         let now = at(1_700_000_100);
         assert_eq!(
             json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), None, now),
-            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
         assert_eq!(
             json(b"nonexistent", Err("unable to chdir: file does not exist"), None, now),
-            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist","containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null}"#
+            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist","containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
         );
     }
 
@@ -437,15 +503,66 @@ mod tests {
         let line = json(b"web", Ok(&seen), Some((&TreeAt::Group(7), stats)), at(0));
         assert!(
             line.ends_with(
-                r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096}"#
+                r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
             ),
             "{line}"
         );
         let none = crate::tree::Stats { processes: 0, cpu_usec: None, memory_bytes: None };
         let line = json(b"web", Ok(&seen), Some((&TreeAt::Cgroup("/x".into()), none)), at(0));
         assert!(
-            line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null}"#),
+            line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#),
             "{line}"
         );
+    }
+
+    #[test]
+    fn the_check_line_comes_last_and_only_with_check() {
+        let info = Info { check: Some(Checked { failures: 2, last: Some(T) }), ..Info::default() };
+        let text = info.pack();
+        assert_eq!(text, [&Info::default().pack()[..], b"check 2 @400000006553f10a00000000\n"].concat());
+        let info = Info { check: Some(Checked::default()), ..Info::default() };
+        assert!(info.pack().ends_with(b"\nletters 0\ncheck 0 -\n"));
+        // Old readers skip it; a bad one is no check, the rest is read.
+        assert_eq!(Info::unpack(b"pid 7\ncheck x -\n"), Some(Info { pid: 7, ..Info::default() }));
+        assert_eq!(Info::unpack(b"check 1\n").map(|i| i.check), Some(None));
+        assert_eq!(Info::unpack(b"check 1 @bad\n").map(|i| i.check), Some(None));
+        // Before the tree line, both read.
+        let text = [&info.pack()[..], &TreeAt::Group(9).line()].concat();
+        assert_eq!((Info::unpack(&text), TreeAt::of(&text)), (Some(info), Some(TreeAt::Group(9))));
+    }
+
+    #[test]
+    fn healthy_is_a_last_check_that_passed() {
+        let at = Some(T);
+        assert!(Checked { failures: 0, last: at }.healthy());
+        assert!(!Checked { failures: 0, last: None }.healthy(), "not before the first check");
+        assert!(!Checked { failures: 0, last: None }.unhealthy());
+        assert!(!Checked { failures: 1, last: at }.healthy() && Checked { failures: 1, last: at }.unhealthy());
+    }
+
+    #[test]
+    fn json_tells_the_checks_of_a_running_service() {
+        let now = at(1_700_000_100);
+        let line = |pid: u32, check: Option<Checked>| {
+            let info = Info { pid, check, ..Info::default() };
+            let seen = Seen::Running {
+                status: status(pid, 1_700_000_000, Want::Up, false),
+                normally_up: true,
+                info: Some(info),
+            };
+            json(b"web", Ok(&seen), None, now)
+        };
+        let tail = |l: String| l.split(r#""memory_bytes":null,"#).nth(1).unwrap().to_string();
+        let passed = Checked { failures: 0, last: Some(at(1_700_000_093)) };
+        assert_eq!(tail(line(42, Some(passed))), r#""healthy":true,"check_failures":0,"last_check_seconds":7}"#);
+        let failing = Checked { failures: 2, last: Some(at(1_700_000_099)) };
+        assert_eq!(tail(line(42, Some(failing))), r#""healthy":false,"check_failures":2,"last_check_seconds":1}"#);
+        let unchecked = Checked { failures: 0, last: None };
+        assert_eq!(tail(line(42, Some(unchecked))), r#""healthy":false,"check_failures":0,"last_check_seconds":null}"#);
+        let future = Checked { failures: 0, last: Some(at(1_700_000_200)) };
+        assert!(line(42, Some(future)).ends_with(r#""last_check_seconds":0}"#));
+        let none = r#""healthy":null,"check_failures":null,"last_check_seconds":null}"#;
+        assert_eq!(tail(line(42, None)), none, "without check");
+        assert_eq!(tail(line(0, Some(passed))), none, "no pid, no health");
     }
 }

@@ -105,8 +105,8 @@ fn unsupervised(e: Errno) -> &'static str {
 /// A directory's status and info; why not, as svc says it, when there is
 /// no status to read (none ever ran here, or it cannot be seen).
 pub fn state(dir: &ServiceDir) -> Result<(Status, Option<Info>), &'static str> {
-    let e = match dir.status() {
-        Ok(status) => return Ok((status, dir.info(&status))),
+    let e = match dir.status_and_info() {
+        Ok(both) => return Ok(both),
         Err(e) => e,
     };
     Err(match (dir.ok(), e) {

@@ -98,3 +98,21 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
     let text = fs::read_to_string(&current).unwrap();
     assert!(text.find("finish:").unwrap() < text.rfind("starting:").unwrap(), "finish runs before the restart: {text}");
 }
+
+#[test]
+fn the_checked_example_is_ready_at_its_first_check_and_restarted_once_it_hangs() {
+    let sb = Sandbox::new();
+    start_examples(&sb);
+    wait_for(10_000, "supervise of checked", || {
+        daemontools::svdir::supervised(sb.join("service/checked").as_os_str().as_encoded_bytes())
+    });
+    sb.run(bin("svc"), &["-wU", "-T", "10000", "service/checked"]).code(0);
+    sb.run(bin("svok"), &["-U", "service/checked"]).code(0).stderr_is("");
+    // Its loop wedges: no heartbeat, three failed checks 2 s apart, a new run.
+    let pid = sb.status("service/checked").pid;
+    signal(pid, libc::SIGSTOP);
+    let new = sb.wait_up_within("service/checked", pid, 20_000);
+    wait_log(&sb, "checked", &format!("check: no heartbeat from {pid} for "));
+    wait_log(&sb, "checked", &format!("serving, pid {new};"));
+    sb.run(bin("svc"), &["-wU", "-T", "10000", "service/checked"]).code(0);
+}

@@ -17,6 +17,7 @@ mod examples;
 mod extras;
 mod faults;
 mod fuzz;
+mod health;
 mod held;
 mod hostile;
 mod install;

@@ -29,6 +29,9 @@ pub struct Taken {
     pub control: OwnedFd,
     /// No `./down`.
     pub normally_up: bool,
+    /// The status last written: the same bytes are not written again
+    /// (a check's end changes the info alone).
+    written: std::cell::Cell<Option<[u8; crate::status::LEN]>>,
     _lock: OwnedFd,
     /// Our own write end: the reader never sees end of file.
     _control_write: OwnedFd,
@@ -75,7 +78,7 @@ pub fn take(arg: &OsStr, warn: Warn) -> Result<Taken, Failure> {
     let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW;
     let _control_write = sys::open_at(sup.as_fd(), inside::CONTROL, flags, 0)
         .map_err(fail(b"unable to write ", b"/supervise/control"))?;
-    Ok(Taken { sup, control, normally_up, _lock, _control_write })
+    Ok(Taken { sup, control, normally_up, written: Default::default(), _lock, _control_write })
 }
 
 impl Taken {
@@ -87,21 +90,28 @@ impl Taken {
     }
 
     /// Writes what `m` says to `supervise/info` then `supervise/status`
-    /// (so that a reader woken by the status finds the info current), then
-    /// wakes the waiters (`svc -w`).
+    /// (so that a reader woken by the status finds the info current; the
+    /// status only when its bytes changed), then wakes the waiters (`svc -w`).
     /// With a tree, `info` says where it is too ([`TreeAt`]).
     pub fn announce(&self, dir: &[u8], m: &Machine, tree: &Contained, warn: Warn) {
         let sup = self.sup.as_fd();
         let mut info = m.info().pack();
         info.extend(tree.at(m.group()).map(|t| t.line()).unwrap_or_default());
         let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &info);
-        if let Err((step, e)) = sys::write_atomic_at(sup, inside::STATUS_NEW, inside::STATUS, &m.status().pack()) {
-            let (what, path): (&[u8], &[u8]) = match step {
-                AtomicStep::Open => (b"unable to open ", b"/supervise/status.new: "),
-                AtomicStep::Write => (b"unable to write ", b"/supervise/status.new: "),
-                AtomicStep::Rename => (b"unable to rename ", b"/supervise/status.new to status: "),
-            };
-            warn(&[what, dir, path, errstr(e).as_bytes()]);
+        let status = m.status().pack();
+        if self.written.get() != Some(status) {
+            self.written.set(None);
+            match sys::write_atomic_at(sup, inside::STATUS_NEW, inside::STATUS, &status) {
+                Ok(()) => self.written.set(Some(status)),
+                Err((step, e)) => {
+                    let (what, path): (&[u8], &[u8]) = match step {
+                        AtomicStep::Open => (b"unable to open ", b"/supervise/status.new: "),
+                        AtomicStep::Write => (b"unable to write ", b"/supervise/status.new: "),
+                        AtomicStep::Rename => (b"unable to rename ", b"/supervise/status.new to status: "),
+                    };
+                    warn(&[what, dir, path, errstr(e).as_bytes()]);
+                }
+            }
         }
         crate::waiting::notify(sup);
     }
@@ -129,15 +139,17 @@ fn fifo(dir: &[u8], sup: BorrowedFd, name: &CStr, warn: Warn) -> Result<OwnedFd,
 }
 
 /// What the service directory (the current one, named `dir` in warnings)
-/// asks for now: the files are read at each event, as s6 does.
+/// asks for now: the files are read at each event, as s6 does; the health
+/// check's only when there is a `check`.
 pub fn policy(dir: &[u8], warn: Warn) -> Policy {
     // SAFETY: access(2) with a valid C string.
     let finish = unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0;
     let (policy, warnings) = settings::policy(finish, setting, max_fd);
-    for w in warnings {
+    let (check, check_warnings) = settings::check_policy(super::check::present(), setting);
+    for w in warnings.into_iter().chain(check_warnings) {
         warn(&w.parts(dir));
     }
-    policy
+    Policy { check, ..policy }
 }
 
 /// One setting file: only a regular file is read (a FIFO would block

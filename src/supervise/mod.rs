@@ -16,14 +16,18 @@
 //! whole process tree (a cgroup of its own, or its process group), `d` and
 //! the letters `P`, `C`, `K` signal all of it, and once `./run` exits what is
 //! left of the tree is stopped and waited for ([`Phase::Drain`]) before
-//! `./finish` or the next start. Without those files, daemontools'
-//! behaviour is unchanged.
+//! `./finish` or the next start; and `check`: `./check` is run while the
+//! service is up, and a service that fails `check-retries` checks in a row
+//! is stopped and started again ([`health`]). Without those files,
+//! daemontools' behaviour is unchanged.
 //!
 //! The service is in one [`Phase`] at a time, as s6-supervise's
 //! `DOWN/UP/FINISH/LASTUP/LASTFINISH` (and our `DRAIN/LASTDRAIN`), and
 //! [`Machine::handle`] is one `match (phase, event)`.
 
+pub mod check;
 pub mod files;
+pub mod health;
 pub mod readiness;
 pub mod restarts;
 pub mod settings;
@@ -32,6 +36,7 @@ use crate::control::Letter;
 pub use crate::info::{Ending, Info};
 use crate::status::{Status, Want};
 use crate::tai64::Tai64N;
+use health::{Checking, Health, NotStarted};
 use readiness::Readiness;
 pub use restarts::{Restarts, RESTART_SPACING};
 pub use settings::Policy;
@@ -76,18 +81,21 @@ pub enum Event {
     /// The tree being drained has no process left (fed once the tree is
     /// empty while [`Machine::draining`], at once if it already is).
     TreeEmpty,
+    /// `./check` was reaped ([`Machine::check_pid`]).
+    CheckExited(Ending),
 }
 
 impl Event {
     /// Whether the service directory's settings may matter to this event,
     /// and are read again first: not for a byte that is no control letter
     /// (a flood of garbage on control would cost seven file lookups a byte),
-    /// nor for a timer, readiness or `./finish`'s end.
+    /// nor for a timer, readiness, `./finish`'s or `./check`'s end (a check
+    /// every few seconds would read them all every few seconds).
     pub fn reads_settings(self) -> bool {
         match self {
             Event::Exited(_) | Event::Terminate | Event::TreeEmpty => true,
             Event::Letter(byte) => Letter::from_byte(byte).is_some(),
-            Event::Ready | Event::FinishExited(_) | Event::Timer => false,
+            Event::Ready | Event::FinishExited(_) | Event::Timer | Event::CheckExited(_) => false,
         }
     }
 }
@@ -100,9 +108,12 @@ impl Event {
 /// report with [`Machine::finish_started`] or [`Machine::finish_failed`]);
 /// remove the emptied cgroup if `remove_tree`; start `./run` if `start`, in
 /// a tree of its own if [`Policy::tree`] (then report with
-/// [`Machine::started`] or [`Machine::start_failed`]); rewrite the status
-/// files if `announce` or a start happened; feed [`Event::TreeEmpty`] if
-/// [`Machine::draining`] and the tree is empty already; exit 0 if `exit`.
+/// [`Machine::started`] or [`Machine::start_failed`]); SIGKILL to the
+/// check's process group ([`Machine::check_pid`]) if `kill_check`; start
+/// `./check` if `check` (then report with [`Machine::check_started`] or
+/// [`Machine::check_not_started`]); rewrite the status files if `announce`
+/// or a start happened; feed [`Event::TreeEmpty`] if [`Machine::draining`]
+/// and the tree is empty already; exit 0 if `exit`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Actions {
     pub signals: [Option<libc::c_int>; 2],
@@ -119,6 +130,10 @@ pub struct Actions {
     /// supervise exiting, or a start without `tree`): remove its cgroup.
     pub remove_tree: bool,
     pub start: bool,
+    /// SIGKILL to the running check's whole process group.
+    pub kill_check: bool,
+    /// Start `./check`, in a process group of its own, told the service's pid.
+    pub check: bool,
     pub announce: bool,
     pub exit: bool,
 }
@@ -133,6 +148,8 @@ impl Actions {
         finish_group: None,
         remove_tree: false,
         start: false,
+        kill_check: false,
+        check: false,
         announce: true,
         exit: false,
     };
@@ -156,6 +173,8 @@ impl Actions {
         out.finish_group = out.finish_group.or(other.finish_group);
         out.remove_tree |= other.remove_tree;
         out.start |= other.start;
+        out.kill_check |= other.kill_check;
+        out.check |= other.check;
         out.announce |= other.announce;
         out.exit |= other.exit;
         out
@@ -197,6 +216,8 @@ pub struct Run {
     /// [`Policy::tree`] when it started: the whole tree is the service
     /// until this run is over, whatever `tree` says meanwhile.
     pub tree: bool,
+    /// With `check`: how its checks go.
+    pub health: Option<Health>,
 }
 
 /// What is left of a run's tree after `./run` exited.
@@ -240,6 +261,8 @@ pub struct Machine {
     /// A run had a tree whose cgroup the binary may still hold: removed
     /// ([`Actions::remove_tree`]) once no run will use it.
     tree_left: bool,
+    /// The check process, while there is one (it may outlive the run it checked).
+    check: Option<Checking>,
 }
 
 impl Machine {
@@ -254,6 +277,7 @@ impl Machine {
             letters: 0,
             policy: Policy::default(),
             tree_left: false,
+            check: None,
         }
     }
 
@@ -309,6 +333,11 @@ impl Machine {
         self.finish().and_then(|f| f.pid)
     }
 
+    /// The pid of `./check` while it runs (also its process group).
+    pub fn check_pid(&self) -> Option<u32> {
+        self.check.and_then(|c| c.pid)
+    }
+
     /// What `supervise/status` says now; paused only while there is a pid.
     pub fn status(&self) -> Status {
         let run = self.run();
@@ -339,30 +368,41 @@ impl Machine {
                 Phase::Up(_) | Phase::LastUp(_) => false,
             },
             letters: self.letters,
+            check: self.run().and_then(|r| r.health).map(|h| h.info()),
         }
     }
 
     /// When the next timer is due: a start waiting for its spacing, the end
-    /// of `timeout-finish`, or the end of `timeout-kill` (or of a drain).
+    /// of `timeout-finish`, or the end of `timeout-kill` (or of a drain);
+    /// the next check (once the last one is reaped), or a check's timeout.
     pub fn deadline(&self) -> Option<Instant> {
-        match self.phase {
+        let phase = match self.phase {
             Phase::Down { pending: true } => self.restarts.not_before(),
             Phase::Down { pending: false } => None,
             Phase::Up(run) | Phase::LastUp(run) => run.kill_at,
             Phase::Finish(f) | Phase::LastFinish(f) => f.kill_at,
             Phase::Drain(d) | Phase::LastDrain(d) => d.kill_at,
-        }
+        };
+        let check = match self.check {
+            Some(c) => c.kill_at,
+            None => self.run().and_then(|r| r.health).and_then(|h| h.next),
+        };
+        [phase, check].into_iter().flatten().min()
     }
 
-    /// The binary started `./run` as `pid`.
+    /// The binary started `./run` as `pid`. With `check` and no
+    /// `notification-fd`, the run is ready at its first passing check.
     pub fn started(&mut self, pid: u32, now: Now) {
+        let notified = self.policy.notification_fd.is_some();
+        let health = self.policy.check.map(|c| Health::new(c, !notified, now.mono));
         self.phase = Phase::Up(Run {
             pid,
             paused: false,
             stop_asked: false,
             kill_at: None,
-            ready: Readiness::new(self.policy.notification_fd.is_some()),
+            ready: Readiness::new(notified || health.is_some()),
             tree: self.policy.tree,
+            health,
         });
         self.tree_left |= self.policy.tree;
         self.stamp = now.tai;
@@ -485,13 +525,116 @@ impl Machine {
     /// letters it sent have been acted on.
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
         let a = self.decide(event, now);
+        let a = a.merge(self.check_turn(now));
         self.tidy(a)
+    }
+
+    /// After every event: the run's checks brought in line with its state
+    /// and with `check` (added: checked from now on; removed: checked no
+    /// more, and ready if it waited for a check), a check whose end no
+    /// longer counts killed (the run it checked is over, paused, being
+    /// stopped or unchecked), and a check started when one is due.
+    fn check_turn(&mut self, now: Now) -> Actions {
+        let mut a = Actions::default();
+        let policy = self.policy.check;
+        let mut checked = None;
+        if let Phase::Up(run) | Phase::LastUp(run) = &mut self.phase {
+            match (&run.health, policy) {
+                // Up already, and so ready: the check gives no readiness.
+                (None, Some(p)) => run.health = Some(Health::new(p, false, now.mono)),
+                (Some(h), None) => {
+                    if h.gives_readiness {
+                        run.ready.notified(now.tai);
+                    }
+                    run.health = None;
+                    a.announce = true;
+                }
+                _ => {}
+            }
+            if let (Some(h), Some(p)) = (&mut run.health, policy) {
+                if run.paused || run.stop_asked || h.unhealthy {
+                    h.next = None;
+                } else {
+                    // Continued after a pause: an interval from now.
+                    if h.next.is_none() && self.check.is_none() {
+                        h.next = Some(now.mono + p.interval);
+                    }
+                    checked = Some((h, p));
+                }
+            }
+        }
+        if let Some(c) = self.check.as_mut().filter(|c| c.counts && checked.is_none()) {
+            c.counts = false;
+            c.kill_at = None;
+            a.kill_check = c.pid.is_some();
+        }
+        if let Some((h, p)) = checked {
+            if self.check.is_none() && h.next.is_some_and(|t| now.mono >= t) {
+                h.next = None;
+                self.check = Some(Checking::new(p, now.mono));
+                a.check = true;
+            }
+        }
+        a
+    }
+
+    /// The binary started `./check` as `pid`, leader of its process group.
+    pub fn check_started(&mut self, pid: u32) {
+        if let Some(c) = &mut self.check {
+            c.pid = Some(pid);
+        }
+    }
+
+    /// The binary did not start `./check`, for this reason: gone, checked
+    /// no more; broken, a failure; a fork that failed, the next turn.
+    pub fn check_not_started(&mut self, why: NotStarted, now: Now) -> Actions {
+        let a = match why {
+            NotStarted::Gone => {
+                self.check = None;
+                self.policy.check = None;
+                Actions::default()
+            }
+            NotStarted::Broken => self.check_over(Some(false), now),
+            NotStarted::Failed => self.check_over(None, now),
+        };
+        let a = a.merge(self.check_turn(now));
+        self.tidy(a)
+    }
+
+    /// The check is over: `passed`, or not counted (None). A pass makes a
+    /// run that waits for it ready; `check-retries` failures in a row make
+    /// it unhealthy: the down signal (and CONT), and SIGKILL at
+    /// `timeout-kill` (5 s without), as for `d`, but its death is a crash:
+    /// back-off and `restart-limit` apply, and it is started again.
+    fn check_over(&mut self, passed: Option<bool>, now: Now) -> Actions {
+        let Some(c) = self.check.take().filter(|c| c.counts) else { return Actions::default() };
+        let (Phase::Up(run) | Phase::LastUp(run), Some(p)) = (&mut self.phase, self.policy.check) else {
+            return Actions::default();
+        };
+        let Some(h) = &mut run.health else { return Actions::default() };
+        let Some(passed) = passed else {
+            h.next = Some(now.mono + p.interval);
+            return Actions::default();
+        };
+        if !h.ended(passed, c.started, p, (now.mono, now.tai)) {
+            if passed && h.gives_readiness {
+                run.ready.notified(now.tai);
+            }
+            return Actions::ANNOUNCE;
+        }
+        run.kill_at.get_or_insert(now.mono + self.policy.timeout_kill.unwrap_or(DRAIN_KILL));
+        let sigs = [Some(self.policy.down_signal), Some(libc::SIGCONT)];
+        match run.tree {
+            true => Actions { tree_signals: sigs, ..Actions::ANNOUNCE },
+            false => Actions { signals: sigs, ..Actions::ANNOUNCE },
+        }
     }
 
     fn decide(&mut self, event: Event, now: Now) -> Actions {
         use Phase::*;
         let due = |t: Option<Instant>| t.is_some_and(|t| now.mono >= t);
         match (self.phase, event) {
+            (_, Event::CheckExited(ending)) => self.check_over(Some(ending == Ending::Exit(0)), now),
             (_, Event::Letter(byte)) => match Letter::from_byte(byte) {
                 Some(letter) => {
                     self.letters = self.letters.wrapping_add(1);
@@ -537,6 +680,12 @@ impl Machine {
                 f.kill_at = None;
                 self.set_finish(f);
                 Actions { kill_finish: true, ..Actions::default() }
+            }
+            // A check past its timeout: killed, and its end is a failure.
+            (_, Event::Timer) if self.check.is_some_and(|c| due(c.kill_at)) => {
+                let c = self.check.as_mut().expect("checked above");
+                c.kill_at = None;
+                Actions { kill_check: c.pid.is_some(), ..Actions::default() }
             }
             // Nothing to do: a timer early or for nothing, readiness said
             // twice or unwatched (above), an exit of what does not run.
@@ -1331,5 +1480,304 @@ mod tests {
     #[test]
     fn the_empty_tree_reads_the_settings_again() {
         assert!(Event::TreeEmpty.reads_settings());
+    }
+
+    fn check_policy(interval: u64, timeout: u64, retries: u32, start: u64) -> settings::CheckPolicy {
+        let ms = Duration::from_millis;
+        settings::CheckPolicy { interval: ms(interval), timeout: ms(timeout), retries, start: ms(start) }
+    }
+
+    /// A service with `check` (unless `policy` says how: every 1000 ms,
+    /// 300 ms timeout, 3 retries, first at 500 ms), up as pid 42.
+    fn checked(c: &Clock, policy: Policy) -> Machine {
+        with_policy(c, Policy { check: policy.check.or(Some(check_policy(1000, 300, 3, 500))), ..policy })
+    }
+
+    /// Runs a check due now: asked for, started as `pid`, ended `after` ms later so.
+    fn check(m: &mut Machine, c: &mut Clock, pid: u32, after: u64, ending: Ending) -> Actions {
+        let a = m.handle(Event::Timer, c.now());
+        assert!(a.check, "a check is due at {:?}", m.deadline());
+        m.check_started(pid);
+        assert_eq!(m.check_pid(), Some(pid));
+        m.handle(Event::CheckExited(ending), c.advance(after))
+    }
+
+    #[test]
+    fn without_check_nothing_is_checked_and_nothing_told() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        assert_eq!((m.deadline(), m.info().check, m.info().ready), (None, None, None));
+        for l in *b"pcu" {
+            let a = letter(&mut m, &c, l);
+            assert!(!a.check && !a.kill_check);
+        }
+        assert_eq!(m.handle(Event::Timer, c.advance(60_000)), Actions::default());
+        assert_eq!(m.handle(Event::CheckExited(Ending::Exit(1)), c.now()), Actions::default());
+        assert_eq!(m.info().pack(), Info { pid: 42, want: Want::Up, letters: 3, ..Info::default() }.pack());
+    }
+
+    #[test]
+    fn the_first_check_at_check_start_then_one_every_interval_never_two_at_once() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        let start = c.now().mono;
+        assert_eq!(m.deadline(), Some(start + Duration::from_millis(500)));
+        assert_eq!(m.info().check, Some(crate::info::Checked { failures: 0, last: None }));
+        assert!(!m.handle(Event::Timer, c.advance(499)).check);
+        let a = m.handle(Event::Timer, c.advance(1));
+        assert!(a.check && !a.announce);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(300)), "its timeout");
+        m.check_started(77);
+        assert!(!m.handle(Event::Timer, c.advance(100)).check, "one at a time");
+        let a = m.handle(Event::CheckExited(Ending::Exit(0)), c.advance(100));
+        assert!(a.announce && !a.check);
+        assert_eq!(m.check_pid(), None);
+        assert_eq!(m.info().check.map(|h| (h.failures, h.healthy())), Some((0, true)));
+        assert_eq!(m.deadline(), Some(start + Duration::from_millis(1500)), "an interval after its start");
+        c.advance(800);
+        assert!(check(&mut m, &mut c, 78, 10, Ending::Exit(0)).announce);
+        assert_eq!(m.deadline(), Some(start + Duration::from_millis(2500)));
+    }
+
+    #[test]
+    fn a_check_past_its_timeout_is_killed_and_counted_as_a_failure() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(77);
+        assert_eq!(m.handle(Event::Timer, c.advance(299)), Actions::default());
+        assert_eq!(m.handle(Event::Timer, c.advance(1)), Actions { kill_check: true, ..Actions::default() });
+        assert_eq!(m.deadline(), None, "killed once; the next turn once it is reaped");
+        let a = m.handle(Event::CheckExited(Ending::Signal(libc::SIGKILL)), c.advance(5));
+        assert!(a.announce && a.signals == [None, None]);
+        assert_eq!(m.info().check.map(|h| (h.failures, h.unhealthy())), Some((1, true)));
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(695)));
+    }
+
+    #[test]
+    fn retries_failures_in_a_row_stop_the_service_and_it_is_restarted_as_after_a_crash() {
+        let mut c = Clock::new();
+        let policy = Policy { backoff_max: Some(Duration::from_secs(8)), ..Policy::default() };
+        let mut m = checked(&c, policy);
+        c.advance(500);
+        assert!(check(&mut m, &mut c, 70, 10, Ending::Exit(1)).signals == [None, None]);
+        c.advance(990);
+        assert!(check(&mut m, &mut c, 71, 10, Ending::Exit(0)).signals == [None, None], "a pass: 0 in a row");
+        for (i, pid) in (72..75).enumerate() {
+            c.advance(990);
+            let a = check(&mut m, &mut c, pid, 10, Ending::Exit(2));
+            match i {
+                0 | 1 => assert_eq!(a.signals, [None, None], "{i}"),
+                _ => assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]),
+            }
+        }
+        assert_eq!(m.info().check.map(|h| h.failures), Some(3));
+        assert_eq!(m.status().want, Want::Up, "still wanted up");
+        // Checked no more; SIGKILL 5 s later without timeout-kill.
+        assert_eq!(m.deadline(), Some(c.now().mono + DRAIN_KILL));
+        assert_eq!(m.handle(Event::Timer, c.advance(5000)).signals, [Some(libc::SIGKILL), None]);
+        assert_eq!(m.deadline(), None);
+        // Its death is a crash: the back-off counts it, and it is started again.
+        let died = c.advance(10);
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), died);
+        assert!(!a.start && a.announce);
+        assert_eq!(m.info().backoff_seconds, 2, "the next crash waits 2 s");
+        assert_eq!(m.info().check, None, "no run, no health");
+        assert!(m.handle(Event::Timer, c.advance(1000)).start);
+        m.started(43, c.now());
+        assert_eq!(m.info().check, Some(crate::info::Checked::default()), "a new run starts afresh");
+    }
+
+    #[test]
+    fn unhealthy_uses_timeout_kill_the_down_signal_and_the_tree_and_counts_for_restart_limit() {
+        let mut c = Clock::new();
+        let policy = Policy {
+            check: Some(check_policy(1000, 300, 1, 500)),
+            down_signal: libc::SIGINT,
+            timeout_kill: Some(Duration::from_millis(700)),
+            restart_limit: Some((1, Duration::from_secs(60))),
+            ..Policy::default()
+        };
+        let mut m = treed(&c, policy);
+        c.advance(500);
+        let a = check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        assert_eq!((a.signals, a.tree_signals), ([None, None], [Some(libc::SIGINT), Some(libc::SIGCONT)]));
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(700)));
+        assert!(m.handle(Event::Timer, c.advance(700)).kill_tree);
+        m.handle(Event::Exited(Ending::Signal(libc::SIGKILL)), c.advance(10));
+        m.handle(Event::TreeEmpty, c.now());
+        assert!(m.info().failed, "restart-limit reached by the unhealthy run's death");
+        assert_eq!(m.status().want, Want::Down);
+    }
+
+    #[test]
+    fn the_first_passing_check_makes_it_ready_unless_it_has_notification_fd() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        assert_eq!(m.info().ready, Some(None), "waits for a check");
+        c.advance(500);
+        check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        assert_eq!(m.info().ready, Some(None), "a failure is no readiness");
+        c.advance(990);
+        let t = c.now().tai;
+        check(&mut m, &mut c, 71, 0, Ending::Exit(0));
+        assert_eq!(m.info().ready, Some(Some(t)));
+        c.advance(1000);
+        check(&mut m, &mut c, 72, 0, Ending::Exit(1));
+        assert_eq!(m.info().ready, Some(Some(t)), "ready once per run");
+        // With notification-fd, the service says it.
+        let mut m = checked(&c, Policy { notification_fd: Some(3), ..Policy::default() });
+        c.advance(500);
+        check(&mut m, &mut c, 73, 0, Ending::Exit(0));
+        assert_eq!(m.info().ready, Some(None));
+        assert!(m.handle(Event::Ready, c.now()).announce);
+    }
+
+    #[test]
+    fn no_check_while_paused_or_being_stopped_and_one_running_is_killed_uncounted() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(70);
+        let a = letter(&mut m, &c, b'p');
+        assert!(a.kill_check && a.signals == [Some(libc::SIGSTOP), None]);
+        assert_eq!(m.deadline(), None, "nothing due while paused");
+        assert_eq!(m.handle(Event::CheckExited(Ending::Signal(libc::SIGKILL)), c.advance(5)), Actions::default());
+        assert_eq!(m.info().check.map(|h| h.failures), Some(0), "not counted");
+        assert!(!m.handle(Event::Timer, c.advance(5000)).check);
+        // Continued: an interval from now.
+        letter(&mut m, &c, b'c');
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(1000)));
+        c.advance(1000);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(71);
+        // d: the check is killed, and none comes while it stops.
+        assert!(letter(&mut m, &c, b'd').kill_check);
+        m.handle(Event::CheckExited(Ending::Exit(1)), c.now());
+        assert_eq!((m.deadline(), m.info().check.map(|h| h.failures)), (None, Some(0)));
+        // t too: its death was asked for.
+        letter(&mut m, &c, b'u');
+        m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(2000));
+        m.started(43, c.now());
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(72);
+        assert!(letter(&mut m, &c, b't').kill_check);
+    }
+
+    #[test]
+    fn the_run_ending_kills_its_check_and_the_next_runs_first_waits_for_its_reaping() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy { check: Some(check_policy(1000, 300, 3, 1)), ..Policy::default() });
+        c.advance(1);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(70);
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(a.kill_check && a.start);
+        m.started(43, c.now());
+        assert_eq!(m.deadline(), None, "the old check is not reaped yet");
+        assert!(!m.handle(Event::Timer, c.advance(1)).check);
+        let a = m.handle(Event::CheckExited(Ending::Signal(libc::SIGKILL)), c.now());
+        assert!(a.check, "the new run's first check, due, once the old one is gone");
+        assert_eq!(m.info().check.map(|h| h.failures), Some(0));
+        // x: checked while up, as any run.
+        m.check_started(71);
+        letter(&mut m, &c, b'x');
+        assert!(m.handle(Event::CheckExited(Ending::Exit(0)), c.now()).announce);
+        assert!(m.info().check.is_some_and(|h| h.healthy()));
+    }
+
+    #[test]
+    fn check_added_while_up_counts_from_the_next_letter_and_removed_makes_it_ready() {
+        let mut c = Clock::new();
+        let mut m = running(&c, 42);
+        m.policy.check = Some(check_policy(1000, 300, 3, 200));
+        assert_eq!(m.info().check, None, "not before an event");
+        letter(&mut m, &c, b'u');
+        assert_eq!(m.info().check, Some(crate::info::Checked::default()));
+        assert_eq!(m.info().ready, None, "up before the check came: ready already");
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(200)));
+        // Removed, while waiting for readiness from it: up is ready.
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        m.check_started(70);
+        m.policy.check = None;
+        let t = c.advance(10).tai;
+        let a = letter(&mut m, &c, b'u');
+        assert!(a.kill_check && a.announce);
+        assert_eq!((m.info().check, m.info().ready), (None, Some(Some(t))));
+        assert_eq!(m.handle(Event::CheckExited(Ending::Signal(libc::SIGKILL)), c.now()), Actions::default());
+        assert_eq!(m.deadline(), None);
+    }
+
+    #[test]
+    fn a_check_not_started_is_gone_a_failure_or_tried_again() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy { check: Some(check_policy(1000, 300, 2, 500)), ..Policy::default() });
+        c.advance(500);
+        // A fork that failed: not counted, an interval later.
+        assert!(m.handle(Event::Timer, c.now()).check);
+        assert_eq!(m.check_not_started(NotStarted::Failed, c.now()), Actions::default());
+        assert_eq!(m.info().check.map(|h| (h.failures, h.last)), Some((0, None)));
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(1000)));
+        // Broken: a failure each turn, unhealthy at the retries.
+        c.advance(1000);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        assert!(m.check_not_started(NotStarted::Broken, c.now()).announce);
+        assert_eq!(m.info().check.map(|h| h.failures), Some(1));
+        c.advance(1000);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        let a = m.check_not_started(NotStarted::Broken, c.now());
+        assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)]);
+        // Gone: checked no more, ready.
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        let a = m.check_not_started(NotStarted::Gone, c.now());
+        assert!(a.announce && !a.check);
+        assert_eq!((m.info().check, m.deadline()), (None, None));
+        assert!(m.info().ready.is_some_and(|r| r.is_some()));
+    }
+
+    #[test]
+    fn unhealthy_after_x_stops_it_and_supervise_exits_without_a_restart() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy { check: Some(check_policy(1000, 300, 1, 500)), ..Policy::default() });
+        letter(&mut m, &c, b'x');
+        c.advance(500);
+        let a = check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        assert_eq!(a.signals, [Some(libc::SIGTERM), Some(libc::SIGCONT)], "checked while up, x or not");
+        let a = m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(10));
+        assert!(a.exit && !a.start);
+    }
+
+    #[test]
+    fn new_check_settings_count_from_the_next_check() {
+        let mut c = Clock::new();
+        let mut m = checked(&c, Policy::default());
+        c.advance(500);
+        check(&mut m, &mut c, 70, 10, Ending::Exit(1));
+        let next = m.deadline();
+        // Read again at a letter: fewer retries, a longer interval.
+        m.policy.check = Some(check_policy(3000, 300, 2, 500));
+        letter(&mut m, &c, b'u');
+        assert_eq!(m.deadline(), next, "the turn already set stays");
+        c.advance(990);
+        let a = check(&mut m, &mut c, 71, 10, Ending::Exit(1));
+        assert_eq!(a.signals[0], Some(libc::SIGTERM), "2 in a row is enough now");
+        // And the timeout read when the check starts: a new run.
+        let mut m = checked(&c, Policy::default());
+        m.policy.check = Some(check_policy(1000, 100, 3, 500));
+        c.advance(500);
+        assert!(m.handle(Event::Timer, c.now()).check);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn a_check_ending_is_no_reason_to_read_the_settings() {
+        assert!(!Event::CheckExited(Ending::Exit(0)).reads_settings());
     }
 }

@@ -13,6 +13,11 @@
 //! | `restart-limit` | `COUNT SECONDS`: stay down after COUNT deaths in SECONDS | none |
 //! | `tree` (present) | the whole process tree is the service | off |
 //! | `pids-max` (with `tree`) | the most processes and threads in the tree, or `max` | 15 % of the kernel's |
+//! | `check` (present) | health check: `./check` run while up ([`check_policy`]) | none |
+//! | `check-interval` | ms between checks, 1 to 86400000 | 10000 |
+//! | `check-timeout` | ms a check may run, 1 to the interval | the interval |
+//! | `check-retries` | failures in a row that make the service unhealthy, 1 to 1000000 | 3 |
+//! | `check-start` | ms after a start before the first check, 1 to 86400000 | the interval |
 //!
 //! Only a file's first line counts, trimmed. A file that cannot be read or
 //! does not parse gives its default and one warning. `tree` counts by being
@@ -41,6 +46,9 @@ pub struct Policy {
     /// `tree`: the service is its whole process tree (a cgroup of its own,
     /// or its process group), signalled and drained as one.
     pub tree: bool,
+    /// `check` is there: the service is checked, as these files say
+    /// ([`check_policy`], which the caller reads apart from [`policy`]).
+    pub check: Option<CheckPolicy>,
     /// `pids-max`, read only with `tree`: the most processes (threads
     /// included) the tree may hold where a pids controller exists.
     pub pids_max: PidsMax,
@@ -71,6 +79,7 @@ impl Default for Policy {
             notification_fd: None,
             tree: false,
             pids_max: PidsMax::Default,
+            check: None,
         }
     }
 }
@@ -155,6 +164,7 @@ pub fn policy(
         restart_limit: files.get("restart-limit", restart_limit),
         tree: files.present("tree"),
         pids_max: PidsMax::Default,
+        check: None,
     };
     if policy.tree {
         policy.pids_max = files.get("pids-max", pids_max).unwrap_or(PidsMax::Default);
@@ -223,6 +233,52 @@ pub fn signal_named(name: &str) -> Option<libc::c_int> {
     let full = format!("SIG{}", name.strip_prefix("SIG").unwrap_or(name));
     let named = full.parse::<Signal>().ok().filter(|s| NAMED.contains(s)).map(|s| s as libc::c_int);
     named.or_else(|| name.parse().ok().filter(|&s| s > 0 && s < 65))
+}
+
+/// How a service with `check` is checked: `check-interval`,
+/// `check-timeout`, `check-retries`, `check-start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckPolicy {
+    /// A check is started this long after the last one started.
+    pub interval: Duration,
+    /// A check still running this long after its start is killed, and failed.
+    pub timeout: Duration,
+    /// This many failures in a row make the service unhealthy.
+    pub retries: u32,
+    /// The first check of a run comes this long after its start.
+    pub start: Duration,
+}
+
+/// The default interval between checks (Docker's HEALTHCHECK has 30 s,
+/// Kubernetes' probes 10 s).
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(10_000);
+/// The default number of failures in a row that make a service unhealthy
+/// (Docker's and Kubernetes' default).
+pub const CHECK_RETRIES: u32 = 3;
+/// The longest interval, timeout or start a file may ask: a day.
+pub const CHECK_MS_MAX: u64 = 86_400_000;
+/// The most `check-retries` may ask.
+pub const CHECK_RETRIES_MAX: u32 = 1_000_000;
+
+/// The health check's settings when `present` (there is a `check` in the
+/// service directory, of whatever kind), reading each file by name
+/// (`check-interval`, `check-timeout`, `check-retries`, `check-start`, in
+/// that order; none without `check`). A value that is zero, negative,
+/// above its bound or not a number gives the default and a warning; a
+/// timeout above the interval too (a check never outlives its turn).
+pub fn check_policy(present: bool, read: impl FnMut(&'static str) -> Read) -> (Option<CheckPolicy>, Vec<Warning>) {
+    if !present {
+        return (None, Vec::new());
+    }
+    let mut files = Files { read, warnings: Vec::new() };
+    let ms = |v: &str| v.parse::<u64>().ok().filter(|&n| (1..=CHECK_MS_MAX).contains(&n)).map(Duration::from_millis);
+    let interval = files.get("check-interval", ms).unwrap_or(CHECK_INTERVAL);
+    let timeout = files.get("check-timeout", |v| ms(v).filter(|&t| t <= interval)).unwrap_or(interval);
+    let retries = files
+        .get("check-retries", |v| v.parse::<u32>().ok().filter(|&n| (1..=CHECK_RETRIES_MAX).contains(&n)))
+        .unwrap_or(CHECK_RETRIES);
+    let start = files.get("check-start", ms).unwrap_or(interval);
+    (Some(CheckPolicy { interval, timeout, retries, start }), files.warnings)
 }
 
 #[cfg(test)]
@@ -308,6 +364,7 @@ mod tests {
                 notification_fd: Some(3),
                 tree: false,
                 pids_max: PidsMax::Default,
+                check: None,
             }
         );
         assert_eq!(read(&[("notification-fd", b"1023")]).0.notification_fd, Some(1023));
@@ -410,5 +467,81 @@ mod tests {
         assert_eq!(first_line(b" 12 \r\n34"), "12");
         assert_eq!(first_line(b""), "");
         assert_eq!(first_line(b"\xff1"), "\u{fffd}1");
+    }
+
+    /// The check's policy and warnings for these files, `check` being there.
+    fn checked(files: &[(&str, &[u8])]) -> (CheckPolicy, Vec<String>) {
+        let files: HashMap<&str, &[u8]> = files.iter().copied().collect();
+        let mut asked = Vec::new();
+        let (p, w) = check_policy(true, |name| {
+            asked.push(name);
+            files.get(name).map_or(Read::Missing, |t| Read::Text(t.to_vec()))
+        });
+        assert_eq!(asked, ["check-interval", "check-timeout", "check-retries", "check-start"]);
+        (p.expect("checked"), w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
+    }
+
+    #[test]
+    fn a_check_is_every_10_s_killed_at_the_interval_unhealthy_after_3() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(checked(&[]), (CheckPolicy { interval: ten, timeout: ten, retries: 3, start: ten }, vec![]));
+        let mut asked = 0;
+        assert_eq!(
+            check_policy(false, |_| {
+                asked += 1;
+                Read::Missing
+            }),
+            (None, vec![])
+        );
+        assert_eq!(asked, 0, "without check, its files are not read");
+        assert_eq!(Policy::default().check, None);
+    }
+
+    #[test]
+    fn check_values_in_bounds() {
+        let ms = Duration::from_millis;
+        let (p, w) = checked(&[
+            ("check-interval", b"500\n"),
+            ("check-timeout", b" 200 "),
+            ("check-retries", b"5"),
+            ("check-start", b"86400000"),
+        ]);
+        assert_eq!(
+            (p, w),
+            (CheckPolicy { interval: ms(500), timeout: ms(200), retries: 5, start: ms(86_400_000) }, vec![])
+        );
+        // The timeout defaults to the interval, and may equal it.
+        assert_eq!(checked(&[("check-interval", b"1")]).0.timeout, ms(1));
+        assert_eq!(checked(&[("check-interval", b"300"), ("check-timeout", b"300")]).0.timeout, ms(300));
+        assert_eq!(checked(&[("check-retries", b"1000000")]).0.retries, 1_000_000);
+    }
+
+    #[test]
+    fn check_values_zero_negative_huge_or_not_numbers_give_the_default_and_a_warning() {
+        let invalid = |n: &str| format!("invalid sv/{n}: default used");
+        let names = ["check-interval", "check-timeout", "check-retries", "check-start"];
+        for bad in [&b"0"[..], b"-5", b"86400001", b"18446744073709551616", b"ten", b"1.5", b"", b"1e3", b"\xff"] {
+            let files: Vec<(&str, &[u8])> = names.iter().map(|&n| (n, bad)).collect();
+            let (p, w) = checked(&files);
+            assert_eq!(p, checked(&[]).0, "{bad:?}");
+            assert_eq!(w, names.map(invalid), "{bad:?}");
+        }
+        assert_eq!(checked(&[("check-retries", b"1000001")]).1, [invalid("check-retries")]);
+        // A timeout above the interval: the interval.
+        let (p, w) = checked(&[("check-interval", b"200"), ("check-timeout", b"201")]);
+        assert_eq!((p.timeout, w), (Duration::from_millis(200), vec![invalid("check-timeout")]));
+        let (p, w) = checked(&[("check-timeout", b"20000")]);
+        assert_eq!((p.timeout, w), (CHECK_INTERVAL, vec![invalid("check-timeout")]));
+    }
+
+    #[test]
+    fn check_files_unreadable_say_why() {
+        let (p, w) = check_policy(true, |n| match n {
+            "check-retries" => Read::Unreadable("not a regular file"),
+            _ => Read::Missing,
+        });
+        assert_eq!(p.map(|p| p.retries), Some(CHECK_RETRIES));
+        let w: Vec<String> = w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect();
+        assert_eq!(w, ["unable to read sv/check-retries: not a regular file: default used"]);
     }
 }

@@ -39,8 +39,9 @@ impl LookError {
 
 impl Seen {
     /// svstat's text after `DIR: ` at `now`: daemontools' to the byte, then
-    /// `, ready S seconds` for a service with notification-fd, `, failed`
-    /// for one stopped by restart-limit.
+    /// `, ready S seconds` for a service with notification-fd (or `check`),
+    /// `, unhealthy` for one with `check` whose last check failed, `,
+    /// failed` for one stopped by restart-limit.
     pub fn describe(&self, now: crate::tai64::Tai64N) -> String {
         let Seen::Running { normally_up, status, info } = self else { return "supervise not running".into() };
         let mut text = status.describe(*normally_up, now);
@@ -48,10 +49,33 @@ impl Seen {
             let secs = crate::tai64::unix_secs(now).saturating_sub(crate::tai64::unix_secs(since)).max(0);
             text += &format!(", ready {secs} seconds");
         }
+        if info.and_then(|i| i.check).is_some_and(|c| c.unhealthy()) && status.pid != 0 {
+            text += ", unhealthy";
+        }
         if info.is_some_and(|i| i.failed) {
             text += ", failed";
         }
         text
+    }
+}
+
+impl Seen {
+    /// Whether the service is up, ready and healthy (`svok -U`): supervise
+    /// runs, the service has a pid and is not paused, said it is ready if it
+    /// was to (`notification-fd`, or its first passing check), and its last
+    /// check passed if it has `check`. Why not, in a few words, if not (a
+    /// failed check before a missing readiness: it says more).
+    pub fn fit(&self) -> Result<(), &'static str> {
+        let Seen::Running { status, info, .. } = self else { return Err("supervise not running") };
+        let (ready, check) = info.map_or((None, None), |i| (i.ready, i.check));
+        match (status.pid, status.paused, ready, check) {
+            (0, ..) => Err("down"),
+            (_, true, ..) => Err("paused"),
+            (_, _, _, Some(c)) if c.unhealthy() => Err("unhealthy"),
+            (_, _, Some(None), _) => Err("not ready"),
+            (_, _, _, Some(c)) if !c.healthy() => Err("not checked yet"),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -65,7 +89,56 @@ impl ServiceDir {
             Err(Errno::ENXIO) => return Ok(Seen::NotRunning { normally_up }),
             Err(e) => return Err(LookError::Ok(e)),
         }
-        let status = self.status().map_err(LookError::Status)?;
-        Ok(Seen::Running { normally_up, status, info: self.info(&status) })
+        let (status, info) = self.status_and_info().map_err(LookError::Status)?;
+        Ok(Seen::Running { normally_up, status, info })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::info::Checked;
+    use crate::status::Want;
+    use crate::tai64::{Tai64, Tai64N};
+
+    #[test]
+    fn unhealthy_is_said_while_the_last_check_failed_and_only_with_check() {
+        let t = Tai64N(Tai64((1 << 62) + 10 + 1_700_000_000), 0);
+        let status = Status { stamp: t, pid: 42, paused: false, want: Want::Up };
+        let seen = |check, pid| {
+            let info = Info { pid, check, ready: Some(Some(t)), ..Info::default() };
+            Seen::Running { normally_up: true, status: Status { pid, ..status }, info: Some(info) }.describe(t)
+        };
+        let failing = Some(Checked { failures: 2, last: Some(t) });
+        assert_eq!(seen(failing, 42), "up (pid 42) 0 seconds, ready 0 seconds, unhealthy");
+        assert_eq!(seen(Some(Checked { failures: 0, last: Some(t) }), 42), "up (pid 42) 0 seconds, ready 0 seconds");
+        assert_eq!(seen(Some(Checked::default()), 42), "up (pid 42) 0 seconds, ready 0 seconds", "not checked yet");
+        assert_eq!(seen(None, 42), "up (pid 42) 0 seconds, ready 0 seconds");
+        assert_eq!(seen(failing, 0), "down 0 seconds, normally up, want up", "no pid, no health");
+    }
+
+    #[test]
+    fn fit_is_up_ready_and_healthy() {
+        let t = Tai64N(Tai64((1 << 62) + 10 + 1_700_000_000), 0);
+        let seen = |pid, paused, ready, check| {
+            let status = Status { stamp: t, pid, paused, want: Want::Up };
+            let info = Info { pid, ready, check, ..Info::default() };
+            Seen::Running { normally_up: true, status, info: Some(info) }.fit()
+        };
+        let passed = Some(Checked { failures: 0, last: Some(t) });
+        assert_eq!(seen(42, false, None, None), Ok(()), "a plain service: up is all");
+        assert_eq!(seen(42, false, Some(Some(t)), passed), Ok(()));
+        assert_eq!(seen(0, false, None, None), Err("down"));
+        assert_eq!(seen(42, true, None, None), Err("paused"));
+        assert_eq!(seen(42, false, Some(None), None), Err("not ready"));
+        assert_eq!(seen(42, false, Some(None), Some(Checked::default())), Err("not ready"));
+        let failed = Some(Checked { failures: 1, last: Some(t) });
+        assert_eq!(seen(42, false, Some(None), failed), Err("unhealthy"), "the failure says more");
+        assert_eq!(seen(42, false, Some(Some(t)), Some(Checked { failures: 1, last: Some(t) })), Err("unhealthy"));
+        assert_eq!(seen(42, false, Some(Some(t)), Some(Checked::default())), Err("not checked yet"));
+        assert_eq!(Seen::NotRunning { normally_up: true }.fit(), Err("supervise not running"));
+        // daemontools' supervise writes no info: up is all it can tell.
+        let status = Status { stamp: t, pid: 42, paused: false, want: Want::Up };
+        assert_eq!(Seen::Running { normally_up: true, status, info: None }.fit(), Ok(()));
     }
 }

@@ -117,6 +117,9 @@ pub enum StatusError {
 /// The most `supervise/info` may hold; what is past it is not read.
 const INFO_MAX: usize = 4096;
 
+/// How many times a status and an info that disagree are read again.
+const INFO_TRIES: usize = 3;
+
 /// A service directory, open. Every method reaches its files relative to
 /// the descriptor, so that a directory renamed meanwhile is still the one
 /// looked at, and a relative name is never resolved twice.
@@ -180,6 +183,23 @@ impl ServiceDir {
     /// when it speaks of the process `status` does (a stale one is ignored).
     pub fn info(&self, status: &Status) -> Option<Info> {
         self.info_raw().filter(|i| i.pid == status.pid)
+    }
+
+    /// `supervise/status` and the info that goes with it. supervise writes
+    /// the info, then the status: an info of another pid than the status
+    /// just read means a change came between the two reads (a restart, or
+    /// a check's end while the pid changed), so both are read again, a few
+    /// times, before the info is taken for stale (another supervise's).
+    pub fn status_and_info(&self) -> Result<(Status, Option<Info>), StatusError> {
+        for _ in 0..INFO_TRIES {
+            let status = self.status()?;
+            match self.info_raw() {
+                Some(info) if info.pid != status.pid => continue,
+                info => return Ok((status, info)),
+            }
+        }
+        let status = self.status()?;
+        Ok((status, self.info(&status)))
     }
 
     /// `supervise/info` as our supervise last wrote it, whatever the status

@@ -2,7 +2,7 @@
 //! moving a descriptor onto a number (for a child before exec).
 
 use nix::errno::Errno;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 /// A pipe whose ends are inherited across exec (`pipe(2)` without flags):
 /// its read end and write end.
@@ -90,10 +90,83 @@ pub fn filter(
     write_all(output, &out).map_err(|e| ("write output", e))
 }
 
+/// Writes to a descriptor we share with others (supervise's stdout, which
+/// its service shares) without ever blocking and without changing its
+/// flags for them: a pipe, FIFO or terminal is opened anew through
+/// `/proc/self/fd` (a description of its own, made O_NONBLOCK); a socket is
+/// written with MSG_DONTWAIT; a regular file, which never blocks, as it is.
+#[derive(Debug)]
+pub enum NoWait {
+    Own(OwnedFd),
+    Socket(RawFd),
+    Plain(RawFd),
+}
+
+impl NoWait {
+    /// For descriptor `fd`; None while it cannot be had (closed, or a FIFO
+    /// with no reader now: ask again later).
+    pub fn open(fd: RawFd) -> Option<NoWait> {
+        // SAFETY: fd is only looked at.
+        let st = nix::sys::stat::fstat(unsafe { BorrowedFd::borrow_raw(fd) }).ok()?;
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFSOCK => Some(NoWait::Socket(fd)),
+            libc::S_IFIFO | libc::S_IFCHR => {
+                let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+                let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+                // SAFETY: open(2) with a valid C string.
+                let own = Errno::result(unsafe { libc::open(path.as_ptr(), flags) }).ok()?;
+                // SAFETY: a descriptor just opened, ours alone.
+                Some(NoWait::Own(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(own) }))
+            }
+            _ => Some(NoWait::Plain(fd)),
+        }
+    }
+
+    /// Writes `buf` in one call: how much went, EAGAIN when it would block.
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        // SAFETY: write(2) and send(2) of a borrowed buffer.
+        let n = match self {
+            NoWait::Own(fd) => unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) },
+            NoWait::Plain(fd) => unsafe { libc::write(*fd, buf.as_ptr().cast(), buf.len()) },
+            NoWait::Socket(fd) => unsafe {
+                libc::send(*fd, buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+            },
+        };
+        Errno::result(n).map(|n| n as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::fd::AsFd;
+
+    #[test]
+    fn no_wait_never_blocks_on_a_full_pipe_and_leaves_its_flags_alone() {
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let out = NoWait::open(w.as_raw_fd()).unwrap();
+        assert!(matches!(out, NoWait::Own(_)));
+        let mut sent = 0;
+        loop {
+            match out.write(&[b'x'; 4096]) {
+                Ok(n) => sent += n,
+                Err(e) => break assert_eq!(e, Errno::EAGAIN),
+            }
+        }
+        assert!(sent >= 4096, "{sent}");
+        // SAFETY: fcntl on a descriptor we hold.
+        let flags = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETFL) };
+        assert_eq!(flags & libc::O_NONBLOCK, 0, "the shared description stays blocking");
+        drop(r);
+        assert_eq!(out.write(b"x"), Err(Errno::EPIPE));
+        let file = tempfile::tempfile().unwrap();
+        let plain = NoWait::open(file.as_raw_fd()).unwrap();
+        assert!(matches!(plain, NoWait::Plain(_)));
+        assert_eq!(plain.write(b"line\n"), Ok(5));
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        assert!(matches!(NoWait::open(a.as_raw_fd()), Some(NoWait::Socket(_))));
+        assert!(NoWait::open(9999).is_none(), "closed");
+    }
 
     #[test]
     fn a_filter_writes_what_each_chunk_makes_and_its_end() {

@@ -136,15 +136,19 @@ pub enum AtomicStep {
 
 /// Writes `data` to `tmp` in the directory `dir`, then renames it over
 /// `path` there: a reader sees the old file or the new one, never a torn
-/// one. `tmp` is made anew (`O_EXCL|O_NOFOLLOW` after removing any old one),
-/// so a symlink or a file planted under its name is never written through.
+/// one. `tmp` is made anew (`O_EXCL|O_NOFOLLOW`, any old one removed first
+/// when there is one), so a symlink or a file planted under its name is
+/// never written through.
 pub fn write_atomic_at(dir: BorrowedFd, tmp: &CStr, path: &CStr, data: &[u8]) -> Result<(), (AtomicStep, Errno)> {
-    match unlink_at(dir, tmp) {
-        Ok(()) | Err(Errno::ENOENT) => {}
-        Err(e) => return Err((AtomicStep::Open, e)),
-    }
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let fd = open_at(dir, tmp, flags, 0o644).map_err(|e| (AtomicStep::Open, e))?;
+    let fd = match open_at(dir, tmp, flags, 0o644) {
+        Err(Errno::EEXIST) => match unlink_at(dir, tmp) {
+            Ok(()) | Err(Errno::ENOENT) => open_at(dir, tmp, flags, 0o644),
+            Err(e) => Err(e),
+        },
+        r => r,
+    };
+    let fd = fd.map_err(|e| (AtomicStep::Open, e))?;
     write_all(fd.as_fd(), data).map_err(|e| (AtomicStep::Write, e))?;
     drop(fd);
     rename_at(dir, tmp, path).map_err(|e| (AtomicStep::Rename, e))

@@ -16,6 +16,8 @@ pub struct Argv {
     path: std::ffi::CString,
     strings: Vec<std::ffi::CString>,
     ptrs: Vec<*const libc::c_char>,
+    /// The environment to exec with ([`Argv::with_env`]); None: ours.
+    env: Option<(Vec<std::ffi::CString>, Vec<*const libc::c_char>)>,
 }
 
 impl Argv {
@@ -26,7 +28,17 @@ impl Argv {
         let strings = args.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
         let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
         ptrs.push(std::ptr::null());
-        Some(Argv { path, strings, ptrs })
+        Some(Argv { path, strings, ptrs, env: None })
+    }
+
+    /// Executes with the environment `env` (`NAME=VALUE` each) instead of
+    /// ours. `None` when one holds a NUL byte.
+    pub fn with_env<S: AsRef<[u8]>>(mut self, env: &[S]) -> Option<Argv> {
+        let strings = env.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
+        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        self.env = Some((strings, ptrs));
+        Some(self)
     }
 
     /// Argument `i` (argv[0] is 0).
@@ -44,10 +56,14 @@ impl Argv {
     }
 }
 
-/// Replaces this process with `argv`, environment inherited; returns only on failure.
+/// Replaces this process with `argv`, environment inherited (or the one
+/// [`Argv::with_env`] gave); returns only on failure.
 pub fn exec(argv: &Argv) -> Errno {
-    // SAFETY: path and the NULL-terminated pointer array outlive the call.
-    unsafe { libc::execv(argv.path.as_ptr(), argv.ptrs.as_ptr()) };
+    // SAFETY: path and the NULL-terminated pointer arrays outlive the call.
+    match &argv.env {
+        None => unsafe { libc::execv(argv.path.as_ptr(), argv.ptrs.as_ptr()) },
+        Some((_, env)) => unsafe { libc::execve(argv.path.as_ptr(), argv.ptrs.as_ptr(), env.as_ptr()) },
+    };
     Errno::last()
 }
 
@@ -501,6 +517,19 @@ mod tests {
         let text = std::fs::read_to_string(dir.join("out")).unwrap();
         assert_eq!(text, format!("{}\nerr\n", std::fs::canonicalize(dir).unwrap().display()));
         assert_eq!(wait(Some(pid), false), Err(Errno::ECHILD), "reaped once");
+    }
+
+    #[test]
+    fn a_child_gets_the_environment_it_is_given() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = std::ffi::CString::new(tmp.path().join("env").as_os_str().as_encoded_bytes()).unwrap();
+        let argv = Argv::new("/usr/bin/env", &["env"]).unwrap().with_env(&["A=1", "MAINPID=42"]).unwrap();
+        let wr = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        let pid = cspawn(&argv, b"", &[Action::Open(&out, wr, 0o644, 1)]).unwrap();
+        let (_, status) = wait(Some(pid), true).unwrap().unwrap();
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+        assert_eq!(std::fs::read_to_string(tmp.path().join("env")).unwrap(), "A=1\nMAINPID=42\n");
+        assert!(Argv::new("x", &["x"]).unwrap().with_env(&["A=\0"]).is_none());
     }
 
     #[test]

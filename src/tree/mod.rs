@@ -484,7 +484,7 @@ fn rmdir(path: &CStr) -> Result<(), Errno> {
 }
 
 /// `sig` to the process group `leader`; none left is `Ok`.
-fn kill_group(leader: u32, sig: libc::c_int) -> Result<(), Errno> {
+pub fn kill_group(leader: u32, sig: libc::c_int) -> Result<(), Errno> {
     match kill_pgrp(leader, sig) {
         Err(Errno::ESRCH) => Ok(()),
         r => r,

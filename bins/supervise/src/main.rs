@@ -8,8 +8,9 @@
 //! `daemontools::supervise::settings`): `finish`, `timeout-finish`,
 //! `down-signal`, `timeout-kill`, `restart-backoff-max`, `restart-limit`,
 //! `notification-fd`, `tree` (the whole process tree, in a cgroup of its
-//! own); letters `q`, `1`, `2`, `P`, `C`, `K`; and `supervise/info` beside
-//! the unchanged status, for `svstat -j`.
+//! own), `check` and its `check-*` files (health checks); letters `q`, `1`,
+//! `2`, `P`, `C`, `K`; and `supervise/info` beside the unchanged status, for
+//! `svstat -j`.
 //!
 //! One thread, one `poll` over the self-pipe, the control FIFO, the
 //! readiness pipe and the tree's `cgroup.events`. Every decision is `supervise::Machine`'s; this file turns
@@ -18,6 +19,7 @@
 
 use daemontools::cli;
 use daemontools::msg::{Failure, Prog};
+use daemontools::supervise::check::{self, Checker};
 use daemontools::supervise::files::{self, Contained, Programs, Taken};
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
@@ -37,6 +39,8 @@ struct Supervise<'a> {
     ready_pipe: Option<OwnedFd>,
     /// The service's whole tree, with `tree`.
     tree: Contained,
+    /// `./check`, with `check`.
+    checker: Checker,
 }
 
 impl Supervise<'_> {
@@ -57,6 +61,9 @@ impl Supervise<'_> {
         self.tree.carry_out(&a, self.machine.group());
         if let (true, Some(pid)) = (a.kill_finish, self.machine.finish_pid()) {
             let _ = sys::kill(pid, libc::SIGKILL);
+        }
+        if let (true, Some(pid)) = (a.kill_check, self.machine.check_pid()) {
+            check::kill(pid);
         }
         if let Some(args) = a.finish {
             match self.programs.start_finish(args, a.finish_group) {
@@ -79,6 +86,12 @@ impl Supervise<'_> {
                     cli::warn_sys(&PROG, &[b"unable to fork for ", self.dir], e);
                     self.machine.start_failed(Now::read());
                 }
+            }
+        }
+        if a.check {
+            let next = self.checker.start_for(&mut self.machine, &mut cli::warnings(&PROG));
+            if next != Actions::default() {
+                self.act(next);
             }
         }
         // A tree already empty goes on at once, announced once (what comes
@@ -105,7 +118,8 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let taken = files::take(arg, &mut cli::warnings(&PROG))?;
     let machine = Machine::new(taken.normally_up, Now::read());
     let programs = Programs::new(&PROG, arg);
-    let mut sv = Supervise { dir, machine, taken, programs, ready_pipe: None, tree: Contained::default() };
+    let (tree, checker) = (Contained::default(), Checker::new(&PROG, arg));
+    let mut sv = Supervise { dir, machine, taken, programs, ready_pipe: None, tree, checker };
     sv.taken.announce(dir, &sv.machine, &sv.tree, &mut cli::warnings(&PROG));
     let _ok = sv.taken.open_ok(dir, &mut cli::warnings(&PROG))?;
     sv.machine.policy = files::policy(dir, &mut cli::warnings(&PROG));
@@ -115,8 +129,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let mut buf = [0u8; 64];
     loop {
         let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
-        let ([_, control_ready, notified], moved) = (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
-            .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        let ([woke, control_ready, notified], moved) =
+            (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
+                .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
         // A tree that changed (its events read again, which quiets them) or a process group looked at again.
         if moved && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
             sv.handle(Event::TreeEmpty);
@@ -127,7 +142,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
                 sv.handle(Event::Ready);
             }
         }
-        let signals = pipe.drain();
+        // The self-pipe is read only when it has something (a check's turn
+        // wakes supervise with nothing in it).
+        let signals = if woke { pipe.drain() } else { Default::default() };
         if signals.contains(libc::SIGCHLD) {
             while let Ok(Some((pid, status))) = sys::wait(None, false) {
                 if Some(pid) == sv.machine.pid() {
@@ -135,6 +152,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
                     sv.handle(Event::Exited(Ending::from_wait(status)));
                 } else if Some(pid) == sv.machine.finish_pid() {
                     sv.handle(Event::FinishExited(Ending::from_wait(status)));
+                } else if Some(pid) == sv.machine.check_pid() {
+                    sv.checker.ended(pid, &mut cli::warnings(&PROG));
+                    sv.handle(Event::CheckExited(Ending::from_wait(status)));
                 }
             }
         }
