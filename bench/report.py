@@ -41,7 +41,7 @@ def build():
     commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
     # What a run itself writes does not make the build dirty.
     changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md",
-                  ":!bench/results.svg", ":!bench/soak-results.txt")
+                  ":!bench/results.svg", ":!bench/*-results.txt")
     return commit + ("+changes" if changed else "")
 
 
