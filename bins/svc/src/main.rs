@@ -6,6 +6,7 @@
 //! ready; woken by supervise at each change (see `waiting`). Exit 0 when
 //! reached, 99 on timeout, 100 usage, 111 when it cannot get there.
 
+use daemontools::control;
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{Failure, Prog, EXIT_TEMP};
 use daemontools::svdir::{Origin, ServiceDir};
@@ -80,7 +81,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         let d = name.as_bytes();
         match dir.as_ref().map(|dir| dir.send(&call.letters)) {
             Err(e) => cli::warn_sys(&PROG, &[b"unable to chdir to ", d], *e),
-            Ok(Err(e)) => cli::report(&PROG, &e.warning(d)),
+            Ok(Err(e)) => cli::report(&PROG, &e.warning(d, control::SUPERVISE)),
             Ok(Ok(())) => {
                 if let Some(w) = waiting.get_mut(i) {
                     w.sent = call.letters.len() as u64;
