@@ -148,19 +148,20 @@ pub fn told(told: Option<Event>, bytes: &[u8]) -> Option<Event> {
     })
 }
 
-/// Who reads a control FIFO, as a warning names it.
+/// Who reads a control FIFO, as the reasons of a [`SendError`] name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reader {
-    /// The program: `supervise not running`.
-    pub name: &'static str,
-    /// The FIFO inside the directory: `supervise/control is not a FIFO`.
-    pub fifo: &'static str,
+    /// [`SendError::NotRunning`]'s reason.
+    pub not_running: &'static str,
+    /// [`SendError::NotFifo`]'s reason.
+    pub not_fifo: &'static str,
 }
 
 /// supervise, reached by svc.
-pub const SUPERVISE: Reader = Reader { name: "supervise", fifo: "supervise/control" };
+pub const SUPERVISE: Reader =
+    Reader { not_running: "supervise not running", not_fifo: "supervise/control is not a FIFO" };
 /// svscan, reached by svscanctl.
-pub const SVSCAN: Reader = Reader { name: "svscan", fifo: ".svscan/control" };
+pub const SVSCAN: Reader = Reader { not_running: "svscan not running", not_fifo: ".svscan/control is not a FIFO" };
 
 /// Why the letters did not reach a supervise (or the commands an svscan).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,13 +179,20 @@ impl SendError {
     /// The warning for the directory `dir` whose `reader` the letters did
     /// not reach (svc and svscanctl go on with the others).
     pub fn warning(self, dir: &[u8], reader: Reader) -> Failure {
-        let (what, why): (&[u8], &[&str]) = match self {
-            SendError::NotRunning => (b"unable to control ", &[reader.name, " not running"]),
-            SendError::NotFifo => (b"unable to control ", &[reader.fifo, " is not a FIFO"]),
-            SendError::Open(e) => (b"unable to control ", &[errstr(e)]),
-            SendError::Write(e) => (b"error writing commands to ", &[errstr(e)]),
+        let what: &[u8] = match self {
+            SendError::Write(_) => b"error writing commands to ",
+            _ => b"unable to control ",
         };
-        Failure::new(0, Level::Warning, &[what, dir, b": ", why.concat().as_bytes()])
+        Failure::new(0, Level::Warning, &[what, dir, b": ", self.reason(reader).as_bytes()])
+    }
+
+    /// Why, as said after the directory: `supervise not running`.
+    pub fn reason(self, reader: Reader) -> &'static str {
+        match self {
+            SendError::NotRunning => reader.not_running,
+            SendError::NotFifo => reader.not_fifo,
+            SendError::Open(e) | SendError::Write(e) => errstr(e),
+        }
     }
 }
 

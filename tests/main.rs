@@ -25,6 +25,7 @@ mod multilog;
 mod package;
 mod supervise;
 mod svscan;
+mod svscanctl;
 mod tai64;
 mod tree;
 mod treesup;
