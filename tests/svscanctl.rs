@@ -1,6 +1,7 @@
 //! Talking to one svscan: svscanctl tells the svscan of the directory it
 //! names, and no other, to scan (`-a`), to take down what is gone (`-h`) or
-//! to shut down (`-t`), through `DIR/.svscan/control`.
+//! to shut down (`-t`), through `DIR/.svscan/control`; and `svc -w` on an
+//! entry just linked in waits for svscan to start its supervise.
 
 use crate::common::*;
 use std::fs;
@@ -170,4 +171,54 @@ fn where_the_fifo_cannot_be_made_svscan_says_so_once_and_runs() {
     sb.run(bin("svscanctl"), &["-a", "services"])
         .code(111)
         .stderr_is("svscanctl: warning: unable to control services: file does not exist\n");
+}
+
+#[test]
+fn svc_w_on_a_just_linked_entry_waits_for_svscan_to_start_its_supervise() {
+    let sb = Sandbox::new();
+    fs::create_dir(sb.join("services")).unwrap();
+    sb.service("store/web", "exec sleep 1000");
+    // Normally down: only the -u that svc keeps for its supervise starts it.
+    sb.service("store/lazy", "exec sleep 1000");
+    fs::write(sb.join("store/lazy/down"), "").unwrap();
+    for name in ["web", "lazy"] {
+        symlink(sb.join("store").join(name), sb.join("services").join(name)).unwrap();
+    }
+    let svc = |args: &[&str], log: &str| {
+        let mut cmd = sb.command(bin("svc"));
+        cmd.args(args);
+        sb.spawn(cmd, log)
+    };
+    let web = svc(&["-wu", "-T", "20000", "services/web"], "svc-web");
+    let lazy = svc(&["-u", "-wU", "-T", "20000", "services/lazy"], "svc-lazy");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(alive(web) && alive(lazy), "svc -w gave up before svscan came: {}", sb.stderr_of("svc-web"));
+    let t = Instant::now();
+    svscan(&sb, "services", "svscan");
+    for (pid, log) in [(web, "svc-web"), (lazy, "svc-lazy")] {
+        assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0), "{log}: {}", sb.stderr_of(log));
+        assert_eq!(sb.stderr_of(log), "", "{log}");
+    }
+    eprintln!("svc -w returned {:?} after svscan was started", t.elapsed());
+    for name in ["store/web", "store/lazy"] {
+        assert!(sb.status(name).pid != 0, "{name} is up");
+    }
+    assert!(fs::read_dir(sb.join("store/lazy/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
+
+    // No svscan: -T bounds the wait (99); without -T, 10 s (111).
+    fs::create_dir(sb.join("alone")).unwrap();
+    sb.service("alone/made", "exec sleep 1000");
+    let t = Instant::now();
+    sb.run(bin("svc"), &["-u", "-wu", "-T", "500", "alone/made"])
+        .code(99)
+        .stderr_is("svc: fatal: timed out waiting for alone/made\n");
+    assert!(t.elapsed() >= Duration::from_millis(500), "{:?}", t.elapsed());
+    let t = Instant::now();
+    let never = svc(&["-wu", "alone/made"], "svc-never");
+    let status = sb.wait_exit(never, 20_000);
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(111));
+    assert_eq!(sb.stderr_of("svc-never"), "svc: fatal: unable to wait for alone/made: supervise not running\n");
+    assert!(took >= Duration::from_secs(10) && took < Duration::from_secs(13), "gave up after {took:?}");
+    assert!(!sb.join("alone/made/supervise").exists(), "svc made supervise/");
 }
