@@ -1,7 +1,10 @@
 //! The control letters svc writes into `supervise/control`; sending them is
-//! `svdir::ServiceDir::send`.
+//! `svdir::ServiceDir::send`. And svscan's commands, which svscanctl writes
+//! into `.svscan/control` of a scanned directory (`scandir::send`), with
+//! what svscan makes of them.
 
 use crate::msg::{errstr, Failure, Level};
+use crate::scanner::Event;
 use nix::errno::Errno;
 
 /// One command to supervise.
@@ -94,12 +97,78 @@ impl Letter {
     }
 }
 
-/// Why the letters did not reach a supervise.
+/// A command to svscan: one byte in `.svscan/control` of the directory it
+/// scans, the letter of svscanctl's option (s6-svscanctl's letters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `a`: scan now, as SIGALRM.
+    Alarm,
+    /// `h`: scan now and take down the services whose entry is gone, as SIGHUP.
+    Hangup,
+    /// `t`: take every service down in order, then exit, as SIGTERM.
+    Terminate,
+}
+
+impl Command {
+    /// Every command, in svscanctl's usage order.
+    pub const ALL: [Command; 3] = [Command::Alarm, Command::Hangup, Command::Terminate];
+
+    pub fn byte(self) -> u8 {
+        match self {
+            Command::Alarm => b'a',
+            Command::Hangup => b'h',
+            Command::Terminate => b't',
+        }
+    }
+
+    /// `None` for any byte svscan ignores.
+    pub fn from_byte(b: u8) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.byte() == b)
+    }
+
+    /// What it asks of svscan's scanner: what its signal asks.
+    pub fn event(self) -> Event {
+        match self {
+            Command::Alarm => Event::Rescan { hup: false },
+            Command::Hangup => Event::Rescan { hup: true },
+            Command::Terminate => Event::Term(libc::SIGTERM),
+        }
+    }
+}
+
+/// What svscan makes of the bytes read at once from its control FIFO,
+/// after `told` from those read before them: one event, as for signals
+/// caught together. A shutdown outweighs a scan, and a scan that takes
+/// down what is gone outweighs a plain one; unknown bytes are ignored.
+pub fn told(told: Option<Event>, bytes: &[u8]) -> Option<Event> {
+    bytes.iter().filter_map(|&b| Command::from_byte(b)).map(Command::event).fold(told, |was, now| match (was, now) {
+        (Some(Event::Term(sig)), _) | (_, Event::Term(sig)) => Some(Event::Term(sig)),
+        (Some(Event::Rescan { hup: a }), Event::Rescan { hup: b }) => Some(Event::Rescan { hup: a || b }),
+        (_, now) => Some(now),
+    })
+}
+
+/// Who reads a control FIFO, as the reasons of a [`SendError`] name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reader {
+    /// [`SendError::NotRunning`]'s reason.
+    pub not_running: &'static str,
+    /// [`SendError::NotFifo`]'s reason.
+    pub not_fifo: &'static str,
+}
+
+/// supervise, reached by svc.
+pub const SUPERVISE: Reader =
+    Reader { not_running: "supervise not running", not_fifo: "supervise/control is not a FIFO" };
+/// svscan, reached by svscanctl.
+pub const SVSCAN: Reader = Reader { not_running: "svscan not running", not_fifo: ".svscan/control is not a FIFO" };
+
+/// Why the letters did not reach a supervise (or the commands an svscan).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
     /// The control FIFO has no reader.
     NotRunning,
-    /// `supervise/control` is something else (a regular file, through a
+    /// The control FIFO is something else (a regular file, through a
     /// symlink perhaps): nothing is written into it.
     NotFifo,
     Open(Errno),
@@ -107,16 +176,23 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// svc's warning for the directory `dir` the letters did not reach
-    /// (svc goes on with the others).
-    pub fn warning(self, dir: &[u8]) -> Failure {
-        let (what, why): (&[u8], &str) = match self {
-            SendError::NotRunning => (b"unable to control ", "supervise not running"),
-            SendError::NotFifo => (b"unable to control ", "supervise/control is not a FIFO"),
-            SendError::Open(e) => (b"unable to control ", errstr(e)),
-            SendError::Write(e) => (b"error writing commands to ", errstr(e)),
+    /// The warning for the directory `dir` whose `reader` the letters did
+    /// not reach (svc and svscanctl go on with the others).
+    pub fn warning(self, dir: &[u8], reader: Reader) -> Failure {
+        let what: &[u8] = match self {
+            SendError::Write(_) => b"error writing commands to ",
+            _ => b"unable to control ",
         };
-        Failure::new(0, Level::Warning, &[what, dir, b": ", why.as_bytes()])
+        Failure::new(0, Level::Warning, &[what, dir, b": ", self.reason(reader).as_bytes()])
+    }
+
+    /// Why, as said after the directory: `supervise not running`.
+    pub fn reason(self, reader: Reader) -> &'static str {
+        match self {
+            SendError::NotRunning => reader.not_running,
+            SendError::NotFifo => reader.not_fifo,
+            SendError::Open(e) | SendError::Write(e) => errstr(e),
+        }
     }
 }
 
@@ -124,25 +200,68 @@ impl SendError {
 mod tests {
     use super::*;
 
-    #[test]
-    fn letters_round_trip_and_others_are_ignored() {
-        let bytes: Vec<u8> = Letter::ALL.iter().map(|l| l.byte()).collect();
-        assert_eq!(bytes, b"udopchaitkxq12PCK");
-        for l in Letter::ALL {
-            assert_eq!(Letter::from_byte(l.byte()), Some(l));
+    /// Each of `all` is its byte in `bytes` and back; every other byte is none.
+    fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        byte: fn(T) -> u8,
+        from_byte: fn(u8) -> Option<T>,
+        bytes: &[u8],
+    ) {
+        assert_eq!(all.iter().map(|&x| byte(x)).collect::<Vec<u8>>(), bytes);
+        for &x in all {
+            assert_eq!(from_byte(byte(x)), Some(x));
         }
         for b in (0..=255u8).filter(|b| !bytes.contains(b)) {
-            assert_eq!(Letter::from_byte(b), None);
+            assert_eq!(from_byte(b), None);
         }
+    }
+
+    #[test]
+    fn letters_and_svscan_commands_round_trip_and_others_are_ignored() {
+        round_trips(&Letter::ALL, Letter::byte, Letter::from_byte, b"udopchaitkxq12PCK");
+        round_trips(&Command::ALL, Command::byte, Command::from_byte, b"aht");
     }
 
     #[test]
     fn send_errors_are_svc_warnings() {
         let svc = crate::msg::Prog::new("svc", "svc dir");
-        let text = |e: SendError| String::from_utf8(e.warning(b"x").render(&svc)).unwrap();
+        let text = |e: SendError| String::from_utf8(e.warning(b"x", SUPERVISE).render(&svc)).unwrap();
         assert_eq!(text(SendError::NotRunning), "svc: warning: unable to control x: supervise not running\n");
         assert_eq!(text(SendError::NotFifo), "svc: warning: unable to control x: supervise/control is not a FIFO\n");
         assert_eq!(text(SendError::Open(Errno::EACCES)), "svc: warning: unable to control x: access denied\n");
         assert_eq!(text(SendError::Write(Errno::EPIPE)), "svc: warning: error writing commands to x: broken pipe\n");
+        let ctl = crate::msg::Prog::new("svscanctl", "svscanctl dir");
+        let text = |e: SendError| String::from_utf8(e.warning(b"/s", SVSCAN).render(&ctl)).unwrap();
+        assert_eq!(text(SendError::NotRunning), "svscanctl: warning: unable to control /s: svscan not running\n");
+        assert_eq!(
+            text(SendError::NotFifo),
+            "svscanctl: warning: unable to control /s: .svscan/control is not a FIFO\n"
+        );
+        assert_eq!(
+            text(SendError::Open(Errno::ENOENT)),
+            "svscanctl: warning: unable to control /s: file does not exist\n"
+        );
+    }
+
+    #[test]
+    fn svscan_commands_read_at_once_are_one_event_as_its_signals() {
+        let scan = Some(Event::Rescan { hup: false });
+        let hup = Some(Event::Rescan { hup: true });
+        let term = Some(Event::Term(libc::SIGTERM));
+        assert_eq!(told(None, b""), None);
+        assert_eq!(told(None, b"xyz\0\n"), None, "unknown bytes are ignored");
+        assert_eq!(told(None, b"a"), scan);
+        assert_eq!(told(None, b"aaaa"), scan, "many scans are one");
+        assert_eq!(told(None, b"h"), hup);
+        assert_eq!(told(None, b"ah"), hup);
+        assert_eq!(told(None, b"ha"), hup, "a plain scan does not undo HUP's removals");
+        assert_eq!(told(None, b"t"), term);
+        assert_eq!(told(None, b"hta"), term, "a shutdown outweighs any scan");
+        assert_eq!(told(None, b"?a!"), scan);
+        // Across reads: what came before counts.
+        assert_eq!(told(hup, b"a"), hup);
+        assert_eq!(told(term, b"ah"), term);
+        assert_eq!(told(scan, b"zz"), scan);
+        assert_eq!(told(scan, b"h"), hup);
     }
 }

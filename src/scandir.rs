@@ -2,11 +2,14 @@
 //! decisions ([`crate::scanner`]): entering and locking the directory, its
 //! change stamp, its entries by a whole read or by inotify, and how to reach
 //! the supervise of an entry (by pid through its control FIFO, or through
-//! the entry's directory for one we did not start). The binary carries the
-//! scanner's actions out with these; nothing here decides or prints.
+//! the entry's directory for one we did not start), and svscan's own
+//! control FIFO, `.svscan/control`, through which svscanctl reaches the one
+//! svscan of a directory. The binary carries the scanner's actions out with
+//! these; nothing here decides or prints.
 
+use crate::control::{self, SendError};
 use crate::msg::{Failure, EXIT_TEMP};
-use crate::scanner::{Holder, Key, Role, Stamp};
+use crate::scanner::{Event, Holder, Key, Role, Stamp};
 use crate::svdir::{self, ServiceDir};
 use crate::{sys, Errno};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
@@ -16,11 +19,24 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::SystemTime;
 
+/// The directory of svscan's control point inside the one it scans: a dot
+/// name, which scanning skips (s6-svscan's `.s6-svscan`).
+pub const CONTROL_DIR: &CStr = c".svscan";
+/// svscan's control FIFO, relative to the scanned directory: each byte
+/// written into it is a [`control::Command`].
+pub const CONTROL: &CStr = c".svscan/control";
+/// Its name inside [`CONTROL_DIR`].
+const CONTROL_NAME: &CStr = c"control";
+
 /// The scanned directory, entered (it is the current directory) and locked,
-/// with an inotify watch on it when the kernel gives one.
+/// with an inotify watch on it when the kernel gives one, and its control
+/// FIFO once [`ScanDir::listen`] has made it.
 pub struct ScanDir {
     _lock: OwnedFd,
     inotify: Option<Inotify>,
+    /// `.svscan/control`, open read-write: svscan reads it, and holds a
+    /// write end so that it never reads an end of file.
+    control: Option<OwnedFd>,
 }
 
 impl ScanDir {
@@ -45,7 +61,47 @@ impl ScanDir {
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
             .ok()
             .filter(|i| i.add_watch(".", AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO).is_ok());
-        Ok(ScanDir { _lock: lock, inotify })
+        Ok(ScanDir { _lock: lock, inotify, control: None })
+    }
+
+    /// Makes `.svscan/control` anew, a FIFO of mode 0600 in `.svscan/` of
+    /// mode 0700, and holds it open. Called once the lock is taken, so no
+    /// other svscan reads it; whatever was there (a FIFO a killed svscan
+    /// left, a file, a symlink) is replaced. On an error svscan runs
+    /// without it.
+    pub fn listen(&mut self) -> Result<(), Errno> {
+        let dir = control_dir()?;
+        match sys::unlink_at(dir.as_fd(), CONTROL_NAME) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(e) => return Err(e),
+        }
+        sys::mkfifo_at(dir.as_fd(), CONTROL_NAME, 0o600)?;
+        // Read-write: one descriptor that reads, and a writer that keeps the
+        // FIFO from ever reading as ended (poll would spin).
+        let flags = libc::O_RDWR | libc::O_NONBLOCK | libc::O_NOFOLLOW;
+        let fifo = sys::open_at(dir.as_fd(), CONTROL_NAME, flags, 0)?;
+        if !nix::sys::stat::fstat(&fifo).is_ok_and(|st| svdir::is_fifo(&st)) {
+            return Err(Errno::EEXIST);
+        }
+        sys::fchmod(fifo.as_fd(), 0o600)?;
+        self.control = Some(fifo);
+        Ok(())
+    }
+
+    /// What poll watches for svscanctl's commands, if anything.
+    pub fn control(&self) -> Option<BorrowedFd<'_>> {
+        self.control.as_ref().map(|c| c.as_fd())
+    }
+
+    /// What the commands written since the last look ask of the scanner, as
+    /// one event ([`control::told`]); reads them all, so that poll sleeps again.
+    pub fn commands(&self) -> Option<Event> {
+        let fifo = self.control.as_ref()?;
+        let (mut buf, mut told) = ([0u8; 64], None);
+        while let Ok(n @ 1..) = nix::unistd::read(fifo.as_fd(), &mut buf) {
+            told = control::told(told, &buf[..n]);
+        }
+        told
     }
 
     /// What poll watches for arrivals, if anything.
@@ -93,6 +149,37 @@ impl ScanDir {
         }
         Ok(())
     }
+}
+
+/// Opens `.svscan/`, made (mode 0700) if missing; anything else under
+/// that name (a file, a symlink, never followed) is replaced by it.
+fn control_dir() -> Result<OwnedFd, Errno> {
+    let make = || match nix::sys::stat::mkdirat(cwd(), CONTROL_DIR, nix::sys::stat::Mode::S_IRWXU) {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let open = || sys::open_at(cwd(), CONTROL_DIR, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0);
+    make()?;
+    let dir = match open() {
+        Err(Errno::ENOTDIR | Errno::ELOOP) => {
+            sys::unlink_at(cwd(), CONTROL_DIR)?;
+            make()?;
+            open()?
+        }
+        dir => dir?,
+    };
+    sys::fchmod(dir.as_fd(), 0o700)?;
+    Ok(dir)
+}
+
+/// svscanctl's side: writes `commands` in one write into `.svscan/control`
+/// of the directory `dir`, so that the svscan scanning it, and no other,
+/// reads them. No svscan there is [`SendError::NotRunning`] (see
+/// [`svdir::send_at`]); a `dir` that cannot be opened, `SendError::Open`.
+pub fn send(dir: &OsStr, commands: &[u8]) -> Result<(), SendError> {
+    let name = CString::new(dir.as_bytes()).map_err(|_| SendError::Open(Errno::EINVAL))?;
+    let dir = sys::open_at(cwd(), &name, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(SendError::Open)?;
+    svdir::send_at(dir.as_fd(), CONTROL, commands)
 }
 
 /// The key of the entry `name` when it is a directory (symlinks followed);
@@ -150,4 +237,47 @@ fn theirs(entry: &ServiceDir, role: Role) -> bool {
 fn cwd() -> BorrowedFd<'static> {
     // SAFETY: AT_FDCWD is valid for as long as the process runs.
     unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A scanned directory's `.svscan/control` in a temp dir, and its path.
+    fn fifo() -> (tempfile::TempDir, CString) {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join(".svscan")).unwrap();
+        let path = tmp.path().join(".svscan/control");
+        let path = CString::new(path.as_os_str().as_bytes()).unwrap();
+        (tmp, path)
+    }
+
+    #[test]
+    fn svscanctl_reaches_the_fifo_of_the_directory_named_only() {
+        let (tmp, path) = fifo();
+        let dir = tmp.path().as_os_str();
+        assert_eq!(send(dir, b"a"), Err(SendError::Open(Errno::ENOENT)), "no svscan ever ran there");
+        sys::mkfifo(&path, 0o600).unwrap();
+        assert_eq!(send(dir, b"a"), Err(SendError::NotRunning));
+        let reader = sys::open_at(cwd(), &path, libc::O_RDWR | libc::O_NONBLOCK, 0).unwrap();
+        assert_eq!(send(dir, b"ht"), Ok(()));
+        // svscan's side: every byte read at once, one event.
+        let scan = ScanDir { _lock: sys::open_read(c"/").unwrap(), inotify: None, control: Some(reader) };
+        assert!(scan.control().is_some());
+        assert_eq!(scan.commands(), Some(Event::Term(libc::SIGTERM)));
+        assert_eq!(scan.commands(), None, "read away");
+        assert_eq!(send(dir, b""), Ok(()), "no command: only whether it runs");
+        assert_eq!(send(OsStr::new(""), b"a"), Err(SendError::Open(Errno::ENOENT)));
+        fs::write(tmp.path().join("file"), "").unwrap();
+        assert_eq!(send(tmp.path().join("file").as_os_str(), b"a"), Err(SendError::Open(Errno::ENOTDIR)));
+    }
+
+    #[test]
+    fn svscanctl_writes_into_nothing_but_a_fifo() {
+        let (tmp, path) = fifo();
+        fs::write(tmp.path().join(".svscan/control"), "").unwrap();
+        assert_eq!(send(tmp.path().as_os_str(), b"t"), Err(SendError::NotFifo));
+        assert_eq!(fs::read(path.to_str().unwrap()).unwrap(), b"");
+    }
 }

@@ -2,8 +2,15 @@
 //! event FIFOs): a waiter puts a FIFO it reads into `supervise/event/`, and
 //! supervise writes a byte into every FIFO there each time it rewrites its
 //! status. A FIFO nobody reads any more (its waiter died) is removed.
+//!
+//! A directory where no supervise runs yet (a symlink just made in a
+//! scanned directory, svscan about to start one) is waited for too, bounded
+//! by the timeout (or [`APPEAR`] without one): looked at every
+//! [`APPEAR_POLL`], and the letters it could not take are sent once it runs.
 
+use crate::control::{SendError, SUPERVISE};
 use crate::msg::errstr;
+use crate::scanner::SCAN_INTERVAL;
 use crate::status::{Status, Want};
 use crate::supervise::Info;
 use crate::svdir::{ServiceDir, StatusError};
@@ -116,17 +123,57 @@ pub fn state(dir: &ServiceDir) -> Result<(Status, Option<Info>), &'static str> {
     })
 }
 
+/// Without `-T`, how long `svc -w` waits for a supervise to appear where
+/// none runs before it says `supervise not running`: two of svscan's scans
+/// (daemontools' svscan finds a new entry only at its scan, ours a
+/// directory made in place).
+pub const APPEAR: Duration = Duration::from_secs(2 * SCAN_INTERVAL.as_secs());
+
+/// How often `svc -w` looks whether a supervise has appeared. Nothing tells
+/// it: a supervise runs once it holds `supervise/ok` open, the last of
+/// several steps (`supervise/` made, locked, its FIFOs made, then opened),
+/// and inotify would need a watch on each directory in turn as it appears,
+/// with a race at each; a look costs two failed opens.
+pub const APPEAR_POLL: Duration = Duration::from_millis(20);
+
+/// Whether `svc -w` stops waiting for a supervise to appear, `waited` after
+/// it began: with a timeout, only when that runs out (it bounds every wait,
+/// and says `timed out`); without, after [`APPEAR`].
+pub fn gives_up(waited: Duration, timeout: Option<Duration>) -> bool {
+    timeout.is_none() && waited >= APPEAR
+}
+
 /// One directory `svc -w` waits on (or could not open): its FIFO in
 /// `supervise/event/`, the pid before the letters were sent, how many
-/// letters its supervise had taken in by then (our supervise only), and how
-/// many were sent.
+/// letters its supervise had taken in by then (our supervise only), how
+/// many were sent, and those not sent yet for want of a supervise.
 pub struct Waiting<'a> {
     dir: Result<&'a ServiceDir, Errno>,
+    tag: usize,
     waiter: Option<Waiter>,
     pid: u32,
     letters: Option<u64>,
-    /// How many letters were sent to it; the caller sets it once they are.
-    pub sent: u64,
+    sent: u64,
+    unsent: Option<Vec<u8>>,
+}
+
+/// Where a directory stands in a round of [`wait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    There,
+    /// Not yet; its supervise will say when it changes.
+    Short,
+    /// No supervise runs there (yet), or one just came and has not had
+    /// the letters.
+    Unsupervised,
+    /// It never will: why, as svc says it.
+    Never(&'static str),
+}
+
+/// Whether letters that did not reach a supervise may reach one later:
+/// none runs there yet (its FIFO unread, or not made).
+fn not_yet(e: SendError) -> bool {
+    matches!(e, SendError::NotRunning | SendError::Open(Errno::ENOENT))
 }
 
 impl<'a> Waiting<'a> {
@@ -137,7 +184,59 @@ impl<'a> Waiting<'a> {
             Ok(d) => (Waiter::new(d, tag).ok(), state(d).map_or(0, |(s, _)| s.pid), d.info_raw().map(|i| i.letters)),
             Err(_) => (None, 0, None),
         };
-        Waiting { dir, waiter, pid, letters, sent: 0 }
+        Waiting { dir, tag, waiter, pid, letters, sent: 0, unsent: None }
+    }
+
+    /// Takes in how sending `letters` to it went ([`ServiceDir::send`]).
+    /// Letters that found no supervise there yet are kept, and sent by
+    /// [`wait`] once one runs: nothing to say. Any other failure is
+    /// returned, for svc to say.
+    pub fn sent(&mut self, result: Result<(), SendError>, letters: &[u8]) -> Result<(), SendError> {
+        match result {
+            Ok(()) => self.sent = letters.len() as u64,
+            Err(e) if not_yet(e) => self.unsent = Some(letters.to_vec()),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// What could not be done before a supervise ran here: its FIFO in
+    /// `event/`, made first so that no change is missed, then the letters
+    /// it has not had, counted from what its info says it took in so far.
+    fn arm(&mut self, dir: &ServiceDir) -> Result<(), &'static str> {
+        if self.waiter.is_none() {
+            self.waiter = Waiter::new(dir, self.tag).ok();
+        }
+        let Some(letters) = self.unsent.take() else { return Ok(()) };
+        self.letters = dir.info_raw().map(|i| i.letters);
+        match dir.send(&letters) {
+            Ok(()) => self.sent = letters.len() as u64,
+            Err(e) if not_yet(e) => self.unsent = Some(letters),
+            Err(e) => return Err(e.reason(SUPERVISE)),
+        }
+        Ok(())
+    }
+
+    /// Where it stands, once what waited for a supervise is done.
+    fn stand(&mut self, goal: Goal) -> Standing {
+        let dir = match self.dir {
+            Ok(dir) => dir,
+            Err(e) => return Standing::Never(errstr(e)),
+        };
+        if let Err(why) = self.arm(dir) {
+            return Standing::Never(why);
+        }
+        let running = dir.ok();
+        // Nothing is judged before the letters are taken.
+        let seen = if self.unsent.is_some() { Ok(false) } else { self.check(goal) };
+        match (seen, running) {
+            (Ok(true), _) => Standing::There,
+            (_, Err(Errno::ENXIO | Errno::ENOENT)) => Standing::Unsupervised,
+            (_, Ok(())) if self.unsent.is_some() => Standing::Unsupervised,
+            (Ok(false), Ok(())) => Standing::Short,
+            (Ok(false), Err(e)) => Standing::Never(errstr(e)),
+            (Err(why), _) => Standing::Never(why),
+        }
     }
 
     /// Whether it got there; why it never will.
@@ -169,30 +268,38 @@ pub enum Stop {
 
 /// `svc -w`: waits until every directory has reached `goal`, woken by
 /// supervise at each change, and once a second anyway for a supervise that
-/// does not tell (daemontools').
-pub fn wait(goal: Goal, waiting: &[Waiting], timeout: Option<Duration>) -> Result<(), Stop> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+/// does not tell (daemontools'). Where no supervise runs (yet), it looks
+/// every [`APPEAR_POLL`] until one does, within the timeout, or [`APPEAR`]
+/// without one (see [`gives_up`]): a supervise killed leaves its last
+/// status, and svscan starts a new one.
+pub fn wait(goal: Goal, waiting: &mut [Waiting], timeout: Option<Duration>) -> Result<(), Stop> {
+    let start = Instant::now();
+    let deadline = timeout.map(|t| start + t);
     loop {
-        let mut pending = Vec::new();
-        for (i, w) in waiting.iter().enumerate() {
-            if !w.check(goal).map_err(|why| Stop::Unreachable(i, why))? {
-                pending.push(i);
+        let (mut pending, mut absent) = (Vec::new(), false);
+        for (i, w) in waiting.iter_mut().enumerate() {
+            match w.stand(goal) {
+                Standing::There => {}
+                Standing::Short => pending.push(i),
+                Standing::Unsupervised if gives_up(start.elapsed(), timeout) => {
+                    return Err(Stop::Unreachable(i, unsupervised(Errno::ENXIO)))
+                }
+                Standing::Unsupervised => {
+                    pending.push(i);
+                    absent = true;
+                }
+                Standing::Never(why) => return Err(Stop::Unreachable(i, why)),
             }
         }
         if pending.is_empty() {
             return Ok(());
         }
-        // Nobody left to make the change (a supervise killed leaves its last status).
-        for &i in &pending {
-            if let Ok(Err(e)) = waiting[i].dir.map(ServiceDir::ok) {
-                return Err(Stop::Unreachable(i, unsupervised(e)));
-            }
-        }
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left == Some(Duration::ZERO) {
             return Err(Stop::TimedOut(pending));
         }
-        let wait = left.map_or(Duration::from_secs(1), |l| l.min(Duration::from_secs(1)));
+        let look = if absent { APPEAR_POLL } else { Duration::from_secs(1) };
+        let wait = left.map_or(look, |l| l.min(look));
         let fds: Vec<BorrowedFd> = waiting.iter().filter_map(|w| w.waiter.as_ref()).map(Waiter::fd).collect();
         let _ = sys::poll_slice(&fds, Some(wait));
         waiting.iter().filter_map(|w| w.waiter.as_ref()).for_each(Waiter::drain);
@@ -379,11 +486,50 @@ mod tests {
         // Reached at once; a directory not opened cannot get there.
         let here = Waiting::new(Ok(&dir), 0);
         assert_eq!(here.pid, 9);
-        assert_eq!(wait(Goal::Up, &[here], Some(Duration::ZERO)), Ok(()));
+        assert_eq!(wait(Goal::Up, &mut [here], Some(Duration::ZERO)), Ok(()));
         let gone = Waiting::new(Err(Errno::ENOENT), 1);
-        assert_eq!(wait(Goal::Down, &[gone], None), Err(Stop::Unreachable(0, "file does not exist")));
+        assert_eq!(wait(Goal::Down, &mut [gone], None), Err(Stop::Unreachable(0, "file does not exist")));
         let short = Waiting::new(Ok(&dir), 2);
-        assert_eq!(wait(Goal::Down, &[short], Some(Duration::ZERO)), Err(Stop::TimedOut(vec![0])));
+        assert_eq!(wait(Goal::Down, &mut [short], Some(Duration::ZERO)), Err(Stop::TimedOut(vec![0])));
+    }
+
+    #[test]
+    fn no_supervise_yet_is_waited_for_and_its_letters_sent_once_one_runs() {
+        let (tmp, dir) = service();
+        let sup = tmp.path().join("s/supervise");
+        let path = |name: &str| CString::new(sup.join(name).as_os_str().as_encoded_bytes()).unwrap();
+        let mut w = [Waiting::new(Ok(&dir), 0)];
+        // No control FIFO yet: kept for later, nothing to say.
+        assert_eq!(w[0].sent(dir.send(b"u"), b"u"), Ok(()));
+        assert_eq!(w[0].unsent.as_deref(), Some(&b"u"[..]));
+        let short = Some(Duration::from_millis(60));
+        assert_eq!(wait(Goal::Up, &mut w, short), Err(Stop::TimedOut(vec![0])), "within -T: timed out");
+        // Its FIFOs made but not read: still none runs.
+        sys::mkfifo(&path("ok"), 0o600).unwrap();
+        sys::mkfifo(&path("control"), 0o600).unwrap();
+        assert_eq!(w[0].sent(dir.send(b"u"), b"u"), Ok(()), "not running: kept too");
+        assert_eq!(wait(Goal::Down, &mut w, short), Err(Stop::TimedOut(vec![0])), "no goal before the letters");
+        // A supervise comes, down: the letters go to it, then the goal is judged.
+        let read = |name: &str| sys::open_at(nix::fcntl::AT_FDCWD, &path(name), libc::O_RDWR | libc::O_NONBLOCK, 0);
+        let (_ok, control) = (read("ok").unwrap(), read("control").unwrap());
+        let down = Status { stamp: crate::tai64::now(), pid: 0, paused: false, want: Want::Up };
+        std::fs::write(sup.join("status"), down.pack()).unwrap();
+        assert_eq!(wait(Goal::Down, &mut w, Some(Duration::from_secs(5))), Ok(()));
+        let mut buf = [0u8; 8];
+        assert_eq!(nix::unistd::read(control.as_fd(), &mut buf), Ok(1));
+        assert_eq!((&buf[..1], w[0].unsent.is_none(), w[0].sent), (&b"u"[..], true, 1));
+        // Other failures are said at once, by svc.
+        let denied = SendError::Open(Errno::EACCES);
+        assert_eq!(w[0].sent(Err(denied), b"d"), Err(denied));
+    }
+
+    #[test]
+    fn only_the_timeout_bounds_the_wait_for_a_supervise_or_else_appear() {
+        assert!(!gives_up(Duration::ZERO, None));
+        assert!(!gives_up(APPEAR - Duration::from_millis(1), None));
+        assert!(gives_up(APPEAR, None));
+        assert!(!gives_up(APPEAR * 100, Some(APPEAR * 1000)), "-T bounds it, as every wait");
+        assert!(APPEAR >= 2 * SCAN_INTERVAL, "a directory made in place waits for svscan's next scan");
     }
 
     #[test]

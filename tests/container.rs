@@ -125,6 +125,7 @@ fn dockerignore_keeps_target_out_but_the_programs_the_dockerfile_copies() {
         ".git/objects/pack/x.pack",
         "examples/service/hello/supervise/status",
         "examples/service/hello/log/main/current",
+        "examples/service/.svscan/control",
     ] {
         assert!(ignored(&rules, out), ".dockerignore lets {out} into the build context");
     }

@@ -165,7 +165,9 @@ fn the_readme_cookbook_links_a_service_in_and_says_how_to_look_and_stop() {
     // Made elsewhere, then linked: `rm` of the link is what removes it.
     assert!(readme.contains("ln -s /etc/sv/web /etc/service/web"), "the cookbook does not link the service in");
     assert!(!readme.contains("mkdir -p /etc/service/web"), "the cookbook builds the service in place");
-    assert!(readme.contains("rm /etc/service/web; pkill -HUP -x svscan"));
+    // Removed by telling that directory's svscan, not every svscan of the host.
+    assert!(readme.contains("rm /etc/service/web; svscanctl -h /etc/service"));
+    assert!(!readme.contains("; pkill -HUP"), "the README signals every svscan of the host");
     // svstat echoes the path as given.
     assert!(readme.contains("`/etc/service/web: up (pid 1234) 56 seconds`"));
     // After command 1: how to look, and how to stop.

@@ -347,18 +347,20 @@ fn svc_waits_woken_by_the_change() {
                  svc: fatal: unable to wait for missing: file does not exist\n",
         );
     }
+    // Where no supervise runs, svc waits for one to come (svscan starting
+    // it), within -T (tests/svscanctl.rs: 10 s without), the letters kept
+    // for it: nothing is said before.
     fs::create_dir(sb.join("never")).unwrap();
-    sb.run(bin("svc"), &["-wd", "never"]).code(111).stderr_is(
-        "svc: warning: unable to control never: file does not exist\n\
-             svc: fatal: unable to wait for never: supervise not running\n",
-    );
-    // Waiting for up where no supervise runs: 111 at once.
-    sb.run(bin("svc"), &["-wu", "web"]).code(111);
+    sb.run(bin("svc"), &["-u", "-wd", "-T", "300", "never"])
+        .code(99)
+        .stderr_is("svc: fatal: timed out waiting for never\n");
+    // Waiting for up where the supervise exited.
+    sb.run(bin("svc"), &["-wu", "-T", "300", "web"]).code(99);
     // A supervise killed leaves a status saying up: -wd cannot get there either.
     let sup = sb.supervised("orphan", "exec sleep 100\n").supervise;
     signal(sup, libc::SIGKILL);
     wait_for(2000, "supervise gone", || !supervised(&sb, "orphan"));
-    sb.run(bin("svc"), &["-wd", "orphan"]).code(111);
+    sb.run(bin("svc"), &["-wd", "-T", "300", "orphan"]).code(99);
     assert!(fs::read_dir(sb.join("web/supervise/event")).unwrap().next().is_none(), "a FIFO left behind");
 }
 

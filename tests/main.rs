@@ -27,6 +27,7 @@ mod multilog;
 mod package;
 mod supervise;
 mod svscan;
+mod svscanctl;
 mod tai64;
 mod tree;
 mod treesup;

@@ -220,15 +220,7 @@ impl ServiceDir {
     /// supervise is an error rather than a hang, and written only when it
     /// is a FIFO.
     pub fn send(&self, letters: &[u8]) -> Result<(), SendError> {
-        let fd = sys::open_at(self.fd(), CONTROL, libc::O_WRONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
-            Errno::ENXIO => SendError::NotRunning,
-            e => SendError::Open(e),
-        })?;
-        if !nix::sys::stat::fstat(&fd).is_ok_and(|st| is_fifo(&st)) {
-            return Err(SendError::NotFifo);
-        }
-        sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
-        sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
+        send_at(self.fd(), CONTROL, letters)
     }
 
     /// Whether a supervise (any: ours, daemontools', an earlier svscan's)
@@ -250,6 +242,22 @@ impl ServiceDir {
     pub fn lock_holder(&self, log: bool) -> Option<u32> {
         lock_holder(self.fd(), log)
     }
+}
+
+/// Writes `letters` in one write to the control FIFO `path` (relative to
+/// `at`), opened without blocking so that a missing reader is an error
+/// rather than a hang, and written only when it is a FIFO: svc's way to a
+/// supervise, and svscanctl's to an svscan.
+pub fn send_at(at: BorrowedFd, path: &CStr, letters: &[u8]) -> Result<(), SendError> {
+    let fd = sys::open_at(at, path, libc::O_WRONLY | libc::O_NONBLOCK, 0).map_err(|e| match e {
+        Errno::ENXIO => SendError::NotRunning,
+        e => SendError::Open(e),
+    })?;
+    if !nix::sys::stat::fstat(&fd).is_ok_and(|st| is_fifo(&st)) {
+        return Err(SendError::NotFifo);
+    }
+    sys::set_nonblocking(fd.as_fd(), false).map_err(SendError::Write)?;
+    sys::write_all(fd.as_fd(), letters).map_err(SendError::Write)
 }
 
 pub(crate) fn is_fifo(st: &libc::stat) -> bool {

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Every program of the suite, as bins/ names them.
-pub const PROGRAMS: [&str; 17] = [
+pub const PROGRAMS: [&str; 18] = [
     "envdir",
     "envuidgid",
     "fghack",
@@ -32,6 +32,7 @@ pub const PROGRAMS: [&str; 17] = [
     "svok",
     "svscan",
     "svscanboot",
+    "svscanctl",
     "svstat",
     "tai64n",
     "tai64nlocal",

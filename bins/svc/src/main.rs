@@ -3,9 +3,13 @@
 //!
 //! Ours: `-w u|U|d|D|r|R [-T MS]` then waits until every directory is up, up
 //! and ready, down, down with `./finish` done, restarted, or restarted and
-//! ready; woken by supervise at each change (see `waiting`). Exit 0 when
-//! reached, 99 on timeout, 100 usage, 111 when it cannot get there.
+//! ready; woken by supervise at each change (see `waiting`). A directory
+//! where no supervise runs yet (just linked into a scanned directory) is
+//! waited for, within `-T` (10 s without), and gets its letters once one
+//! runs. Exit 0 when reached, 99 on timeout, 100 usage, 111 when it cannot
+//! get there.
 
+use daemontools::control;
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{Failure, Prog, EXIT_TEMP};
 use daemontools::svdir::{Origin, ServiceDir};
@@ -78,18 +82,20 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     };
     for (i, (name, dir)) in call.dirs.iter().zip(&opened).enumerate() {
         let d = name.as_bytes();
-        match dir.as_ref().map(|dir| dir.send(&call.letters)) {
+        let sent = dir.as_ref().map(|dir| dir.send(&call.letters));
+        // With -w, letters that find no supervise yet are sent once one runs.
+        let sent = match waiting.get_mut(i) {
+            Some(w) => sent.map(|r| w.sent(r, &call.letters)),
+            None => sent,
+        };
+        match sent {
             Err(e) => cli::warn_sys(&PROG, &[b"unable to chdir to ", d], *e),
-            Ok(Err(e)) => cli::report(&PROG, &e.warning(d)),
-            Ok(Ok(())) => {
-                if let Some(w) = waiting.get_mut(i) {
-                    w.sent = call.letters.len() as u64;
-                }
-            }
+            Ok(Err(e)) => cli::report(&PROG, &e.warning(d, control::SUPERVISE)),
+            Ok(Ok(())) => {}
         }
     }
     let Some(goal) = call.goal else { return Ok(0) };
-    match waiting::wait(goal, &waiting, call.timeout) {
+    match waiting::wait(goal, &mut waiting, call.timeout) {
         Ok(()) => Ok(0),
         Err(Stop::Unreachable(i, why)) => {
             let d = call.dirs[i].as_bytes();

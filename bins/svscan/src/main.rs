@@ -23,7 +23,9 @@
 //! service down, then its logger once it has read its pipe to the end, and
 //! exit 0; what ignores that is killed after the grace period (default 5 s),
 //! and everything left 2 seconds later. As PID 1 it reaps every orphan, and
-//! at shutdown stops what is left in the namespace too.
+//! at shutdown stops what is left in the namespace too. `svscanctl -a`, `-h`
+//! and `-t`, through the FIFO `.svscan/control` made in DIR, do what
+//! SIGALRM, SIGHUP and SIGTERM do, to this svscan alone.
 
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{Failure, Level, Prog};
@@ -219,7 +221,10 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         Some(_) => Some(sys::open_read_dir(c".").map_err(|e| Failure::temp(&[b"unable to open ."], e))?),
         None => None,
     };
-    let dir = ScanDir::enter(dir.map(OsString::as_os_str))?;
+    let mut dir = ScanDir::enter(dir.map(OsString::as_os_str))?;
+    if let Err(e) = dir.listen() {
+        cli::warn_sys(&PROG, &[b"unable to make ", scandir::CONTROL.to_bytes()], e);
+    }
     // Alone in a cgroup given to it, svscan moves into a leaf so that the
     // services' cgroups get controllers (a pids limit); else nothing moves.
     let _ = tree::make_room(std::process::id(), &tree::CONTROLLERS);
@@ -250,8 +255,10 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
             return Ok(code);
         }
         let timeout = sv.scanner.deadline().map(|w| w.saturating_duration_since(Instant::now()));
-        let [_, changed] = sys::poll([Some(pipe.fd()), sv.dir.watch()], timeout).unwrap_or([false; 2]);
+        let [_, changed, told] =
+            sys::poll([Some(pipe.fd()), sv.dir.watch(), sv.dir.control()], timeout).unwrap_or([false; 3]);
         let signals = pipe.drain();
+        let told = if told { sv.dir.commands() } else { None };
         // Read inotify's events even while shutting down, or poll would wake at once forever.
         let (names, overflow) = if changed { sv.dir.arrivals() } else { Default::default() };
         // Only on SIGCHLD: with thousands of children each wait4 walks them all.
@@ -268,6 +275,8 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         } else if signals.contains(libc::SIGALRM) || signals.contains(libc::SIGHUP) || overflow {
             sv.feed(Event::Rescan { hup: signals.contains(libc::SIGHUP) }, None);
         }
+        // svscanctl's commands, as the signals they stand for.
+        told.into_iter().for_each(|event| sv.feed(event, None));
         if !sv.scanner.shutting_down() {
             names.iter().for_each(|name| sv.look(name));
         }
