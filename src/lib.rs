@@ -5,6 +5,7 @@
 //! the programs' edge that only mains call, prints them and exits.
 
 pub mod cli;
+pub mod container;
 pub mod control;
 pub mod getopt;
 pub mod info;

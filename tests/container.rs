@@ -459,6 +459,21 @@ fn podman_runs_the_example_image() {
     assert!(logged.first() == Some(&first.as_str()), "{logged:?}");
     assert_eq!(kept.lines().collect::<Vec<_>>(), logged, "current and `podman logs`");
 
+    // The container's main command: arguments after the image are the
+    // ENTRYPOINT's (svscan ... /etc/service), so `-- COMMAND` runs COMMAND
+    // beside the services, and the container ends with its code once every
+    // service is down.
+    let main = format!("dtrs-test-main-{id}");
+    pm.containers.push(main.clone());
+    let mut args = vec!["run", "-d", "--name", &main, "--network", "none", "--health-interval", "disable"];
+    args.extend(LIMITS);
+    args.extend([image.as_str(), "--", "sh", "-c", "sleep 1; exit 7"]);
+    ok(&args, 60_000);
+    let code = stdout(&ok(&["wait", &main], 60_000));
+    assert_eq!(code.trim(), "7", "the main command's code is the container's");
+    let said = logs(&main);
+    assert!(said.lines().any(|l| labelled(l, "hello number 1 from pid ")), "the services ran beside it: {said}");
+
     drop(pm);
     let left = stdout(&ok(&["ps", "-a", "--format", "{{.Names}}"], 30_000));
     assert!(!left.contains(&id), "containers left: {left}");

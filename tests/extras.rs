@@ -43,7 +43,18 @@ fn finish_exiting_125_keeps_the_service_down() {
     let s = sb.status("web");
     assert_eq!((s.pid, s.want), (0, Want::Down), "restarted after finish said 125 (old pid {pid})");
     let o = sb.run(bin("svstat"), &["web"]);
-    assert!(stdout(&o).starts_with("web: down ") && stdout(&o).ends_with(" seconds, normally up\n"), "{}", stdout(&o));
+    // Unasked (after a kill, not `svc -d`), it failed for good, as s6 says of 125.
+    assert!(
+        stdout(&o).starts_with("web: down ") && stdout(&o).ends_with(" seconds, normally up, failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    sb.run(bin("svc"), &["-u", "web"]).code(0);
+    sb.wait_up("web", pid);
+    sb.run(bin("svc"), &["-d", "web"]).code(0);
+    sb.wait_down("web");
+    let o = sb.run(bin("svstat"), &["web"]);
+    assert!(stdout(&o).ends_with(" seconds, normally up\n"), "asked down: no failure: {}", stdout(&o));
 }
 
 #[test]

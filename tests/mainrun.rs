@@ -96,3 +96,56 @@ fn as_pid_1_the_main_commands_code_ends_the_namespace() {
     assert_eq!(sb.wait_exit(unshare, 10_000).code(), Some(3));
     check_complete(&sb, "services/fast");
 }
+
+/// svscan on `services` with `args` after the directory: its pid.
+fn svscan(sb: &Sandbox, args: &[&str]) -> u32 {
+    let mut cmd = sb.command(bin("svscan"));
+    cmd.args(["-g", "2", "services"]).args(args);
+    sb.spawn(cmd, "svscan")
+}
+
+#[test]
+fn an_essential_service_reaching_its_restart_limit_ends_svscan_with_its_code() {
+    let sb = Sandbox::new();
+    let db = sb.service("services/db", "sleep 0.2; exit 3");
+    fs::write(db.join("essential"), "").unwrap();
+    fs::write(db.join("restart-limit"), "2 60\n").unwrap();
+    sb.service("services/other", "exec sleep 300");
+    // The main command is told TERM and ends; the code is still the service's.
+    let pid =
+        svscan(&sb, &["--", "sh", "-c", "trap 'echo termed > main-termed; exit 0' TERM; while :; do sleep 0.02; done"]);
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(3));
+    assert!(sb.join("main-termed").exists(), "the main command went first");
+    assert!(!daemontools::svdir::supervised(sb.join("services/other").as_os_str().as_encoded_bytes()));
+}
+
+#[test]
+fn an_essential_finish_125_ends_svscan_unless_the_operator_asked_it_down() {
+    // Unasked: the service's last exit code, without a main command too.
+    let sb = Sandbox::new();
+    let web = sb.service("services/web", "sleep 0.1; exit 4");
+    fs::write(web.join("essential"), "").unwrap();
+    write_script(&web.join("finish"), "exit 125");
+    let pid = svscan(&sb, &[]);
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(4));
+
+    // After `svc -d`, finish's 125 ends nothing; without `essential`,
+    // nothing ends svscan either.
+    let sb = Sandbox::new();
+    let web = sb.service("services/web", "exec sleep 300");
+    fs::write(web.join("essential"), "").unwrap();
+    write_script(&web.join("finish"), "exit 125");
+    let plain = sb.service("services/plain", "sleep 0.1; exit 5");
+    write_script(&plain.join("finish"), "exit 125");
+    let pid = svscan(&sb, &[]);
+    sb.wait_up("services/web", 0);
+    sb.run(bin("svc"), &["-d", "services/web"]).code(0);
+    sb.wait_down("services/web");
+    wait_for(5000, "plain to stay down", || {
+        sb.try_status("services/plain").is_some_and(|s| s.pid == 0 && s.want == daemontools::status::Want::Down)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(alive(pid), "svscan runs on");
+    signal(pid, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
+}

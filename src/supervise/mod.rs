@@ -480,6 +480,10 @@ impl Machine {
     /// `./finish` exited (`ending` None: it could not start).
     fn finish_over(&mut self, f: Finishing, ending: Option<Ending>, last: bool, now: Now) -> Actions {
         if ending == Some(Ending::Exit(FINISH_STAY_DOWN)) {
+            // Unasked (not after `d`): failed for good, as at the restart limit.
+            if self.want == Want::Up {
+                self.restarts.given_up();
+            }
             self.want = Want::Down;
             return self.down(false, last, now);
         }
@@ -1051,6 +1055,16 @@ mod tests {
         assert_eq!(m.status().want, Want::Down);
         assert_eq!(m.info().last_ending, Some(Ending::Exit(3)));
         assert_eq!(m.info().restarts, 1);
+        assert!(m.info().failed, "failed for good, as s6 says of 125");
+        // After `d`, a finish's 125 is no failure: the operator asked.
+        m.handle(Event::Letter(b'u'), c.now());
+        assert!(!m.info().failed, "u forgets it");
+        m.started(44, c.now());
+        letter(&mut m, &c, b'd');
+        m.handle(Event::Exited(Ending::Signal(libc::SIGTERM)), c.advance(10));
+        m.finish_started(79, c.now());
+        m.handle(Event::FinishExited(Ending::Exit(FINISH_STAY_DOWN)), c.now());
+        assert!(!m.info().failed);
     }
 
     #[test]

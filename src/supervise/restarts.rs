@@ -97,7 +97,15 @@ impl Restarts {
         false
     }
 
-    /// `restart-limit` was reached, and no `svc -u` came since.
+    /// `./finish` exited 125 while the service was wanted up: it stays
+    /// down, failed for good, as when the limit is reached (s6's
+    /// "permanent failure").
+    pub fn given_up(&mut self) {
+        self.failed = true;
+    }
+
+    /// `restart-limit` was reached, or `./finish` gave up, and no `svc -u`
+    /// came since.
     pub fn failed(&self) -> bool {
         self.failed
     }

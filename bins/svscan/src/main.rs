@@ -27,6 +27,7 @@
 //! and `-t`, through the FIFO `.svscan/control` made in DIR, do what
 //! SIGALRM, SIGHUP and SIGTERM do, to this svscan alone.
 
+use daemontools::container::{self, Essentials};
 use daemontools::getopt::{Getopt, Opt};
 use daemontools::msg::{Failure, Level, Prog};
 use daemontools::scandir::{self, ScanDir};
@@ -56,6 +57,8 @@ struct Svscan {
     /// The entry the last probe opened, kept if the scanner adopts it.
     probed: Option<ServiceDir>,
     exit: Option<(i32, Instant)>,
+    /// The services marked `essential`, watched for a failure for good.
+    essentials: Essentials,
 }
 
 impl Svscan {
@@ -102,6 +105,12 @@ impl Svscan {
             Action::Spawn(id, role) => {
                 let pid = self.spawn(id, role, entry());
                 self.feed(Event::Spawned { id, role, pid }, name);
+                // One already failed for good when it is first watched ends it all too.
+                if pid.is_some() && role == Role::Service && self.essentials.mind(entry()) {
+                    if let Some(code) = Essentials::failed(entry()) {
+                        self.feed(Event::Essential(code), None);
+                    }
+                }
             }
             Action::Send { id, to, step, rung } => {
                 let letters = step.letters();
@@ -171,28 +180,6 @@ impl Svscan {
         sys::cspawn(&argv, &fail, &setup).map_err(|e| cli::warn_sys(&PROG, &[b"unable to fork for ", &what], e)).ok()
     }
 
-    /// Starts the main command (`svscan DIR -- COMMAND ARGS...`) with
-    /// svscan's descriptors and environment, in the directory svscan was
-    /// started in (`here`), found on PATH; an unknown command is fatal
-    /// before any service starts (127, as a shell's).
-    fn start_main(&mut self, command: &[OsString], here: std::os::fd::RawFd) -> Result<u32, Failure> {
-        let name = command[0].as_bytes();
-        let path = std::env::var_os("PATH").map(|p| p.into_encoded_bytes()).unwrap_or_default();
-        let found =
-            sys::which_in(&path, name).ok_or_else(|| Failure::unable_to_run(name, Errno::ENOENT).with_code(127))?;
-        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-        let argv = Argv::new(found.as_os_str().as_bytes(), &args)
-            .ok_or_else(|| Failure::unable_to_run(name, Errno::EINVAL).with_code(127))?;
-        let mut fail = PROG.line(Level::Fatal, &[b"unable to run ", name, b": "]);
-        fail.pop();
-        let mut setup: Vec<sys::Action> =
-            self.nofile.iter().map(|l| sys::Action::Limit(libc::RLIMIT_NOFILE, *l)).collect();
-        setup.push(sys::Action::Fchdir(here));
-        let pid = sys::cspawn(&argv, &fail, &setup).map_err(|e| Failure::unable_to_run(name, e))?;
-        self.feed(Event::MainStarted(pid), None);
-        Ok(pid)
-    }
-
     /// Says what could not be done; the scanner tries again at the next scan.
     fn failed(&mut self, parts: &[&[u8]], e: Errno) {
         cli::warn_sys(&PROG, parts, e);
@@ -241,9 +228,14 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         adopted: HashMap::new(),
         probed: None,
         exit: None,
+        essentials: Essentials::default(),
     };
     let main = match (command, &here) {
-        (Some(command), Some(here)) => Some(sv.start_main(command, here.as_raw_fd())?),
+        (Some(command), Some(here)) => {
+            let pid = container::start_main(&PROG, command, here.as_raw_fd(), sv.nofile)?;
+            sv.feed(Event::MainStarted(pid), None);
+            Some(pid)
+        }
         _ => None,
     };
     loop {
@@ -255,8 +247,9 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
             return Ok(code);
         }
         let timeout = sv.scanner.deadline().map(|w| w.saturating_duration_since(Instant::now()));
-        let [_, changed, told] =
-            sys::poll([Some(pipe.fd()), sv.dir.watch(), sv.dir.control()], timeout).unwrap_or([false; 3]);
+        let fds = [Some(pipe.fd()), sv.dir.watch(), sv.dir.control(), sv.essentials.fd()];
+        let [_, changed, told, essential] = sys::poll(fds, timeout).unwrap_or([false; 4]);
+        let failed = if essential { sv.essentials.failures() } else { Vec::new() };
         let signals = pipe.drain();
         let told = if told { sv.dir.commands() } else { None };
         // Read inotify's events even while shutting down, or poll would wake at once forever.
@@ -277,6 +270,7 @@ fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         }
         // svscanctl's commands, as the signals they stand for.
         told.into_iter().for_each(|event| sv.feed(event, None));
+        failed.into_iter().for_each(|code| sv.feed(Event::Essential(code), None));
         if !sv.scanner.shutting_down() {
             names.iter().for_each(|name| sv.look(name));
         }
