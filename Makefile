@@ -14,7 +14,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD ?= target/release
 
-PROGRAMS = envdir envuidgid fghack multilog pgrphack readproctitle setlock \
+PROGRAMS = envdir envuidgid fghack mksv multilog pgrphack readproctitle setlock \
 	setuidgid softlimit supervise svc svok svscan svscanboot svscanctl svstat tai64n tai64nlocal
 UNIT = daemontools-rs.service
 STATE = $(PREFIX)/share/daemontools-rs

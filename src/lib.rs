@@ -11,6 +11,7 @@ pub mod getopt;
 pub mod info;
 pub mod input;
 pub mod logdir;
+pub mod mksv;
 pub mod msg;
 pub mod multilog;
 pub mod pathexec;
@@ -23,6 +24,7 @@ pub mod svdir;
 pub mod sys;
 pub mod tai64;
 pub mod tree;
+pub mod view;
 pub mod waiting;
 
 pub use nix::errno::Errno;

@@ -24,6 +24,7 @@ mod install;
 mod interop;
 mod mainrun;
 mod multilog;
+mod operator;
 mod package;
 mod supervise;
 mod svscan;

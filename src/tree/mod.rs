@@ -296,6 +296,20 @@ pub fn stats_at(at: &crate::info::TreeAt) -> Stats {
     }
 }
 
+/// One process's figures (a service without `tree`): 1 process, its user
+/// and system time and those of the children it reaped, its RSS; nothing
+/// for a process that is gone. One read of /proc/PID/stat.
+pub fn stats_of_pid(pid: u32) -> Stats {
+    match read_proc_stat(pid).as_deref().and_then(proc_stat).filter(|p| !matches!(p.state, b'Z' | b'X')) {
+        Some(p) => Stats {
+            processes: 1,
+            cpu_usec: Some(p.ticks * 1_000_000 / clock_ticks()),
+            memory_bytes: Some(p.rss_pages * page_size()),
+        },
+        None => Stats::default(),
+    }
+}
+
 fn cgroup_stats(dir: BorrowedFd) -> Stats {
     let list = read_at(dir, c"cgroup.procs").unwrap_or_default();
     let cpu = read_at(dir, c"cpu.stat").ok().and_then(|s| cpu_usage_usec(&s));

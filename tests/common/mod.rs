@@ -17,10 +17,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Every program of the suite, as bins/ names them.
-pub const PROGRAMS: [&str; 18] = [
+pub const PROGRAMS: [&str; 19] = [
     "envdir",
     "envuidgid",
     "fghack",
+    "mksv",
     "multilog",
     "pgrphack",
     "readproctitle",
