@@ -23,6 +23,7 @@ mod hostile;
 mod install;
 mod interop;
 mod mainrun;
+mod multicall;
 mod multilog;
 mod operator;
 mod package;

@@ -67,6 +67,17 @@ pub fn exec(argv: &Argv) -> Errno {
     Errno::last()
 }
 
+/// Sets the calling thread's name, which `ps`, `pgrep` and
+/// `/proc/PID/comm` show (at most 15 bytes, as the kernel keeps): what exec
+/// would have made it had the program been called by that name.
+pub fn set_name(name: &[u8]) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name[..n]);
+    // SAFETY: prctl reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr()) };
+}
+
 /// Sends `sig` to `pid`.
 pub fn kill(pid: u32, sig: libc::c_int) -> Result<(), Errno> {
     // SAFETY: kill(2) has no memory effects.
