@@ -12,6 +12,7 @@ pub mod input;
 pub mod logdir;
 pub mod msg;
 pub mod multilog;
+pub mod needs;
 pub mod pathexec;
 pub mod scandir;
 pub mod scanner;

@@ -211,6 +211,12 @@ impl ServiceDir {
         crate::info::TreeAt::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }
 
+    /// What a start waits for, when supervise says one does (`needs/`): a
+    /// line of `supervise/info`.
+    pub fn waiting_for(&self) -> Option<crate::info::WaitingFor> {
+        crate::info::WaitingFor::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
+    }
+
     pub fn info_raw(&self) -> Option<Info> {
         Info::unpack(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }

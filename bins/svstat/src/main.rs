@@ -4,6 +4,10 @@
 //!
 //! `svstat -j DIR...` (ours): one JSON object per line instead, with what
 //! `supervise/info` adds (finishing, last exit, restarts): `info::json`.
+//!
+//! A service whose start waits for its needed services (`needs/`) gets `,
+//! waiting for NAME ...` after daemontools' text; without `needs/` the text
+//! is daemontools'.
 
 use daemontools::msg::{errstr, Failure, Prog};
 use daemontools::svdir::{Origin, ServiceDir};
@@ -27,14 +31,19 @@ fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
         let opened = ServiceDir::open_at(origin.fd(), &dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
         // With -j, where the whole tree is (`tree`) and what it holds.
         let at = opened.as_ref().ok().filter(|_| json).and_then(ServiceDir::tree);
+        // What a start waits for (`needs/`), shown only while it is down.
+        let waiting = opened.as_ref().ok().and_then(ServiceDir::waiting_for);
         let seen = opened.and_then(|d| d.look().map_err(|e| e.text()));
         let now = tai64::now();
         let line = match (&seen, json) {
             (_, true) => {
                 let tree = at.as_ref().map(|at| (at, tree::stats_at(at)));
-                info::json(dir.as_bytes(), seen.as_ref().map_err(String::as_str), tree, now).into_bytes()
+                let seen = seen.as_ref().map_err(String::as_str);
+                info::json(dir.as_bytes(), seen, tree, waiting.as_ref(), now).into_bytes()
             }
-            (Ok(seen), false) => [dir.as_bytes(), b": ", seen.describe(now).as_bytes()].concat(),
+            (Ok(seen), false) => {
+                [dir.as_bytes(), b": ", seen.describe_waiting(waiting.as_ref(), now).as_bytes()].concat()
+            }
             (Err(text), false) => [dir.as_bytes(), b": ", text.as_bytes()].concat(),
         };
         let _ = out.write_all(&[&line[..], b"\n"].concat());
