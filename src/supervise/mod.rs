@@ -30,6 +30,7 @@
 pub mod check;
 pub mod files;
 pub mod health;
+pub mod needed;
 pub mod readiness;
 pub mod restarts;
 pub mod settings;

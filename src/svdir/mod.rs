@@ -13,9 +13,11 @@
 //! runs there.
 
 mod look;
+mod needs;
 mod wary;
 
 pub use look::{LookError, Seen};
+pub use needs::{Need, Target, NEEDS};
 use wary::{control_in, lock_holder, supervised_in};
 pub use wary::{control_of, open_dir_at, open_fifo_write_at, DirError};
 
