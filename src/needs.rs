@@ -62,6 +62,29 @@ impl Cycle {
     }
 }
 
+/// What svscan says of a cycle of these services (each needs the next,
+/// the last the first), after `svscan: warning: `.
+pub fn cycle_text(names: &[&[u8]]) -> Vec<u8> {
+    let (first, last) = (names[0], names[names.len() - 1]);
+    let path = [&names.join(&b" -> "[..])[..], b" -> ", first].concat();
+    let parts: [&[u8]; 13] = [
+        b"needs/ make a cycle: ",
+        &path,
+        b": broken at ",
+        last,
+        b" -> ",
+        first,
+        b" (",
+        last,
+        b" starts without waiting for ",
+        first,
+        b", which stops without waiting for ",
+        last,
+        b")",
+    ];
+    parts.concat()
+}
+
 /// The cycles of `graph` (each service's needs), each broken at one edge,
 /// so that without those edges none is left. Within each strongly
 /// connected part of the graph (more than one service, or one that needs
@@ -235,6 +258,18 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].len(), 10_000);
         assert_eq!((found[0][0], found[0][1], found[0][9_999]), (1, 10_000, 2));
+    }
+
+    #[test]
+    fn a_cycle_is_said_as_a_path_and_its_broken_edge() {
+        let text = cycle_text(&[b"app", b"db"]);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "needs/ make a cycle: app -> db -> app: broken at db -> app \
+             (db starts without waiting for app, which stops without waiting for db)"
+        );
+        let text = String::from_utf8(cycle_text(&[b"x"])).unwrap();
+        assert!(text.starts_with("needs/ make a cycle: x -> x: broken at x -> x ("), "{text}");
     }
 
     #[test]
