@@ -24,6 +24,7 @@ mod install;
 mod interop;
 mod mainrun;
 mod multilog;
+mod needs;
 mod package;
 mod supervise;
 mod svscan;

@@ -123,6 +123,8 @@ impl Supervise<'_> {
             self.announce();
         }
         if a.exit {
+            // Its FIFOs out of the needed services' event/ first.
+            self.needed.disarm();
             cli::exit(0);
         }
     }
