@@ -196,7 +196,28 @@ def start_all(work, kind, n, run):
         except ProcessLookupError:
             pass
         p.wait()
+        kill_under(top)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def kill_under(top):
+    """SIGKILL to every process working in `top` (each supervise has a session of its own)."""
+    for _ in range(3):
+        found = False
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if cwd == top or cwd.startswith(top + "/"):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    found = True
+                except ProcessLookupError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.05)
 
 
 def main():

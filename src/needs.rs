@@ -17,7 +17,7 @@ use crate::status::Status;
 use crate::supervise::Info;
 use crate::waiting::Goal;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A service directory, by device and inode (as svscan keys its entries).
 pub type Key = (u64, u64);
@@ -46,9 +46,24 @@ pub fn look_again(waited: Duration, absent: bool) -> Duration {
 }
 
 /// A wait this old looks for a cycle among the services waiting on each
-/// other (and again as often): a chain of services coming up one after the
-/// other is not looked through at each start.
-pub const CYCLE_AFTER: Duration = Duration::from_secs(1);
+/// other, then again after twice as long each time, up to [`CYCLE_MAX`]: a
+/// long chain of services coming up one after the other is not looked
+/// through by each of them at each start (a look goes through every
+/// waiting service behind it).
+pub const CYCLE_AFTER: Duration = Duration::from_secs(2);
+
+/// The longest time between two looks for a cycle.
+pub const CYCLE_MAX: Duration = Duration::from_secs(64);
+
+/// When a wait begun at `since` looks for a cycle after its look at `last`
+/// (None: none yet): [`CYCLE_AFTER`] after its start, then twice as long
+/// after each look, at most [`CYCLE_MAX`] apart.
+pub fn next_cycle_look(since: Instant, last: Option<Instant>) -> Instant {
+    match last {
+        None => since + CYCLE_AFTER,
+        Some(last) => last + (last.saturating_duration_since(since)).clamp(CYCLE_AFTER, CYCLE_MAX),
+    }
+}
 
 /// A cycle of needs: each service needs the next, the last the first.
 /// It is broken at its last edge: the last does not wait for the first.
@@ -282,6 +297,16 @@ mod tests {
         assert!(met(&status(7), Some(&info(7, None))), "no notification-fd: up is ready");
         assert!(!met(&status(7), Some(&info(7, Some(None)))), "not ready yet");
         assert!(met(&status(7), Some(&info(7, Some(Some(t))))));
+    }
+
+    #[test]
+    fn a_cycle_is_looked_for_after_two_seconds_then_less_and_less_often() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(next_cycle_look(t0, None), t0 + s(2));
+        assert_eq!(next_cycle_look(t0, Some(t0 + s(2))), t0 + s(4));
+        assert_eq!(next_cycle_look(t0, Some(t0 + s(4))), t0 + s(8));
+        assert_eq!(next_cycle_look(t0, Some(t0 + s(1000))), t0 + s(1064), "64 s apart at most");
     }
 
     #[test]

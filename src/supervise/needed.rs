@@ -6,15 +6,17 @@
 //! decision is made here: whether one is met is [`crate::needs::met`]'s,
 //! what the wait does is [`super::Machine`]'s.
 //!
-//! A wait that lasts [`CYCLE_AFTER`] looks whether it is part of a cycle of
-//! services waiting on each other: through the needs of every needed
-//! service that waits too, as far as [`CHASE_MAX`] services; a need at the
-//! edge that [`crate::needs::cycles`] breaks is not waited for.
+//! A wait that lasts [`crate::needs::CYCLE_AFTER`] looks whether it is part
+//! of a cycle of services waiting on each other (then less and less often:
+//! [`crate::needs::next_cycle_look`]): through the needs of every needed
+//! service that waits too, as far as [`CHASE_MAX`] services, and only when
+//! every need not met waits itself; a need at the edge that
+//! [`crate::needs::cycles`] breaks is not waited for.
 
 use super::files::Warn;
 use crate::info::WaitingFor;
 use crate::msg::errstr;
-use crate::needs::{self, Key, CYCLE_AFTER};
+use crate::needs::{self, Key};
 use crate::svdir::{ServiceDir, Target};
 use crate::waiting::Waiter;
 use nix::errno::Errno;
@@ -23,7 +25,7 @@ use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 /// How many waiting services a look for a cycle goes through at most.
-pub const CHASE_MAX: usize = 256;
+pub const CHASE_MAX: usize = 64;
 
 /// One needed service.
 struct One {
@@ -103,7 +105,8 @@ impl Needed {
             Err(e) => warn(&[b"unable to read ", dir, b"/needs: ", errstr(e).as_bytes(), b": waited for nothing"]),
         }
         let now = Instant::now();
-        self.wait = Some(Wait { needs, since: now, next: now, next_cycle: now + CYCLE_AFTER });
+        let next_cycle = needs::next_cycle_look(now, None);
+        self.wait = Some(Wait { needs, since: now, next: now, next_cycle });
     }
 
     /// The wait is over: the FIFOs taken away.
@@ -124,8 +127,9 @@ impl Needed {
             if n.waiter.is_none() {
                 n.waiter = Waiter::named(dir, "supervise", tag).ok();
             }
+            // Unwoken only where its FIFO could not be put (no supervise/ yet).
             let running = dir.ok().is_ok();
-            absent |= n.waiter.is_none() || !running;
+            absent |= n.waiter.is_none();
             n.met = running && dir.status_and_info().is_ok_and(|(s, i)| needs::met(&s, i.as_ref()));
         }
         // Links that led nowhere: maybe somewhere now (a directory made).
@@ -134,8 +138,8 @@ impl Needed {
                 n.dir = own.need(&n.name).ok();
             }
         }
-        if now >= w.next_cycle && now.duration_since(w.since) >= CYCLE_AFTER {
-            w.next_cycle = now + CYCLE_AFTER;
+        if now >= w.next_cycle {
+            w.next_cycle = needs::next_cycle_look(w.since, Some(now));
             w.chase();
         }
         w.next = now + needs::look_again(now.duration_since(w.since), absent);
@@ -175,14 +179,18 @@ impl Wait {
         let mut graph: BTreeMap<Key, BTreeSet<Key>> = BTreeMap::new();
         let mut todo: Vec<ServiceDir> = Vec::new();
         let mut keys: BTreeMap<Key, usize> = BTreeMap::new();
-        for (i, n) in self.needs.iter().enumerate().filter(|(_, n)| !n.met) {
-            let Some(key) = n.dir.as_ref().and_then(|d| d.key().ok()) else { continue };
+        for (i, n) in self.needs.iter().enumerate().filter(|(_, n)| !n.met && !n.ignored) {
+            // A need that does not wait (down, not ready, no supervise) is
+            // no cycle's: this wait waits for it anyway.
+            let Some(key) = n.dir.as_ref().and_then(|d| d.key().ok()) else { return };
             keys.insert(key, i);
             if key == own_key {
                 graph.entry(own_key).or_default().insert(key);
             } else if let Some(d) = n.dir.as_ref().filter(|d| d.waiting_for().is_some()) {
                 graph.entry(own_key).or_default().insert(key);
                 todo.extend(ServiceDir::open_at(d.fd(), std::ffi::OsStr::new(".")).ok());
+            } else {
+                return;
             }
         }
         let mut seen = BTreeSet::from([own_key]);
