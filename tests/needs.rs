@@ -48,6 +48,8 @@ fn an_app_that_needs_a_db_starts_within_200_ms_of_its_readiness_and_never_before
     let plain = stdout(&sb.run(bin("svstat"), &["services/app"]));
     assert!(plain.ends_with(", normally up, want up, waiting for db\n"), "{plain}");
     let app = sb.wait_up_within("services/app", 0, 5000);
+    // Its pid is up before its script has written its stamp.
+    wait_for(3000, "the app's stamp", || stamp(&sb, "app.started").is_some());
     let ready = stamp(&sb, "db.ready").expect("the db said it was ready");
     let started = fs::read_to_string(sb.join("app.started")).unwrap();
     assert_eq!(started.lines().count(), 1, "one start: {started}");
