@@ -24,6 +24,7 @@ mod install;
 mod interop;
 mod mainrun;
 mod multilog;
+mod needs;
 mod operator;
 mod package;
 mod supervise;
