@@ -8,12 +8,15 @@
 //! `daemontools::supervise::settings`): `finish`, `timeout-finish`,
 //! `down-signal`, `timeout-kill`, `restart-backoff-max`, `restart-limit`,
 //! `notification-fd`, `tree` (the whole process tree, in a cgroup of its
-//! own), `check` and its `check-*` files (health checks); letters `q`, `1`,
+//! own), `check` and its `check-*` files (health checks), `needs/` and
+//! `needs-timeout` (each start waits for the needed services, woken through
+//! their `supervise/event/`); letters `q`, `1`,
 //! `2`, `P`, `C`, `K`; and `supervise/info` beside the unchanged status, for
 //! `svstat -j`.
 //!
 //! One thread, one `poll` over the self-pipe, the control FIFO, the
-//! readiness pipe and the tree's `cgroup.events`. Every decision is `supervise::Machine`'s; this file turns
+//! readiness pipe, the tree's `cgroup.events` and, while a start waits, the
+//! FIFOs in the needed services' `supervise/event/`. Every decision is `supervise::Machine`'s; this file turns
 //! signals, reads and exits into its events and carries out its actions
 //! (the system calls themselves are in `supervise::files`).
 
@@ -21,6 +24,7 @@ use daemontools::cli;
 use daemontools::msg::{Failure, Prog};
 use daemontools::supervise::check::{self, Checker};
 use daemontools::supervise::files::{self, Contained, Programs, Taken};
+use daemontools::supervise::needed::Needed;
 use daemontools::supervise::{Actions, Ending, Event, Machine, Now};
 use daemontools::sys::{self, SelfPipe};
 use std::ffi::OsString;
@@ -41,6 +45,8 @@ struct Supervise<'a> {
     tree: Contained,
     /// `./check`, with `check`.
     checker: Checker,
+    /// The needed services a start waits for, with `needs/`.
+    needed: Needed,
 }
 
 impl Supervise<'_> {
@@ -99,11 +105,43 @@ impl Supervise<'_> {
         if self.machine.draining() && self.tree.empty(self.machine.group()) {
             return self.handle(Event::TreeEmpty);
         }
+        // A wait for the needed services: looked at once, and at each event
+        // (needs met at once go on at once, announced by the start).
+        match (self.machine.waiting(), self.needed.armed()) {
+            (true, armed) => {
+                if !armed {
+                    self.needed.arm(self.dir, &mut cli::warnings(&PROG));
+                }
+                if self.needed.look(Instant::now()).met {
+                    return self.handle(Event::NeedsMet);
+                }
+            }
+            (false, true) => self.needed.disarm(),
+            (false, false) => {}
+        }
         if a.announce || a.start {
-            self.taken.announce(self.dir, &self.machine, &self.tree, &mut cli::warnings(&PROG));
+            self.announce();
         }
         if a.exit {
+            // Its FIFOs out of the needed services' event/ first.
+            self.needed.disarm();
             cli::exit(0);
+        }
+    }
+
+    fn announce(&self) {
+        let waiting = self.needed.waiting_for();
+        self.taken.announce(self.dir, &self.machine, &self.tree, waiting, &mut cli::warnings(&PROG));
+    }
+
+    /// The wait for the needed services was woken (or its time to look came).
+    fn needs_moved(&mut self) {
+        self.needed.drain();
+        let looked = self.needed.look(Instant::now());
+        if looked.met {
+            self.handle(Event::NeedsMet);
+        } else if looked.changed {
+            self.announce();
         }
     }
 }
@@ -119,8 +157,9 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let machine = Machine::new(taken.normally_up, Now::read());
     let programs = Programs::new(&PROG, arg);
     let (tree, checker) = (Contained::default(), Checker::new(&PROG, arg));
-    let mut sv = Supervise { dir, machine, taken, programs, ready_pipe: None, tree, checker };
-    sv.taken.announce(dir, &sv.machine, &sv.tree, &mut cli::warnings(&PROG));
+    let mut sv =
+        Supervise { dir, machine, taken, programs, ready_pipe: None, tree, checker, needed: Needed::default() };
+    sv.announce();
     let _ok = sv.taken.open_ok(dir, &mut cli::warnings(&PROG))?;
     sv.machine.policy = files::policy(dir, &mut cli::warnings(&PROG));
     let boot = sv.machine.boot(Now::read());
@@ -129,9 +168,13 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     let mut buf = [0u8; 64];
     loop {
         let fds = [Some(pipe.fd()), Some(sv.taken.control.as_fd()), sv.ready_pipe.as_ref().map(|r| r.as_fd())];
-        let ([woke, control_ready, notified], moved) =
-            (sv.tree.poll(fds, sv.machine.draining(), sv.machine.deadline()))
+        let deadline = [sv.machine.deadline(), sv.needed.next_look()].into_iter().flatten().min();
+        let ([woke, control_ready, notified], moved, needs_moved) =
+            (sv.tree.poll(fds, &sv.needed.fds(), sv.machine.draining(), deadline))
                 .map_err(|e| Failure::temp(&[b"unable to poll in ", dir], e))?;
+        if sv.needed.armed() && (needs_moved || sv.needed.next_look().is_some_and(|t| Instant::now() >= t)) {
+            sv.needs_moved();
+        }
         // A tree that changed (its events read again, which quiets them) or a process group looked at again.
         if moved && sv.tree.empty(sv.machine.group()) && sv.machine.draining() {
             sv.handle(Event::TreeEmpty);

@@ -25,7 +25,9 @@
 //! and everything left 2 seconds later. As PID 1 it reaps every orphan, and
 //! at shutdown stops what is left in the namespace too. `svscanctl -a`, `-h`
 //! and `-t`, through the FIFO `.svscan/control` made in DIR, do what
-//! SIGALRM, SIGHUP and SIGTERM do, to this svscan alone.
+//! SIGALRM, SIGHUP and SIGTERM do, to this svscan alone. An entry's
+//! `needs/`, read when its supervise is started, orders the stops: a
+//! service goes down before those it needs (a cycle said once, on stderr).
 
 use daemontools::container::{self, Essentials};
 use daemontools::getopt::{Getopt, Opt};
@@ -34,7 +36,7 @@ use daemontools::scandir::{self, ScanDir};
 use daemontools::scanner::{self, Action, Event, Id, Role, Scanner, Step, Target, ROLES};
 use daemontools::svdir::ServiceDir;
 use daemontools::sys::{self, Argv, SelfPipe};
-use daemontools::{cli, tree, Errno};
+use daemontools::{cli, needs, tree, Errno};
 use std::collections::HashMap;
 use std::ffi::{CStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -59,6 +61,8 @@ struct Svscan {
     exit: Option<(i32, Instant)>,
     /// The services marked `essential`, watched for a failure for good.
     essentials: Essentials,
+    /// Each entry's name when it was started, for the warnings about needs.
+    names: HashMap<Id, Vec<u8>>,
 }
 
 impl Svscan {
@@ -100,9 +104,15 @@ impl Svscan {
                 self.feed(Event::Held { id, holders, adoptable }, name);
                 self.probed = None;
             }
-            Action::Adopt(id) => self.adopted.extend(self.probed.take().map(|dir| (id, dir))),
+            Action::Adopt(id) => {
+                self.learn_needs(id, entry());
+                self.adopted.extend(self.probed.take().map(|dir| (id, dir)));
+            }
             Action::Disown(id) => drop(self.adopted.remove(&id)),
             Action::Spawn(id, role) => {
+                if role == Role::Service {
+                    self.learn_needs(id, entry());
+                }
                 let pid = self.spawn(id, role, entry());
                 self.feed(Event::Spawned { id, role, pid }, name);
                 // One already failed for good when it is first watched ends it all too.
@@ -131,10 +141,22 @@ impl Svscan {
                 let halves = ROLES.map(|r| dir.is_some_and(|d| d.supervised(r.is_log())));
                 self.feed(Event::Supervised { id, halves }, None);
             }
-            Action::Forget(id) => drop((self.pipes.remove(&id), self.adopted.remove(&id))),
+            Action::Forget(id) => drop((self.pipes.remove(&id), self.adopted.remove(&id), self.names.remove(&id))),
             Action::Exit { code, orphans_by } => self.exit = Some((code, orphans_by)),
             Action::SignalMain { pid, sig } => drop(sys::kill(pid, sig)),
+            Action::Cycle(n) => {
+                let names: Vec<&[u8]> =
+                    self.scanner.cycle(n).iter().map(|id| self.names.get(id).map_or(&b"?"[..], |n| n)).collect();
+                cli::warn(&PROG, &[&needs::cycle_text(&names)]);
+            }
         }
+    }
+
+    /// Tells the scanner where the entry `name`'s `needs/` leads, read as
+    /// it is started (or adopted).
+    fn learn_needs(&mut self, id: Id, name: &CStr) {
+        self.names.insert(id, name.to_bytes().to_vec());
+        self.scanner.learn_needs(id, scandir::needs(name));
     }
 
     /// Tells the scanner of the entry `name` if it is a directory.
@@ -229,6 +251,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         probed: None,
         exit: None,
         essentials: Essentials::default(),
+        names: HashMap::new(),
     };
     let main = match (command, &here) {
         (Some(command), Some(here)) => {

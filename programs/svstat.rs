@@ -7,6 +7,10 @@
 //! last exit, restarts): `info::json`; `svstat -l` a table of every
 //! directory (`view::table`); `svstat -p` Prometheus' text exposition
 //! format (`view::exposition`).
+//!
+//! A service whose start waits for its needed services (`needs/`) gets `,
+//! waiting for NAME ...` after daemontools' text (and `waiting_for` in
+//! JSON); without `needs/` the text is daemontools'.
 
 use daemontools::msg::{errstr, Failure, Prog};
 use daemontools::svdir::{LookError, Origin, Seen, ServiceDir};
@@ -47,6 +51,9 @@ pub fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
         let opened = ServiceDir::open_at(origin.fd(), dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
         // Beyond plain lines, where the whole tree is (`tree`) and what it holds.
         let at = opened.as_ref().ok().filter(|_| form != Form::Lines).and_then(ServiceDir::tree);
+        // What a start waits for (`needs/`), shown only while it is down.
+        let waiting =
+            opened.as_ref().ok().filter(|_| matches!(form, Form::Lines | Form::Json)).and_then(ServiceDir::waiting_for);
         let seen = opened.and_then(|d| look(&d, form));
         let now = tai64::now();
         let line = match (&seen, form) {
@@ -57,9 +64,12 @@ pub fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
             }
             (_, Form::Json) => {
                 let tree = at.as_ref().map(|at| (at, tree::stats_at(at)));
-                info::json(dir.as_bytes(), seen.as_ref().map_err(String::as_str), tree, now).into_bytes()
+                let seen = seen.as_ref().map_err(String::as_str);
+                info::json(dir.as_bytes(), seen, tree, waiting.as_ref(), now).into_bytes()
             }
-            (Ok(seen), Form::Lines) => [dir.as_bytes(), b": ", seen.describe(now).as_bytes()].concat(),
+            (Ok(seen), Form::Lines) => {
+                [dir.as_bytes(), b": ", seen.describe_waiting(waiting.as_ref(), now).as_bytes()].concat()
+            }
             (Err(text), Form::Lines) => [dir.as_bytes(), b": ", text.as_bytes()].concat(),
         };
         let _ = out.write_all(&[&line[..], b"\n"].concat());

@@ -213,6 +213,78 @@ impl TreeAt {
     }
 }
 
+/// The needed services a start waits for (`needs/`), as supervise tells
+/// it in one more line of `supervise/info` while it waits: `waiting_for
+/// NAME...`, the names of their links in `needs/` (a byte that is not
+/// printable, a space or `%` written `%HH`; `-` for none). Written apart
+/// from [`Info`], by the binary (which knows the names), and only while
+/// the start waits: without `needs/`, the file is as it was.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WaitingFor(pub Vec<Vec<u8>>);
+
+impl WaitingFor {
+    /// The line, newline included.
+    pub fn line(&self) -> Vec<u8> {
+        let mut out = b"waiting_for".to_vec();
+        for name in &self.0 {
+            out.push(b' ');
+            for &b in name {
+                match b {
+                    b'!'..=b'~' if b != b'%' => out.push(b),
+                    b => out.extend(format!("%{b:02X}").bytes()),
+                }
+            }
+        }
+        if self.0.is_empty() {
+            out.extend(b" -");
+        }
+        out.push(b'\n');
+        out
+    }
+
+    /// The `waiting_for` line of an info file, if any.
+    pub fn of(text: &[u8]) -> Option<WaitingFor> {
+        let line = text.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(b"waiting_for "))?;
+        if line == b"-" {
+            return Some(WaitingFor::default());
+        }
+        line.split(|&b| b == b' ').map(unescape).collect::<Option<Vec<_>>>().map(WaitingFor)
+    }
+
+    /// What plain svstat adds after daemontools' text: `, waiting for NAME ...`.
+    pub fn describe(&self) -> String {
+        let names: Vec<String> = self.0.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        format!(", waiting for {}", names.join(" "))
+    }
+}
+
+/// A name of a `waiting_for` line, its `%HH` read back.
+fn unescape(word: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(word.len());
+    let mut bytes = word.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'%' => {
+                let hex = [*bytes.next()?, *bytes.next()?];
+                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            }
+            b => out.push(b),
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// `svstat -j`'s `waiting_for`: the names, or `null` when no start waits.
+fn waiting_json(waiting: Option<&WaitingFor>) -> String {
+    match waiting {
+        Some(w) => {
+            let names: Vec<String> = w.0.iter().map(|n| json_str(n)).collect();
+            format!("\"waiting_for\":[{}]", names.join(","))
+        }
+        None => "\"waiting_for\":null".to_string(),
+    }
+}
+
 /// `svstat -j`'s fields for a service's tree, `null` without one:
 /// `containment`, `processes`, `cpu_seconds`, `memory_bytes`.
 fn tree_json(tree: Option<(&TreeAt, crate::tree::Stats)>) -> String {
@@ -235,8 +307,16 @@ fn tree_json(tree: Option<(&TreeAt, crate::tree::Stats)>) -> String {
 /// seconds counted up to `now`. `seen` is what svstat found there
 /// ([`crate::svdir::ServiceDir::look`]: a supervise's status and its info
 /// when it speaks of the same pid, or no supervise), or what went wrong in
-/// daemontools' words (`unable to chdir: file does not exist`).
-pub fn json(dir: &[u8], seen: Result<&Seen, &str>, tree: Option<(&TreeAt, crate::tree::Stats)>, now: Tai64N) -> String {
+/// daemontools' words (`unable to chdir: file does not exist`). `waiting`:
+/// what a start waits for, shown only while the service is down under a
+/// supervise that runs.
+pub fn json(
+    dir: &[u8],
+    seen: Result<&Seen, &str>,
+    tree: Option<(&TreeAt, crate::tree::Stats)>,
+    waiting: Option<&WaitingFor>,
+    now: Tai64N,
+) -> String {
     let fields = match seen {
         Ok(Seen::Running { normally_up, status, info }) => json_status(status, *normally_up, *info, now),
         Ok(Seen::NotRunning { normally_up }) => json_without_status("not running", Some(*normally_up), None),
@@ -246,7 +326,14 @@ pub fn json(dir: &[u8], seen: Result<&Seen, &str>, tree: Option<(&TreeAt, crate:
         Ok(Seen::Running { status, info: Some(info), .. }) if status.pid != 0 => info.check,
         _ => None,
     };
-    format!("{{\"dir\":{},{fields},{},{}}}", json_str(dir), tree_json(tree), check_json(check, now))
+    let waiting = seen.ok().and_then(|s| s.waits(waiting));
+    format!(
+        "{{\"dir\":{},{fields},{},{},{}}}",
+        json_str(dir),
+        tree_json(tree),
+        check_json(check, now),
+        waiting_json(waiting)
+    )
 }
 
 /// `svstat -j`'s fields for a running service's health checks, `null`
@@ -411,8 +498,8 @@ mod tests {
         // Plain daemontools service, up 100 seconds, no info.
         let seen = Seen::Running { status: status(42, 1_700_000_000, Want::Up, false), normally_up: true, info: None };
         assert_eq!(
-            json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"web", Ok(&seen), None, None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         // Up and paused, normally down, ready 40 seconds, killed once before.
         let info = Info {
@@ -426,8 +513,8 @@ mod tests {
         let seen =
             Seen::Running { status: status(42, 1_700_000_000, Want::Up, true), normally_up: false, info: Some(info) };
         assert_eq!(
-            json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"web", Ok(&seen), None, None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"up","paused":true,"normally":"down","ready":true,"ready_seconds":40,"last_exit_code":null,"last_signal":9,"restarts":3,"backoff_seconds":4,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         // Up, not ready yet; run once.
         let info = Info { pid: 42, ready: Some(None), want: Want::Nothing, ..Info::default() };
@@ -437,48 +524,48 @@ mod tests {
             info: Some(info),
         };
         assert_eq!(
-            json(b"web", Ok(&seen), None, now),
-            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"web", Ok(&seen), None, None, now),
+            r#"{"dir":"web","state":"up","pid":42,"seconds":100,"want":"once","paused":false,"normally":"up","ready":false,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         // Down while ./finish runs: paused and ready are not shown without a pid.
         let info = Info { finishing: true, last_ending: Some(Ending::Exit(3)), ready: Some(None), ..Info::default() };
         let seen =
             Seen::Running { status: status(0, 1_700_000_099, Want::Up, true), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"fin", Ok(&seen), None, now),
-            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"fin", Ok(&seen), None, None, now),
+            r#"{"dir":"fin","state":"finishing","pid":null,"seconds":1,"want":"up","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":3,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":false,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         // Down and failed by restart-limit; a stamp in the future counts 0.
         let info = Info { failed: true, want: Want::Down, ..Info::default() };
         let seen =
             Seen::Running { status: status(0, 1_700_000_200, Want::Down, false), normally_up: true, info: Some(info) };
         assert_eq!(
-            json(b"dead", Ok(&seen), None, now),
-            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"dead", Ok(&seen), None, None, now),
+            r#"{"dir":"dead","state":"down","pid":null,"seconds":0,"want":"down","paused":false,"normally":"up","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":0,"backoff_seconds":0,"failed":true,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         // A ready stamp after now counts 0.
         let info = Info { pid: 7, ready: Some(Some(at(1_700_000_500))), ..Info::default() };
         let seen =
             Seen::Running { status: status(7, 1_700_000_000, Want::Up, false), normally_up: true, info: Some(info) };
-        assert!(json(b"x", Ok(&seen), None, now).contains(r#""ready":true,"ready_seconds":0,"#));
+        assert!(json(b"x", Ok(&seen), None, None, now).contains(r#""ready":true,"ready_seconds":0,"#));
     }
 
     #[test]
     fn json_without_a_status() {
         let now = at(1_700_000_100);
         assert_eq!(
-            json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), None, now),
-            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"idle", Ok(&Seen::NotRunning { normally_up: false }), None, None, now),
+            r#"{"dir":"idle","state":"not running","pid":null,"seconds":null,"want":null,"paused":false,"normally":"down","ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":null,"containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
         assert_eq!(
-            json(b"nonexistent", Err("unable to chdir: file does not exist"), None, now),
-            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist","containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+            json(b"nonexistent", Err("unable to chdir: file does not exist"), None, None, now),
+            r#"{"dir":"nonexistent","state":"error","pid":null,"seconds":null,"want":null,"paused":false,"normally":null,"ready":null,"ready_seconds":null,"last_exit_code":null,"last_signal":null,"restarts":null,"backoff_seconds":null,"failed":null,"error":"unable to chdir: file does not exist","containment":null,"processes":null,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
         );
     }
 
     #[test]
     fn json_strings_are_escaped() {
-        let line = json(b"a\"b\\c\nd\xffe", Err("tab\there"), None, at(0));
+        let line = json(b"a\"b\\c\nd\xffe", Err("tab\there"), None, None, at(0));
         assert!(line.starts_with(r#"{"dir":"a\"b\\c\u000ad�e","state":"error","#), "{line}");
         assert!(line.contains(r#""error":"tab\u0009here","containment":null"#), "{line}");
     }
@@ -500,17 +587,17 @@ mod tests {
     fn json_tells_the_tree_when_there_is_one() {
         let seen = Seen::NotRunning { normally_up: true };
         let stats = crate::tree::Stats { processes: 3, cpu_usec: Some(1_500_000), memory_bytes: Some(4096) };
-        let line = json(b"web", Ok(&seen), Some((&TreeAt::Group(7), stats)), at(0));
+        let line = json(b"web", Ok(&seen), Some((&TreeAt::Group(7), stats)), None, at(0));
         assert!(
             line.ends_with(
-                r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096,"healthy":null,"check_failures":null,"last_check_seconds":null}"#
+                r#""containment":"process-group","processes":3,"cpu_seconds":1.500000,"memory_bytes":4096,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#
             ),
             "{line}"
         );
         let none = crate::tree::Stats { processes: 0, cpu_usec: None, memory_bytes: None };
-        let line = json(b"web", Ok(&seen), Some((&TreeAt::Cgroup("/x".into()), none)), at(0));
+        let line = json(b"web", Ok(&seen), Some((&TreeAt::Cgroup("/x".into()), none)), None, at(0));
         assert!(
-            line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null}"#),
+            line.ends_with(r#""containment":"cgroup","processes":0,"cpu_seconds":null,"memory_bytes":null,"healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#),
             "{line}"
         );
     }
@@ -550,19 +637,65 @@ mod tests {
                 normally_up: true,
                 info: Some(info),
             };
-            json(b"web", Ok(&seen), None, now)
+            json(b"web", Ok(&seen), None, None, now)
         };
         let tail = |l: String| l.split(r#""memory_bytes":null,"#).nth(1).unwrap().to_string();
         let passed = Checked { failures: 0, last: Some(at(1_700_000_093)) };
-        assert_eq!(tail(line(42, Some(passed))), r#""healthy":true,"check_failures":0,"last_check_seconds":7}"#);
+        assert_eq!(
+            tail(line(42, Some(passed))),
+            r#""healthy":true,"check_failures":0,"last_check_seconds":7,"waiting_for":null}"#
+        );
         let failing = Checked { failures: 2, last: Some(at(1_700_000_099)) };
-        assert_eq!(tail(line(42, Some(failing))), r#""healthy":false,"check_failures":2,"last_check_seconds":1}"#);
+        assert_eq!(
+            tail(line(42, Some(failing))),
+            r#""healthy":false,"check_failures":2,"last_check_seconds":1,"waiting_for":null}"#
+        );
         let unchecked = Checked { failures: 0, last: None };
-        assert_eq!(tail(line(42, Some(unchecked))), r#""healthy":false,"check_failures":0,"last_check_seconds":null}"#);
+        assert_eq!(
+            tail(line(42, Some(unchecked))),
+            r#""healthy":false,"check_failures":0,"last_check_seconds":null,"waiting_for":null}"#
+        );
         let future = Checked { failures: 0, last: Some(at(1_700_000_200)) };
-        assert!(line(42, Some(future)).ends_with(r#""last_check_seconds":0}"#));
-        let none = r#""healthy":null,"check_failures":null,"last_check_seconds":null}"#;
+        assert!(line(42, Some(future)).ends_with(r#""last_check_seconds":0,"waiting_for":null}"#));
+        let none = r#""healthy":null,"check_failures":null,"last_check_seconds":null,"waiting_for":null}"#;
         assert_eq!(tail(line(42, None)), none, "without check");
         assert_eq!(tail(line(0, Some(passed))), none, "no pid, no health");
+    }
+
+    #[test]
+    fn the_waiting_for_line_round_trips_escaped_and_old_readers_skip_it() {
+        let w = WaitingFor(vec![b"db".to_vec(), b"a b%\n\xff".to_vec()]);
+        assert_eq!(w.line(), b"waiting_for db a%20b%25%0A%FF\n");
+        let text = [&Info::default().pack()[..], &w.line()].concat();
+        assert_eq!((WaitingFor::of(&text), Info::unpack(&text)), (Some(w.clone()), Some(Info::default())));
+        assert_eq!(WaitingFor::default().line(), b"waiting_for -\n");
+        assert_eq!(WaitingFor::of(b"waiting_for -\n"), Some(WaitingFor::default()));
+        assert_eq!(Info::unpack(&WaitingFor::default().line()), Some(Info::default()));
+        assert_eq!(WaitingFor::of(&Info::default().pack()), None, "no line: no wait");
+        for bad in [&b"waiting_for %4\n"[..], b"waiting_for %zz\n", b"waiting_for a  b\n"] {
+            assert_eq!(WaitingFor::of(bad), None, "{bad:?}");
+        }
+        assert_eq!(w.describe(), ", waiting for db a b%\n\u{fffd}");
+    }
+
+    #[test]
+    fn json_says_what_a_start_waits_for_only_while_down_under_a_supervise() {
+        let now = at(1_700_000_100);
+        let w = WaitingFor(vec![b"db".to_vec(), b"cache".to_vec()]);
+        let down = |pid| Seen::Running {
+            status: status(pid, 1_700_000_000, Want::Up, false),
+            normally_up: true,
+            info: Some(Info { pid, start_pending: true, ..Info::default() }),
+        };
+        let line = json(b"app", Ok(&down(0)), None, Some(&w), now);
+        assert!(line.ends_with(r#""last_check_seconds":null,"waiting_for":["db","cache"]}"#), "{line}");
+        assert!(line.starts_with(r#"{"dir":"app","state":"down","pid":null,"#), "{line}");
+        let none = r#""waiting_for":null}"#;
+        assert!(json(b"app", Ok(&down(7)), None, Some(&w), now).ends_with(none), "up: a stale line");
+        let gone = Seen::NotRunning { normally_up: true };
+        assert!(json(b"app", Ok(&gone), None, Some(&w), now).ends_with(none), "no supervise");
+        assert!(json(b"app", Err("x"), None, Some(&w), now).ends_with(none));
+        let empty = json(b"app", Ok(&down(0)), None, Some(&WaitingFor::default()), now);
+        assert!(empty.ends_with(r#""waiting_for":[]}"#), "{empty}");
     }
 }

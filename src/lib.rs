@@ -14,6 +14,7 @@ pub mod logdir;
 pub mod mksv;
 pub mod msg;
 pub mod multilog;
+pub mod needs;
 pub mod pathexec;
 pub mod scandir;
 pub mod scanner;

@@ -194,6 +194,14 @@ pub fn entry_key(name: &CStr) -> Result<Option<Key>, Errno> {
     }
 }
 
+/// Where the entry `name`'s `needs/` leads now: the keys of the service
+/// directories its symlinks reach (what is wrong in it is supervise's to say).
+pub fn needs(name: &CStr) -> Vec<Key> {
+    let Ok(dir) = ServiceDir::open(OsStr::from_bytes(name.to_bytes())) else { return Vec::new() };
+    let needs = dir.needs().unwrap_or_default().into_iter();
+    needs.filter_map(|n| if let svdir::Target::Dir(d) = n.target { d.key().ok() } else { None }).collect()
+}
+
 /// Whether the entry `name` has a `log/` directory.
 pub fn has_log(name: &CStr) -> Result<bool, Errno> {
     match stat([name.to_bytes(), b"/log"].concat().as_slice()) {

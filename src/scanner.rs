@@ -15,8 +15,15 @@
 //! [`Role`] (runit's `svd[2]`). Taking an entry down climbs one ladder
 //! ([`Rung`]), for HUP's removals, TERM's shutdown and supervisors left by
 //! another svscan (an entry [`Owner::Adopted`]) alike.
+//!
+//! An entry's `needs/` (told by the binary when it starts the entry,
+//! [`Scanner::learn_needs`]) orders a stop: a service is stopped before the
+//! services it needs, which wait for it to be down, for the grace period
+//! at most, before they begin their climb. A cycle of needs is said once
+//! ([`Action::Cycle`]) and broken at the edge [`crate::needs::cycles`] says.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::needs;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// How often the directory is looked at.
@@ -271,6 +278,9 @@ pub enum Action {
     /// Send the main command this signal (a TERM or INT passed on; KILL at
     /// the grace period after).
     SignalMain { pid: u32, sig: i32 },
+    /// Say that the entries' needs make a cycle, once: [`Scanner::cycle`]
+    /// with this number, broken at its last edge.
+    Cycle(usize),
 }
 
 /// The main command (`svscan DIR -- COMMAND`), run beside the services:
@@ -321,6 +331,10 @@ struct Half {
 struct Stop {
     since: Instant,
     done: u8,
+    /// Its climb waits for the entries being stopped that need it to be
+    /// down, until this at most (the grace period after the stop began);
+    /// `since` is when it began once it does.
+    waits: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -341,6 +355,8 @@ struct Entry {
     half_asked: bool,
     /// A look asked for by a whole read decides whether it is forgotten.
     retaining: bool,
+    /// The service directories its `needs/` leads to, when it was started.
+    needs: Vec<Key>,
 }
 
 impl Entry {
@@ -388,6 +404,13 @@ pub struct Scanner {
     /// What svscan exits with: the main command's code, or an essential
     /// service's (the first to come); 0 without either.
     code: Option<i32>,
+    /// The entries' needs changed since they were last looked through.
+    needs_changed: bool,
+    /// Which entries need each service directory (their needs not broken).
+    needed_by: HashMap<Key, Vec<Id>>,
+    /// The cycles said, as their keys, and as entries for the binary.
+    said: HashSet<Vec<Key>>,
+    cycles: Vec<Vec<Id>>,
 }
 
 impl Scanner {
@@ -408,7 +431,68 @@ impl Scanner {
             exited: false,
             main: Main::None,
             code: None,
+            needs_changed: false,
+            needed_by: HashMap::new(),
+            said: HashSet::new(),
+            cycles: Vec::new(),
         }
+    }
+
+    /// The entry `id`'s `needs/` leads to these service directories (the
+    /// binary reads it when it starts the entry).
+    pub fn learn_needs(&mut self, id: Id, needs: Vec<Key>) {
+        if let Some(e) = self.entries.get_mut(&id).filter(|e| e.needs != needs) {
+            e.needs = needs;
+            self.needs_changed = true;
+        }
+    }
+
+    /// The cycle of [`Action::Cycle`] `n`: each entry needs the next, the
+    /// last the first, and does not wait for it.
+    pub fn cycle(&self, n: usize) -> &[Id] {
+        &self.cycles[n]
+    }
+
+    /// The needs looked through again: who needs whom (but at the edges
+    /// that break cycles), and each cycle not said yet said.
+    fn look_at_needs(&mut self, out: &mut Vec<Action>) {
+        self.needs_changed = false;
+        let mut graph: BTreeMap<Key, BTreeSet<Key>> = BTreeMap::new();
+        for e in self.entries.values().filter(|e| !e.needs.is_empty()) {
+            graph.entry(e.key).or_default().extend(e.needs.iter().copied());
+        }
+        let cycles = needs::cycles(&graph);
+        let broken: HashSet<(Key, Key)> = cycles.iter().map(needs::Cycle::broken).collect();
+        self.needed_by.clear();
+        for (&id, e) in &self.entries {
+            for &need in e.needs.iter().filter(|&&n| !broken.contains(&(e.key, n))) {
+                self.needed_by.entry(need).or_default().push(id);
+            }
+        }
+        for cycle in cycles {
+            let ids: Option<Vec<Id>> = cycle.0.iter().map(|k| self.keys.get(k).copied()).collect();
+            if let (Some(ids), true) = (ids, !self.said.contains(&cycle.0)) {
+                self.said.insert(cycle.0);
+                self.cycles.push(ids);
+                out.push(Action::Cycle(self.cycles.len() - 1));
+            }
+        }
+    }
+
+    /// Whether an entry being stopped that needs `id` still has its service
+    /// up (an adopted one: still there); and whether one is adopted.
+    fn dependents_up(&self, id: Id) -> (bool, bool) {
+        let Some(e) = self.entries.get(&id) else { return (false, false) };
+        let mut up = (false, false);
+        for d in self.needed_by.get(&e.key).into_iter().flatten().filter(|&&d| d != id) {
+            let Some(d) = self.entries.get(d).filter(|d| d.stop.is_some()) else { continue };
+            match d.owner() {
+                Owner::Us if d.pid(Role::Service) != 0 => up.0 = true,
+                Owner::Us => {}
+                Owner::Adopted => up = (true, true),
+            }
+        }
+        up
     }
 
     /// When to come round again ([`Event::Timer`]): the next scan (none
@@ -504,6 +588,7 @@ impl Scanner {
                     adopted: false,
                     half_asked: false,
                     retaining: false,
+                    needs: Vec::new(),
                 };
                 self.entries.insert(id, entry);
                 self.keys.insert(key, id);
@@ -532,6 +617,9 @@ impl Scanner {
                 }
             }
             Event::Supervised { id, halves } => self.supervised(id, halves, now, &mut out),
+        }
+        if self.needs_changed {
+            self.look_at_needs(&mut out);
         }
         let main_gone = matches!(self.main, Main::None | Main::Ended);
         if let Some(at) = self.shutdown.filter(|_| self.entries.is_empty() && !self.exited && main_gone) {
@@ -694,7 +782,17 @@ impl Scanner {
         let Some(half) = e.halves[role as usize].take() else { return };
         self.must_scan = true;
         match e.stop {
-            Some(_) => self.tend_one(id, None, now, out),
+            Some(_) => {
+                // The services it needs may go on now.
+                let needs: Vec<Id> = match role {
+                    Role::Service => e.needs.iter().filter_map(|k| self.keys.get(k).copied()).collect(),
+                    Role::Log => Vec::new(),
+                };
+                self.tend_one(id, None, now, out);
+                for need in needs {
+                    self.tend_one(need, None, now, out);
+                }
+            }
             None if now.duration_since(half.since) >= RESTART => {
                 self.next_scan = self.next_scan.min(now + RESTART);
             }
@@ -704,8 +802,9 @@ impl Scanner {
 
     /// Starts taking down every entry not seen in the last whole read (`all`: every entry).
     fn stop(&mut self, all: bool, now: Instant, out: &mut Vec<Action>) {
+        let waits = Some(now + self.grace);
         for e in self.entries.values_mut().filter(|e| all || !e.active) {
-            e.stop.get_or_insert(Stop { since: now, done: 0 });
+            e.stop.get_or_insert(Stop { since: now, done: 0, waits });
         }
         self.stop_wake = Some(now);
         self.tend(now, out);
@@ -727,10 +826,21 @@ impl Scanner {
     /// Moves one stop along; forgets the entry once it is down. An adopted
     /// entry is first looked at (`alive` is the answer).
     fn tend_one(&mut self, id: Id, alive: Option<[bool; 2]>, now: Instant, out: &mut Vec<Action>) {
-        let Some(e) = self.entries.get_mut(&id) else { return };
-        if e.stop.is_none() {
-            return;
+        let Some(bound) = self.entries.get(&id).and_then(|e| e.stop).map(|s| s.waits) else { return };
+        if let Some(bound) = bound {
+            // Those that need it first, for the grace period at most.
+            match self.dependents_up(id) {
+                (true, adopted) if now < bound => {
+                    wake_by(&mut self.stop_wake, if adopted { bound.min(now + POLL) } else { bound });
+                    return;
+                }
+                _ => {
+                    let stop = self.entries.get_mut(&id).and_then(|e| e.stop.as_mut()).expect("stopping");
+                    (stop.since, stop.waits) = (now, None);
+                }
+            }
         }
+        let Some(e) = self.entries.get_mut(&id) else { return };
         let owner = e.owner();
         // The half being stopped, and how it is reached.
         let half = match (owner, alive) {
@@ -1226,5 +1336,89 @@ mod tests {
         assert_eq!(parse_grace("86401"), None);
         assert_eq!(parse_grace("-1"), None);
         assert_eq!(parse_grace("soon"), None);
+    }
+
+    /// [`running`] with B (no logger, pid 103) beside A, and A needing B.
+    fn a_needs_b() -> Fake {
+        let mut f = running();
+        f.see(B, false, 0.0);
+        f.sc.learn_needs(0, vec![B, (9, 9)]);
+        assert_eq!(f.feed(Event::Timer, 0.5), [], "no cycle to say; a need that is no entry is no matter");
+        f
+    }
+
+    fn send_to(id: Id, pid: u32, step: Step, rung: Rung) -> Action {
+        Send { id, to: Target::Pid(pid), step, rung: Some(rung) }
+    }
+
+    #[test]
+    fn term_stops_a_service_before_the_services_it_needs() {
+        let mut f = a_needs_b();
+        let acts = f.feed(Event::Term(libc::SIGTERM), 2.0);
+        assert_eq!(acts, [send(Target::Pid(101), Step::Term, Rung::DownService)], "B waits for A");
+        assert_eq!(f.feed(Event::Timer, 2.5), []);
+        // A's service is down: B goes at once, and A's logger as before.
+        let acts = f.feed(Event::Exited(101), 2.6);
+        let x = send(Target::Pid(102), Step::Letters(b"x"), Rung::ExitLog);
+        assert_eq!(acts, [ClosePipe(0), x, send_to(1, 103, Step::Term, Rung::DownService)]);
+        // B's grace counts from then.
+        assert_eq!(f.feed(Event::Timer, 7.5), []);
+        assert_eq!(f.feed(Event::Timer, 7.6), [send_to(1, 103, Step::Letters(b"k"), Rung::KillService)]);
+    }
+
+    #[test]
+    fn a_needed_service_waits_for_its_dependents_for_the_grace_period_at_most() {
+        let mut f = a_needs_b();
+        f.feed(Event::Term(libc::SIGTERM), 2.0);
+        assert_eq!(f.sc.deadline(), Some(f.at(7.0)));
+        assert_eq!(f.feed(Event::Timer, 6.9), []);
+        // A ignores its down signal: killed, and B goes all the same.
+        let acts = f.feed(Event::Timer, 7.0);
+        let k = send(Target::Pid(101), Step::Letters(b"k"), Rung::KillService);
+        assert_eq!(acts, [k, send_to(1, 103, Step::Term, Rung::DownService)]);
+        assert_eq!(f.feed(Event::Exited(103), 7.1), [Forget(1)]);
+    }
+
+    #[test]
+    fn hup_stops_a_needed_service_gone_from_the_directory_at_once() {
+        let mut f = a_needs_b();
+        assert_eq!(f.feed(Event::Rescan { hup: true }, 1.0), [Stat]);
+        assert_eq!(f.feed(f.stamp(), 1.0), [Read]);
+        assert_eq!(f.read(&[A], 1.0), [send_to(1, 103, Step::Term, Rung::DownService)], "A stays: no wait");
+    }
+
+    #[test]
+    fn a_cycle_is_said_once_and_broken_at_one_edge() {
+        let mut f = a_needs_b();
+        f.sc.learn_needs(1, vec![A]);
+        assert_eq!(f.feed(Event::Timer, 1.0), [Cycle(0)]);
+        assert_eq!(f.sc.cycle(0), [0, 1], "A -> B -> A, broken at B -> A");
+        // Learnt again (a supervise started again): not said again.
+        f.sc.learn_needs(1, vec![]);
+        assert_eq!(f.feed(Event::Timer, 1.5), []);
+        f.sc.learn_needs(1, vec![A]);
+        assert_eq!(f.feed(Event::Timer, 2.0), []);
+        // B does not wait for A to start, so A stops first, B after it.
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 3.0), [send(Target::Pid(101), Step::Term, Rung::DownService)]);
+        assert_eq!(f.feed(Event::Exited(101), 3.1)[2], send_to(1, 103, Step::Term, Rung::DownService));
+    }
+
+    #[test]
+    fn a_chain_stops_from_its_end_one_after_the_other() {
+        // C needs B needs A: C first, then B, then A.
+        const C: Key = (1, 30);
+        let mut f = Fake::new();
+        assert!(f.tick(0.0));
+        for k in [A, B, C] {
+            f.see(k, false, 0.0);
+        }
+        f.sc.learn_needs(1, vec![A]);
+        f.sc.learn_needs(2, vec![B]);
+        assert_eq!(f.feed(Event::ReadDone, 0.0), []);
+        assert_eq!(f.feed(Event::Term(libc::SIGTERM), 1.0), [send_to(2, 103, Step::Term, Rung::DownService)]);
+        assert_eq!(f.feed(Event::Exited(103), 1.1), [Forget(2), send_to(1, 102, Step::Term, Rung::DownService)]);
+        assert_eq!(f.feed(Event::Exited(102), 1.2), [Forget(1), send_to(0, 101, Step::Term, Rung::DownService)]);
+        let acts = f.feed(Event::Exited(101), 1.3);
+        assert_eq!(acts, [Forget(0), Exit { code: 0, orphans_by: f.at(8.0) }]);
     }
 }

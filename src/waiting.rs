@@ -67,12 +67,18 @@ impl Waiter {
     /// name (which supervise skips), opened, then renamed: supervise never
     /// finds it without a reader.
     pub fn new(dir: &ServiceDir, tag: usize) -> Result<Waiter, Errno> {
+        Waiter::named(dir, "svc", tag)
+    }
+
+    /// As [`Waiter::new`], the FIFO named after `who` (`supervise`, waiting
+    /// for its needed services) rather than svc.
+    pub fn named(dir: &ServiceDir, who: &str, tag: usize) -> Result<Waiter, Errno> {
         match nix::sys::stat::mkdirat(dir.fd(), crate::svdir::EVENT, nix::sys::stat::Mode::S_IRWXU) {
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(e) => return Err(e),
         }
         let events = sys::open_at(dir.fd(), crate::svdir::EVENT, libc::O_PATH | libc::O_DIRECTORY, 0)?;
-        let name = format!("svc-{}-{tag}", std::process::id());
+        let name = format!("{who}-{}-{tag}", std::process::id());
         let temp = CString::new(format!(".{name}")).map_err(|_| Errno::EINVAL)?;
         let name = CString::new(name).map_err(|_| Errno::EINVAL)?;
         let _ = sys::unlink_at(events.as_fd(), &temp);

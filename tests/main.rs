@@ -25,6 +25,7 @@ mod interop;
 mod mainrun;
 mod multicall;
 mod multilog;
+mod needs;
 mod operator;
 mod package;
 mod supervise;

@@ -6,7 +6,7 @@
 
 use super::settings::{self, PidsMax, Policy};
 use super::Machine;
-use crate::info::TreeAt;
+use crate::info::{TreeAt, WaitingFor};
 use crate::msg::{errstr, Failure, Level, Prog, EXIT_TEMP};
 use crate::svdir::{self, inside, DirError};
 use crate::sys::{self, Action, Argv, AtomicStep};
@@ -92,11 +92,13 @@ impl Taken {
     /// Writes what `m` says to `supervise/info` then `supervise/status`
     /// (so that a reader woken by the status finds the info current; the
     /// status only when its bytes changed), then wakes the waiters (`svc -w`).
-    /// With a tree, `info` says where it is too ([`TreeAt`]).
-    pub fn announce(&self, dir: &[u8], m: &Machine, tree: &Contained, warn: Warn) {
+    /// With a tree, `info` says where it is too ([`TreeAt`]); while a
+    /// start waits for the needed services, which ([`WaitingFor`]).
+    pub fn announce(&self, dir: &[u8], m: &Machine, tree: &Contained, waiting: Option<WaitingFor>, warn: Warn) {
         let sup = self.sup.as_fd();
         let mut info = m.info().pack();
         info.extend(tree.at(m.group()).map(|t| t.line()).unwrap_or_default());
+        info.extend(waiting.filter(|_| m.waiting()).map(|w| w.line()).unwrap_or_default());
         let _ = sys::write_atomic_at(sup, inside::INFO_NEW, inside::INFO, &info);
         let status = m.status().pack();
         if self.written.get() != Some(status) {
@@ -146,10 +148,21 @@ pub fn policy(dir: &[u8], warn: Warn) -> Policy {
     let finish = unsafe { libc::access(c"finish".as_ptr(), libc::X_OK) } == 0;
     let (policy, warnings) = settings::policy(finish, setting, max_fd);
     let (check, check_warnings) = settings::check_policy(super::check::present(), setting);
-    for w in warnings.into_iter().chain(check_warnings) {
+    let (needs, needs_warnings) = settings::needs_policy(needs_dir(), setting);
+    for w in warnings.into_iter().chain(check_warnings).chain(needs_warnings) {
         warn(&w.parts(dir));
     }
-    Policy { check, ..policy }
+    Policy { check, needs, ..policy }
+}
+
+/// What `needs` is here (a symlink followed: `needs` may be shared).
+fn needs_dir() -> settings::NeedsDir {
+    match nix::sys::stat::stat(crate::svdir::NEEDS) {
+        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => settings::NeedsDir::Directory,
+        Ok(_) => settings::NeedsDir::Other,
+        Err(Errno::ENOENT) => settings::NeedsDir::Missing,
+        Err(e) => settings::NeedsDir::Unreadable(errstr(e)),
+    }
 }
 
 /// One setting file: only a regular file is read (a FIFO would block
@@ -391,18 +404,31 @@ impl Contained {
     /// `cgroup.events` for a change, until `deadline` (or [`GROUP_POLL`]
     /// while a process group drains). Which of `fds` are readable, and
     /// whether the tree may have emptied (look with [`Contained::empty`]).
+    /// `more`: the FIFOs of a wait for the needed services, whether any was
+    /// written to the last of the three answers.
     pub fn poll(
         &self,
         fds: [Option<BorrowedFd>; 3],
+        more: &[BorrowedFd],
         draining: bool,
         deadline: Option<std::time::Instant>,
-    ) -> Result<([bool; 3], bool), Errno> {
+    ) -> Result<([bool; 3], bool, bool), Errno> {
         let mut timeout = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let (watch, look) = self.watch(draining, &mut timeout);
         let (read, pri) = (libc::POLLIN, libc::POLLPRI | libc::POLLERR);
-        let [a, b, c, changed] =
-            sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
-        Ok(([a, b, c], changed || look))
+        if more.is_empty() {
+            let [a, b, c, changed] =
+                sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
+            return Ok(([a, b, c], changed || look, false));
+        }
+        // Only while a start waits for its needs: then the one allocation.
+        let all: Vec<(Option<BorrowedFd>, libc::c_short)> =
+            [(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)]
+                .into_iter()
+                .chain(more.iter().map(|fd| (Some(*fd), read)))
+                .collect();
+        let woke = sys::poll_for_slice(&all, timeout)?;
+        Ok(([woke[0], woke[1], woke[2]], woke[3] || look, woke[4..].iter().any(|&w| w)))
     }
 
     /// What to poll (for POLLPRI) to learn that the tree changed, and

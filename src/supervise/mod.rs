@@ -18,8 +18,10 @@
 //! left of the tree is stopped and waited for ([`Phase::Drain`]) before
 //! `./finish` or the next start; and `check`: `./check` is run while the
 //! service is up, and a service that fails `check-retries` checks in a row
-//! is stopped and started again ([`health`]). Without those files,
-//! daemontools' behaviour is unchanged.
+//! is stopped and started again ([`health`]); and `needs/`: each start waits
+//! until the services it names are up and ready ([`Phase::Waiting`],
+//! bounded by `needs-timeout`). Without those files, daemontools' behaviour
+//! is unchanged.
 //!
 //! The service is in one [`Phase`] at a time, as s6-supervise's
 //! `DOWN/UP/FINISH/LASTUP/LASTFINISH` (and our `DRAIN/LASTDRAIN`), and
@@ -28,6 +30,7 @@
 pub mod check;
 pub mod files;
 pub mod health;
+pub mod needed;
 pub mod readiness;
 pub mod restarts;
 pub mod settings;
@@ -83,6 +86,9 @@ pub enum Event {
     TreeEmpty,
     /// `./check` was reaped ([`Machine::check_pid`]).
     CheckExited(Ending),
+    /// Every service in `needs/` is up and ready (fed while
+    /// [`Machine::waiting`], at once if they are already).
+    NeedsMet,
 }
 
 impl Event {
@@ -93,7 +99,8 @@ impl Event {
     /// every few seconds would read them all every few seconds).
     pub fn reads_settings(self) -> bool {
         match self {
-            Event::Exited(_) | Event::Terminate | Event::TreeEmpty => true,
+            // The start a wait for needs let go uses the settings of now.
+            Event::Exited(_) | Event::Terminate | Event::TreeEmpty | Event::NeedsMet => true,
             Event::Letter(byte) => Letter::from_byte(byte).is_some(),
             Event::Ready | Event::FinishExited(_) | Event::Timer | Event::CheckExited(_) => false,
         }
@@ -186,6 +193,9 @@ impl Actions {
 pub enum Phase {
     /// No process. `pending`: a start is due once [`Restarts`] allows it.
     Down { pending: bool },
+    /// No process, a start due, waiting for the services in `needs/` to
+    /// be up and ready ([`Event::NeedsMet`]). The service is down meanwhile.
+    Waiting(Wait),
     /// `./run` runs.
     Up(Run),
     /// `./finish` runs, or is being started, after `./run` exited.
@@ -200,6 +210,15 @@ pub enum Phase {
     Drain(Draining),
     /// As [`Phase::Drain`], and supervise exits once it is all over.
     LastDrain(Draining),
+}
+
+/// A start waiting for the needed services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub since: Instant,
+    /// `needs-timeout`: then the start counts as failed, and the wait
+    /// begins again after the spacing (or the back-off).
+    pub until: Option<Instant>,
 }
 
 /// One run of `./run`.
@@ -308,6 +327,11 @@ impl Machine {
         }
     }
 
+    /// Whether a start waits for the needed services ([`Event::NeedsMet`]).
+    pub fn waiting(&self) -> bool {
+        matches!(self.phase, Phase::Waiting(_))
+    }
+
     /// Whether what is left of a tree is being waited for ([`Event::TreeEmpty`]).
     pub fn draining(&self) -> bool {
         matches!(self.phase, Phase::Drain(_) | Phase::LastDrain(_))
@@ -363,6 +387,7 @@ impl Machine {
             want: self.want,
             start_pending: match self.phase {
                 Phase::Down { pending } => pending,
+                Phase::Waiting(_) => true,
                 Phase::Finish(f) | Phase::LastFinish(f) => f.pending,
                 Phase::Drain(d) | Phase::LastDrain(d) => d.pending,
                 Phase::Up(_) | Phase::LastUp(_) => false,
@@ -379,6 +404,7 @@ impl Machine {
         let phase = match self.phase {
             Phase::Down { pending: true } => self.restarts.not_before(),
             Phase::Down { pending: false } => None,
+            Phase::Waiting(w) => w.until,
             Phase::Up(run) | Phase::LastUp(run) => run.kill_at,
             Phase::Finish(f) | Phase::LastFinish(f) => f.kill_at,
             Phase::Drain(d) | Phase::LastDrain(d) => d.kill_at,
@@ -446,14 +472,17 @@ impl Machine {
     }
 
     /// A start is wanted: now if the spacing allows, else once it does
-    /// (or once `./finish` is over).
+    /// (or once `./finish` is over); with `needs/`, once they are met.
     fn request_start(&mut self, now: Now) -> Actions {
         match &mut self.phase {
-            Phase::Down { pending } => {
-                let due = self.restarts.due(now.mono);
-                *pending = !due;
-                Actions { start: due, ..Actions::default() }
-            }
+            Phase::Down { pending } => match self.restarts.due(now.mono) {
+                true => self.start_due(now),
+                false => {
+                    *pending = true;
+                    Actions::default()
+                }
+            },
+            Phase::Waiting(_) => Actions::default(),
             Phase::Finish(Finishing { pending, .. })
             | Phase::LastFinish(Finishing { pending, .. })
             | Phase::Drain(Draining { pending, .. })
@@ -463,6 +492,33 @@ impl Machine {
             }
             Phase::Up(_) | Phase::LastUp(_) => Actions::default(),
         }
+    }
+
+    /// A start is due: now, or, with `needs/`, once the needed services
+    /// are met (the binary looks at once, and may say so at once).
+    fn start_due(&mut self, now: Now) -> Actions {
+        match self.policy.needs {
+            Some(needs) => {
+                let until = needs.timeout.map(|t| now.mono + t);
+                self.phase = Phase::Waiting(Wait { since: now.mono, until });
+                Actions::ANNOUNCE
+            }
+            None => {
+                self.phase = Phase::Down { pending: false };
+                Actions { start: true, ..Actions::default() }
+            }
+        }
+    }
+
+    /// `needs-timeout` passed in a wait: a failed start (back-off,
+    /// `restart-limit`), and the wait begins again once the next start is due.
+    fn wait_timed_out(&mut self, now: Now) -> Actions {
+        let failed = self.restarts.start_timed_out(now.mono, self.policy.backoff_max, self.policy.restart_limit);
+        if failed {
+            self.want = Want::Down;
+        }
+        self.phase = Phase::Down { pending: !failed };
+        Actions::ANNOUNCE
     }
 
     /// `./run` and `./finish` are both over: down, and then exit if `last`
@@ -528,7 +584,11 @@ impl Machine {
     /// [`Info::letters`]) and announced, so that `svc -w` can tell when the
     /// letters it sent have been acted on.
     pub fn handle(&mut self, event: Event, now: Now) -> Actions {
-        let a = self.decide(event, now);
+        let mut a = self.decide(event, now);
+        // `needs/` gone while waiting (read again at this event): no more to wait for.
+        if self.waiting() && self.policy.needs.is_none() {
+            a = a.merge(self.start_due(now));
+        }
         let a = a.merge(self.check_turn(now));
         self.tidy(a)
     }
@@ -663,7 +723,9 @@ impl Machine {
             (LastFinish(f), Event::FinishExited(ending)) => self.finish_over(f, Some(ending), true, now),
             (Drain(d), Event::TreeEmpty) => self.after_run(d.ending, Some(d.group), d.pending, false, now),
             (LastDrain(d), Event::TreeEmpty) => self.after_run(d.ending, Some(d.group), d.pending, true, now),
-            (Down { pending: true }, Event::Timer) if self.restarts.due(now.mono) => {
+            (Down { pending: true }, Event::Timer) if self.restarts.due(now.mono) => self.start_due(now),
+            (Waiting(w), Event::Timer) if due(w.until) => self.wait_timed_out(now),
+            (Waiting(_), Event::NeedsMet) => {
                 self.phase = Down { pending: false };
                 Actions { start: true, ..Actions::default() }
             }
@@ -693,9 +755,15 @@ impl Machine {
             }
             // Nothing to do: a timer early or for nothing, readiness said
             // twice or unwatched (above), an exit of what does not run.
-            (_, Event::Ready | Event::Exited(_) | Event::FinishExited(_) | Event::Timer | Event::TreeEmpty) => {
-                Actions::default()
-            }
+            (
+                _,
+                Event::Ready
+                | Event::Exited(_)
+                | Event::FinishExited(_)
+                | Event::Timer
+                | Event::TreeEmpty
+                | Event::NeedsMet,
+            ) => Actions::default(),
         }
     }
 
@@ -732,6 +800,11 @@ impl Machine {
             ) => {
                 self.want = Want::Down;
                 *pending = false;
+            }
+            // The wait for needs is cancelled at once.
+            (Waiting(_), Letter::Down) => {
+                self.want = Want::Down;
+                self.phase = Down { pending: false };
             }
             // A pending kill stays: `svc -du` on a service that ignores its
             // down signal kills it, then starts it again (as s6-svc -d -u).
@@ -776,10 +849,10 @@ impl Machine {
             (Up(run), Letter::Exit) => self.phase = LastUp(*run),
             (Finish(f), Letter::Exit) => self.phase = LastFinish(*f),
             (Drain(d), Letter::Exit) => self.phase = LastDrain(*d),
-            (Down { .. }, Letter::Exit) => a.exit = true,
+            (Down { .. } | Waiting(_), Letter::Exit) => a.exit = true,
             (LastUp(_) | LastFinish(_) | LastDrain(_), Letter::Exit) => {}
             // Signals need a process.
-            (Down { .. } | Finish(_) | LastFinish(_) | Drain(_) | LastDrain(_), _) => {}
+            (Down { .. } | Waiting(_) | Finish(_) | LastFinish(_) | Drain(_) | LastDrain(_), _) => {}
         }
         a
     }
@@ -1793,5 +1866,120 @@ mod tests {
     #[test]
     fn a_check_ending_is_no_reason_to_read_the_settings() {
         assert!(!Event::CheckExited(Ending::Exit(0)).reads_settings());
+    }
+
+    fn needing(timeout: Option<u64>) -> Policy {
+        Policy {
+            needs: Some(settings::NeedsPolicy { timeout: timeout.map(Duration::from_millis) }),
+            ..Policy::default()
+        }
+    }
+
+    /// A service with `needs/` (and `policy` besides), booted: waiting.
+    fn waiting(c: &Clock, policy: Policy) -> Machine {
+        let mut m = Machine::new(true, c.now());
+        m.policy = policy;
+        let a = m.boot(c.now());
+        assert!(a.announce && !a.start, "waits for its needs first");
+        assert!(m.waiting());
+        m
+    }
+
+    #[test]
+    fn each_start_waits_for_the_needs_and_goes_at_once_when_met() {
+        let mut c = Clock::new();
+        let mut m = waiting(&c, needing(None));
+        assert_eq!((m.status().pid, m.status().want), (0, Want::Up));
+        assert!(m.info().start_pending, "a start is due: svc -wu waits for it");
+        assert_eq!(m.deadline(), None, "no bound without needs-timeout");
+        assert_eq!(m.handle(Event::Timer, c.advance(60_000)), Actions::default());
+        let a = m.handle(Event::NeedsMet, c.now());
+        assert!(a.start && !m.waiting());
+        m.started(42, c.now());
+        assert_eq!(m.handle(Event::NeedsMet, c.now()), Actions::default(), "met while up: nothing");
+        // The next start waits again, after the spacing.
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(100));
+        assert!(!a.start && !m.waiting());
+        let a = m.handle(Event::Timer, c.advance(900));
+        assert!(!a.start && a.announce && m.waiting());
+        assert!(m.handle(Event::NeedsMet, c.advance(5)).start);
+        assert!(Event::NeedsMet.reads_settings());
+    }
+
+    #[test]
+    fn letters_act_at_once_while_waiting() {
+        let c = Clock::new();
+        let mut m = waiting(&c, needing(None));
+        for l in *b"pchaitkq12PCKu" {
+            assert_eq!(letter(&mut m, &c, l), Actions::ANNOUNCE, "{}: nothing to signal", l as char);
+            assert!(m.waiting());
+        }
+        // o: still waiting, to run once.
+        letter(&mut m, &c, b'o');
+        assert!(m.waiting() && m.info().start_pending);
+        assert_eq!(m.status().want, Want::Nothing);
+        // d: the wait is over, down.
+        let a = letter(&mut m, &c, b'd');
+        assert!(a.announce && !a.start && !m.waiting());
+        assert_eq!(
+            (m.phase(), m.status().want, m.info().start_pending),
+            (Phase::Down { pending: false }, Want::Down, false)
+        );
+        assert_eq!(m.handle(Event::NeedsMet, c.now()), Actions::default(), "no start once d came");
+        // u waits again.
+        letter(&mut m, &c, b'u');
+        assert!(m.waiting());
+        // x: supervise exits at once, nothing runs; SIGTERM too.
+        assert!(letter(&mut m, &c, b'x').exit);
+        let mut m = waiting(&c, needing(None));
+        assert!(m.handle(Event::Terminate, c.now()).exit);
+    }
+
+    #[test]
+    fn needs_timeout_is_a_failed_start_with_back_off_and_the_wait_begins_again() {
+        let mut c = Clock::new();
+        let policy = Policy { backoff_max: Some(Duration::from_secs(4)), ..needing(Some(300)) };
+        let mut m = waiting(&c, policy);
+        assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(300)));
+        assert_eq!(m.handle(Event::Timer, c.advance(299)), Actions::default());
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            let a = m.handle(Event::Timer, c.advance(1));
+            assert!(a.announce && !a.start && !m.waiting(), "timed out: down, a start pending");
+            assert!(m.info().start_pending);
+            let next = m.deadline().unwrap();
+            waits.push((next - c.now().mono).as_millis());
+            c.advance((next - c.now().mono).as_millis() as u64);
+            assert!(m.handle(Event::Timer, c.now()).announce && m.waiting(), "waits again");
+            assert_eq!(m.deadline(), Some(c.now().mono + Duration::from_millis(300)));
+            c.advance(299);
+        }
+        assert_eq!(waits, [1000, 2000, 4000]);
+        assert_eq!(m.info().restarts, 0);
+        // Met at last: started.
+        assert!(m.handle(Event::NeedsMet, c.now()).start);
+        // restart-limit counts the timeouts: down and failed.
+        let policy = Policy { restart_limit: Some((2, Duration::from_secs(60))), ..needing(Some(100)) };
+        let mut m = waiting(&c, policy);
+        m.handle(Event::Timer, c.advance(100));
+        assert!(m.handle(Event::Timer, c.advance(1000)).announce && m.waiting());
+        m.handle(Event::Timer, c.advance(100));
+        assert!(m.info().failed && !m.waiting());
+        assert_eq!((m.status().want, m.deadline()), (Want::Down, None));
+    }
+
+    #[test]
+    fn needs_gone_while_waiting_starts_at_the_next_reading_of_the_settings() {
+        let c = Clock::new();
+        let mut m = waiting(&c, needing(Some(5000)));
+        m.policy.needs = None;
+        let a = letter(&mut m, &c, b'u');
+        assert!(a.start && !m.waiting());
+        // needs/ made while it runs: the restart waits.
+        let mut c = c;
+        let mut m = running(&c, 42);
+        m.policy = needing(None);
+        let a = m.handle(Event::Exited(Ending::Exit(0)), c.advance(2000));
+        assert!(!a.start && a.announce && m.waiting());
     }
 }

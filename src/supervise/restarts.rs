@@ -76,6 +76,31 @@ impl Restarts {
     /// limit is reached: the service is failed and must stay down.
     pub fn crashed(&mut self, now: Instant, backoff_max: Option<Duration>, limit: Option<(u32, Duration)>) -> bool {
         let ran = self.last_start.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        self.failure(now, ran, backoff_max, limit)
+    }
+
+    /// A start waited `needs-timeout` for its needed services at `now`
+    /// in vain: a failed start, counted as a crash of a run that lasted
+    /// nothing (the back-off grows, `restart-limit` counts it), and the next
+    /// attempt a second later at least. Returns true when the limit is
+    /// reached.
+    pub fn start_timed_out(
+        &mut self,
+        now: Instant,
+        backoff_max: Option<Duration>,
+        limit: Option<(u32, Duration)>,
+    ) -> bool {
+        self.not_before = Some(self.not_before.unwrap_or(now).max(now + RESTART_SPACING));
+        self.failure(now, Duration::ZERO, backoff_max, limit)
+    }
+
+    fn failure(
+        &mut self,
+        now: Instant,
+        ran: Duration,
+        backoff_max: Option<Duration>,
+        limit: Option<(u32, Duration)>,
+    ) -> bool {
         if let Some(max) = backoff_max {
             // This restart waits `backoff` from now; the next one twice as long.
             if ran > max {
@@ -199,5 +224,29 @@ mod tests {
         assert!(!r.failed());
         assert_eq!(r.not_before(), Some(t0 + 13 * S));
         assert!(!r.crashed(t0 + 14 * S, None, limit), "the count starts over");
+    }
+
+    #[test]
+    fn a_wait_for_needs_timed_out_is_a_failed_start_that_backs_off() {
+        let max = Some(8 * S);
+        let t0 = Instant::now();
+        let mut r = Restarts::default();
+        r.started(t0);
+        // Long after the last start: a failed start is no long run.
+        let mut t = t0 + 100 * S;
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            assert!(!r.start_timed_out(t, max, None));
+            waits.push((r.not_before().unwrap() - t).as_secs());
+            t = r.not_before().unwrap() + 5 * S;
+        }
+        assert_eq!(waits, [1, 2, 4, 8]);
+        assert_eq!(r.restarts(), 0, "no start happened");
+        // Without a back-off, a second apart; the limit counts them.
+        let mut r = Restarts::default();
+        assert!(!r.start_timed_out(t0, None, Some((2, 60 * S))));
+        assert_eq!(r.not_before(), Some(t0 + S));
+        assert!(r.start_timed_out(t0 + 2 * S, None, Some((2, 60 * S))));
+        assert!(r.failed());
     }
 }

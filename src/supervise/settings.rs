@@ -18,6 +18,8 @@
 //! | `check-timeout` | ms a check may run, 1 to the interval | the interval |
 //! | `check-retries` | failures in a row that make the service unhealthy, 1 to 1000000 | 3 |
 //! | `check-start` | ms after a start before the first check, 1 to 86400000 | the interval |
+//! | `needs/` (a directory) | symlinks to the services to wait for before each start ([`needs_policy`]) | none |
+//! | `needs-timeout` | ms a wait for them may last, then a failed start; 0: no bound; at most 86400000 | no bound |
 //!
 //! Only a file's first line counts, trimmed. A file that cannot be read or
 //! does not parse gives its default and one warning. `tree` counts by being
@@ -52,6 +54,17 @@ pub struct Policy {
     /// `pids-max`, read only with `tree`: the most processes (threads
     /// included) the tree may hold where a pids controller exists.
     pub pids_max: PidsMax,
+    /// `needs/` is a directory: each start waits for the services it names
+    /// ([`needs_policy`], which the caller reads apart from [`policy`]).
+    pub needs: Option<NeedsPolicy>,
+}
+
+/// How a service with `needs/` waits for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NeedsPolicy {
+    /// `needs-timeout`: a wait this long is a failed start (back-off and
+    /// `restart-limit` apply), and the wait begins again; None: no bound.
+    pub timeout: Option<Duration>,
 }
 
 /// A tree's pids limit (`pids-max`).
@@ -80,6 +93,7 @@ impl Default for Policy {
             tree: false,
             pids_max: PidsMax::Default,
             check: None,
+            needs: None,
         }
     }
 }
@@ -107,6 +121,8 @@ pub enum Problem {
     Invalid,
     /// The file counts by being there; what it holds is not read (`tree`).
     Ignored,
+    /// It should be a directory and is not (`needs`): as if it were not there.
+    NotDirectory,
 }
 
 /// A setting file whose default was used.
@@ -128,6 +144,7 @@ impl Warning {
             }
             Problem::Invalid => vec![b"invalid ", dir, b"/", self.name.as_bytes(), b": default used"],
             Problem::Ignored => vec![dir, b"/", self.name.as_bytes(), b": contents ignored"],
+            Problem::NotDirectory => vec![dir, b"/", self.name.as_bytes(), b": not a directory: ignored"],
         }
     }
 }
@@ -165,6 +182,7 @@ pub fn policy(
         tree: files.present("tree"),
         pids_max: PidsMax::Default,
         check: None,
+        needs: None,
     };
     if policy.tree {
         policy.pids_max = files.get("pids-max", pids_max).unwrap_or(PidsMax::Default);
@@ -281,6 +299,41 @@ pub fn check_policy(present: bool, read: impl FnMut(&'static str) -> Read) -> (O
     (Some(CheckPolicy { interval, timeout, retries, start }), files.warnings)
 }
 
+/// What `needs` is in the service directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeedsDir {
+    Missing,
+    Directory,
+    /// Something else (a file, a dangling symlink is Missing).
+    Other,
+    /// It could not be looked at, for this reason in daemontools' words.
+    Unreadable(&'static str),
+}
+
+/// The longest `needs-timeout`: a day.
+pub const NEEDS_TIMEOUT_MAX: u64 = 86_400_000;
+
+/// How the service waits for its needs, when `needs` is a directory;
+/// `read` reads `needs-timeout` (only then). `needs` that is no directory,
+/// or cannot be looked at, is no needs, with a warning; so is a
+/// `needs-timeout` that is not a number of milliseconds up to a day (no
+/// bound, then).
+pub fn needs_policy(needs: NeedsDir, read: impl FnMut(&'static str) -> Read) -> (Option<NeedsPolicy>, Vec<Warning>) {
+    let problem = match needs {
+        NeedsDir::Missing => return (None, Vec::new()),
+        NeedsDir::Directory => None,
+        NeedsDir::Other => Some(Problem::NotDirectory),
+        NeedsDir::Unreadable(why) => Some(Problem::Unreadable(why)),
+    };
+    if let Some(problem) = problem {
+        return (None, vec![Warning { name: "needs", problem }]);
+    }
+    let mut files = Files { read, warnings: Vec::new() };
+    let ms = |v: &str| v.parse::<u64>().ok().filter(|&n| n <= NEEDS_TIMEOUT_MAX).map(Duration::from_millis);
+    let timeout = files.get("needs-timeout", ms).filter(|t| !t.is_zero());
+    (Some(NeedsPolicy { timeout }), files.warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +418,7 @@ mod tests {
                 tree: false,
                 pids_max: PidsMax::Default,
                 check: None,
+                needs: None,
             }
         );
         assert_eq!(read(&[("notification-fd", b"1023")]).0.notification_fd, Some(1023));
@@ -543,5 +597,39 @@ mod tests {
         assert_eq!(p.map(|p| p.retries), Some(CHECK_RETRIES));
         let w: Vec<String> = w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect();
         assert_eq!(w, ["unable to read sv/check-retries: not a regular file: default used"]);
+    }
+
+    fn needs(kind: NeedsDir, timeout: Option<&[u8]>) -> (Option<NeedsPolicy>, Vec<String>) {
+        let mut asked = Vec::new();
+        let (p, w) = needs_policy(kind, |n| {
+            asked.push(n);
+            timeout.map_or(Read::Missing, |t| Read::Text(t.to_vec()))
+        });
+        assert!(asked.is_empty() || (asked == ["needs-timeout"] && kind == NeedsDir::Directory), "{asked:?}");
+        (p, w.iter().map(|w| String::from_utf8(w.parts(b"sv").concat()).unwrap()).collect())
+    }
+
+    #[test]
+    fn needs_is_a_directory_and_needs_timeout_milliseconds_up_to_a_day() {
+        let none: Vec<String> = Vec::new();
+        assert_eq!(needs(NeedsDir::Missing, Some(b"5")), (None, none.clone()), "needs-timeout alone is nothing");
+        assert_eq!(needs(NeedsDir::Directory, None), (Some(NeedsPolicy { timeout: None }), none.clone()));
+        let at = |ms| Some(NeedsPolicy { timeout: Some(Duration::from_millis(ms)) });
+        assert_eq!(needs(NeedsDir::Directory, Some(b"250\n")), (at(250), none.clone()));
+        assert_eq!(needs(NeedsDir::Directory, Some(b"86400000")), (at(86_400_000), none.clone()));
+        assert_eq!(needs(NeedsDir::Directory, Some(b"0")), (Some(NeedsPolicy { timeout: None }), none), "0: no bound");
+        for bad in [&b"soon"[..], b"-1", b"86400001", b"1.5", b""] {
+            let (p, w) = needs(NeedsDir::Directory, Some(bad));
+            assert_eq!(p, Some(NeedsPolicy { timeout: None }), "{bad:?}");
+            assert_eq!(w, ["invalid sv/needs-timeout: default used"]);
+        }
+    }
+
+    #[test]
+    fn needs_that_is_no_directory_is_no_needs_and_says_so() {
+        let (p, w) = needs(NeedsDir::Other, Some(b"5"));
+        assert_eq!((p, w), (None, vec!["sv/needs: not a directory: ignored".to_string()]));
+        let (p, w) = needs(NeedsDir::Unreadable("access denied"), None);
+        assert_eq!((p, w), (None, vec!["unable to read sv/needs: access denied: default used".to_string()]));
     }
 }

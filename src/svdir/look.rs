@@ -2,6 +2,7 @@
 //! order, and daemontools' words for it.
 
 use super::{ServiceDir, StatusError};
+use crate::info::WaitingFor;
 use crate::status::Status;
 use crate::supervise::Info;
 use nix::errno::Errno;
@@ -60,6 +61,26 @@ impl Seen {
 }
 
 impl Seen {
+    /// What a start waits for, from the `waiting_for` line read beside
+    /// (see [`WaitingFor`]): believed only while the service is down under
+    /// a supervise that runs and writes an info.
+    pub fn waits<'a>(&self, waiting: Option<&'a WaitingFor>) -> Option<&'a WaitingFor> {
+        match self {
+            Seen::Running { status, info: Some(_), .. } if status.pid == 0 => waiting,
+            _ => None,
+        }
+    }
+
+    /// svstat's text ([`Seen::describe`]), then `, waiting for NAME ...`
+    /// while a start waits for its needed services (only with `needs/`).
+    pub fn describe_waiting(&self, waiting: Option<&WaitingFor>, now: crate::tai64::Tai64N) -> String {
+        let text = self.describe(now);
+        match self.waits(waiting) {
+            Some(w) => text + &w.describe(),
+            None => text,
+        }
+    }
+
     /// Whether the service is up, ready and healthy (`svok -U`): supervise
     /// runs, the service has a pid and is not paused, said it is ready if it
     /// was to (`notification-fd`, or its first passing check), and its last
@@ -140,5 +161,24 @@ mod tests {
         // daemontools' supervise writes no info: up is all it can tell.
         let status = Status { stamp: t, pid: 42, paused: false, want: Want::Up };
         assert_eq!(Seen::Running { normally_up: true, status, info: None }.fit(), Ok(()));
+    }
+
+    #[test]
+    fn svstat_says_what_a_start_waits_for_only_while_down() {
+        let t = Tai64N(Tai64((1 << 62) + 10 + 1_700_000_000), 0);
+        let w = WaitingFor(vec![b"db".to_vec(), b"cache".to_vec()]);
+        let seen = |pid, info: bool| {
+            let status = Status { stamp: t, pid, paused: false, want: Want::Up };
+            Seen::Running { normally_up: true, status, info: info.then(|| Info { pid, ..Info::default() }) }
+        };
+        assert_eq!(
+            seen(0, true).describe_waiting(Some(&w), t),
+            "down 0 seconds, normally up, want up, waiting for db cache"
+        );
+        assert_eq!(seen(0, true).describe_waiting(None, t), "down 0 seconds, normally up, want up");
+        assert_eq!(seen(7, true).describe_waiting(Some(&w), t), "up (pid 7) 0 seconds", "a stale line");
+        assert_eq!(seen(0, false).describe_waiting(Some(&w), t), "down 0 seconds, normally up, want up");
+        let gone = Seen::NotRunning { normally_up: true };
+        assert_eq!(gone.describe_waiting(Some(&w), t), "supervise not running");
     }
 }

@@ -13,9 +13,11 @@
 //! runs there.
 
 mod look;
+mod needs;
 mod wary;
 
 pub use look::{LookError, Seen};
+pub use needs::{Need, Target, NEEDS};
 use wary::{control_in, lock_holder, supervised_in};
 pub use wary::{control_of, open_dir_at, open_fifo_write_at, DirError};
 
@@ -209,6 +211,12 @@ impl ServiceDir {
     /// (`tree`): a line of `supervise/info`.
     pub fn tree(&self) -> Option<crate::info::TreeAt> {
         crate::info::TreeAt::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
+    }
+
+    /// What a start waits for, when supervise says one does (`needs/`): a
+    /// line of `supervise/info`.
+    pub fn waiting_for(&self) -> Option<crate::info::WaitingFor> {
+        crate::info::WaitingFor::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }
 
     pub fn info_raw(&self) -> Option<Info> {

@@ -26,6 +26,20 @@ pub fn poll_for<const N: usize>(
     Ok(pfds.map(|p| p.revents != 0))
 }
 
+/// [`poll_for`] over as many descriptors as there are (supervise's, and
+/// the FIFOs of its wait for the needed services).
+pub fn poll_for_slice(
+    fds: &[(Option<BorrowedFd>, libc::c_short)],
+    timeout: Option<Duration>,
+) -> Result<Vec<bool>, Errno> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|(fd, events)| libc::pollfd { fd: fd.map_or(-1, |fd| fd.as_raw_fd()), events: *events, revents: 0 })
+        .collect();
+    poll_in(&mut pfds, timeout)?;
+    Ok(pfds.iter().map(|p| p.revents != 0).collect())
+}
+
 /// [`poll`] over as many descriptors as there are (`svc -w`'s waiters).
 pub fn poll_slice(fds: &[BorrowedFd], timeout: Option<Duration>) -> Result<Vec<bool>, Errno> {
     let mut pfds: Vec<libc::pollfd> = fds.iter().map(|fd| pollfd(fd.as_raw_fd())).collect();
