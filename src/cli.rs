@@ -120,8 +120,9 @@ pub unsafe fn multicall(programs: &[Program], argc: c_int, argv: *const *mut c_c
     };
     let program = &programs[index];
     let prog = program.prog;
-    if from == 2 {
-        // Called as `daemontools-rs NAME`: ps and pgrep show NAME.
+    if crate::sys::exec_name() != Some(prog.name.as_bytes()) {
+        // Called as `daemontools-rs NAME` (or by another file name than the
+        // program's, argv[0] its name): ps and pgrep show NAME all the same.
         crate::sys::set_name(prog.name.as_bytes());
     }
     if program.start == Start::Std {

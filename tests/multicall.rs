@@ -120,6 +120,13 @@ fn ps_and_pgrep_see_each_program_by_its_own_name() {
     sb.wait_up("c", 0);
     assert_eq!(comm(by_arg), "supervise");
     assert!(pgrep_finds("supervise", by_arg));
+    // Run by the executable's file with argv[0] the program's name, too.
+    sb.service("d", "exec sleep 1000");
+    let mut cmd = sb.command("/bin/bash");
+    cmd.args(["-c", &format!("exec -a supervise {} d", multicall().display())]);
+    let by_zero = sb.spawn(cmd, "supervise-d");
+    sb.wait_up("d", 0);
+    assert_eq!(comm(by_zero), "supervise");
 
     // readproctitle: its own name, and the title it scrolls in its argv,
     // called by its link or by the executable's name.
