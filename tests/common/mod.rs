@@ -169,6 +169,14 @@ impl Sandbox {
         pid
     }
 
+    /// Hands a child started elsewhere (with its own stdin, say) to the
+    /// guard, which kills it and its process group; returns its pid.
+    pub fn adopt(&self, child: Child) -> u32 {
+        let pid = child.id();
+        self.children.lock().unwrap().push(child);
+        pid
+    }
+
     /// Starts `supervise DIR` (ours or the real one) on a service of the sandbox.
     pub fn supervise(&self, program: &Path, service: &str) -> u32 {
         let mut cmd = self.command(program);
