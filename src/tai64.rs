@@ -97,6 +97,63 @@ pub fn local_seconds(secs: i64) -> Option<Vec<u8>> {
     Some(text.into_bytes())
 }
 
+/// Turns labels into local time as `tai64nlocal` prints them, keeping the
+/// text of the last second (consecutive labels mostly share one).
+#[derive(Default)]
+pub struct Localizer {
+    secs: i64,
+    text: Option<Vec<u8>>,
+}
+
+/// Enough of a line's start to decide whether it has a label: the label and the byte after it.
+pub const HEAD: usize = LABEL_LEN + 1;
+
+/// Whether `head` starts with a label as `tai64nlocal` takes it: `@`, 24
+/// lowercase hex digits, and no hex digit after them.
+pub fn label_at(head: &[u8]) -> Option<Tai64N> {
+    let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+    let is_label = head.len() >= LABEL_LEN
+        && head[0] == b'@'
+        && head[1..LABEL_LEN].iter().all(hex)
+        && !head.get(LABEL_LEN).is_some_and(hex);
+    if is_label {
+        parse_label(head)
+    } else {
+        None
+    }
+}
+
+impl Localizer {
+    /// Appends the head of a line (up to [`HEAD`] bytes, or fewer ending in
+    /// a newline, or the whole line), its label turned into local time
+    /// (`YYYY-MM-DD HH:MM:SS.nnnnnnnnn`) if it starts with one.
+    pub fn put_head(&mut self, head: &[u8], out: &mut Vec<u8>) {
+        match label_at(head) {
+            Some(t) => self.put(t, &head[LABEL_LEN..], out),
+            None => out.extend_from_slice(head),
+        }
+    }
+
+    /// Appends `t` in local time, then `rest`; a time localtime cannot
+    /// give is written as its label.
+    pub fn put(&mut self, t: Tai64N, rest: &[u8], out: &mut Vec<u8>) {
+        let secs = unix_secs(t);
+        if self.text.is_none() || self.secs != secs {
+            self.secs = secs;
+            self.text = local_seconds(secs);
+        }
+        match &self.text {
+            Some(text) => {
+                out.extend_from_slice(text);
+                out.push(b'.');
+                out.extend_from_slice(&nanos9(t.1));
+            }
+            None => out.extend_from_slice(&fmt_label(t)),
+        }
+        out.extend_from_slice(rest);
+    }
+}
+
 /// Nanoseconds as nine decimal digits.
 pub fn nanos9(mut n: u32) -> [u8; 9] {
     let mut out = [b'0'; 9];
@@ -160,11 +217,12 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The stamp a line of a log directory begins with, followed by a space:
-/// a TAI64N label (`t`) or an RFC 3339 time (`T`); with its length.
+/// The stamp a line of a log directory begins with: a TAI64N label (`t`,
+/// as [`label_at`]) or an RFC 3339 time followed by a space (`T`); with its
+/// length.
 pub fn line_stamp(line: &[u8]) -> Option<(Tai64N, usize)> {
     match line.first() {
-        Some(b'@') if line.get(LABEL_LEN) == Some(&b' ') => Some((parse_label(line)?, LABEL_LEN)),
+        Some(b'@') => Some((label_at(line)?, LABEL_LEN)),
         Some(b'0'..=b'9') if line.get(RFC3339_LEN) == Some(&b' ') => Some((parse_rfc3339(line)?, RFC3339_LEN)),
         _ => None,
     }
@@ -228,7 +286,9 @@ mod tests {
         let mut line = fmt_label(from_system_time(t)).to_vec();
         line.extend_from_slice(b" hello");
         assert_eq!(stamp_time(&line), Some(t));
-        assert_eq!(line_stamp(b"@400000003b4a39c23294b13c"), None, "no space after it");
+        assert!(line_stamp(b"@400000003b4a39c23294b13c").is_some(), "a label alone, as tai64nlocal");
+        assert_eq!(line_stamp(b"@400000003b4a39c23294b13cc x"), None, "a hex digit after it");
+        assert_eq!(line_stamp(b"@400000003B4A39C23294B13C x"), None, "upper case");
         assert_eq!(line_stamp(b"2026-11-21T19:08:46.766450Z"), None);
         assert_eq!(line_stamp(b"2026-13-21T19:08:46.766450Z x"), None);
         assert_eq!(line_stamp(b"2026-11-21 19:08:46.766450Z x"), None);

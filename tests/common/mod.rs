@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Every program of the suite, as bins/ names them.
-pub const PROGRAMS: [&str; 18] = [
+pub const PROGRAMS: [&str; 20] = [
     "envdir",
     "envuidgid",
     "fghack",
@@ -29,6 +29,8 @@ pub const PROGRAMS: [&str; 18] = [
     "softlimit",
     "supervise",
     "svc",
+    "svlog",
+    "svlogfwd",
     "svok",
     "svscan",
     "svscanboot",
