@@ -41,8 +41,8 @@ pub struct Follower {
     /// when it was opened (archives named after that were made since).
     held: Option<(Ino, Option<Tai64N>)>,
     buf: LineBuf,
-    /// Whether `current` was missing at the last look.
-    pub missing: bool,
+    /// Since when `current` has been missing, at the looks.
+    missing_since: Option<std::time::Instant>,
 }
 
 /// How much is read at a time.
@@ -71,7 +71,8 @@ impl Follower {
             }
             queue.push_back(Open { fd: f.fd, ino: f.ino, off: if i == at.file { at.off } else { 0 } });
         }
-        Follower { path: src.path, dir: src.dir, queue, held, buf: LineBuf::default(), missing: !has_current }
+        let missing_since = (!has_current).then(std::time::Instant::now);
+        Follower { path: src.path, dir: src.dir, queue, held, buf: LineBuf::default(), missing_since }
     }
 
     /// Watches the directory for changes with `inotify`.
@@ -125,27 +126,28 @@ impl Follower {
         let st = match sys::stat_at(self.dir.as_fd(), c"current") {
             Ok(st) => st,
             Err(_) => {
-                self.missing = true;
+                self.missing_since.get_or_insert_with(std::time::Instant::now);
                 return false;
             }
         };
-        self.missing = false;
+        self.missing_since = None;
         let now = (st.st_dev, st.st_ino);
         if self.held.is_some_and(|(ino, _)| ino == now) {
             return false;
         }
         let Ok(fd) = sys::open_at(self.dir.as_fd(), c"current", RDONLY, 0) else {
-            self.missing = true;
+            self.missing_since.get_or_insert_with(std::time::Instant::now);
             return false;
         };
         let ino = ino_of(&fd);
+        // Listed once the new one is open: every archive made before it is
+        // there (and the new one too, if it was rotated meanwhile: by its identity).
         let archives = self.archives();
-        let newest = archives.iter().map(|a| a.0).max();
         if let Some((old, since)) = self.held {
             // Archives made since ours was opened: the first is ours (or,
             // renamed, it has our identity); the rest came after it.
             let mut made: Vec<&(Tai64N, CString, Ino)> =
-                archives.iter().filter(|a| since.is_none_or(|s| a.0 > s)).collect();
+                archives.iter().filter(|a| since.is_none_or(|s| a.0 > s) && a.2 != ino).collect();
             if let Some(i) = made.iter().position(|a| a.2 == old) {
                 made.drain(..=i);
             } else if !made.is_empty() {
@@ -154,12 +156,11 @@ impl Follower {
             for (_, name, _) in made {
                 if let Ok(fd) = sys::open_at(self.dir.as_fd(), name, RDONLY, 0) {
                     let ino = ino_of(&fd);
-                    if ino != now {
-                        self.queue.push_back(Open { fd, ino, off: 0 });
-                    }
+                    self.queue.push_back(Open { fd, ino, off: 0 });
                 }
             }
         }
+        let newest = archives.iter().filter(|a| a.2 != ino).map(|a| a.0).max();
         self.queue.push_back(Open { fd, ino, off: 0 });
         self.held = Some((ino, newest));
         true
@@ -183,6 +184,12 @@ impl Follower {
         }
         v.sort();
         v
+    }
+
+    /// Whether `current` has been missing a second or more (not the moment
+    /// between multilog's rename and its new file).
+    pub fn missing(&self) -> bool {
+        self.missing_since.is_some_and(|t| t.elapsed() >= LOOK_EVERY)
     }
 
     /// The line begun and not yet ended, if any (for a last look at the end).

@@ -65,9 +65,15 @@ pub struct Source {
 const CURRENT: &CStr = c"current";
 const RDONLY: i32 = libc::O_RDONLY | libc::O_NONBLOCK;
 
+/// A file's identity and length; a directory or another file that is not
+/// a regular one cannot be read as a log.
 fn ino_of(fd: BorrowedFd) -> Result<(Ino, u64), Errno> {
     let st = nix::sys::stat::fstat(fd)?;
-    Ok(((st.st_dev, st.st_ino), st.st_size as u64))
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => Ok(((st.st_dev, st.st_ino), st.st_size as u64)),
+        libc::S_IFDIR => Err(Errno::EISDIR),
+        _ => Err(Errno::EINVAL),
+    }
 }
 
 /// The label of an archive's name: `@`, 24 lowercase hex digits, `.s` or `.u`.
@@ -104,7 +110,10 @@ impl Source {
         };
         let current = match current.map(|fd| ino_of(fd.as_fd()).map(|i| (fd, i))).transpose() {
             Ok(c) => c,
-            Err(e) => return Err((named(b"current"), e)),
+            Err(e) => {
+                unreadable.push((named(b"current"), e));
+                None
+            }
         };
         let mut names = Vec::new();
         let listing =
@@ -127,7 +136,13 @@ impl Source {
                     continue;
                 }
             };
-            let (ino, len) = ino_of(fd.as_fd()).map_err(|e| (named(name.to_bytes()), e))?;
+            let (ino, len) = match ino_of(fd.as_fd()) {
+                Ok(i) => i,
+                Err(e) => {
+                    unreadable.push((named(name.to_bytes()), e));
+                    continue;
+                }
+            };
             if current.as_ref().is_some_and(|(_, (i, _))| *i == ino) {
                 continue;
             }

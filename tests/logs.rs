@@ -8,7 +8,7 @@ use crate::common::*;
 use std::fs;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -110,4 +110,207 @@ fn multilog_big_s_caps_the_archives_and_p_prefixes_what_e_copies() {
     assert_eq!(archives(&sb.join("quiet")), Vec::<String>::new(), "daemontools ignores t1");
     drop(w);
     assert!(sb.wait_exit(pid, 5000).success());
+}
+
+/// A TAI64N label of `secs` seconds after the epoch.
+fn label(secs: u64) -> String {
+    format!("@{:016x}{:08x}", (1u64 << 62) + 10 + secs, 0)
+}
+
+/// A log directory `name` made by hand: archives named at `(secs, text)`, and `current`.
+fn logdir(sb: &Sandbox, name: &str, archives: &[(u64, String)], current: &str) -> PathBuf {
+    let dir = sb.join(name);
+    fs::create_dir_all(&dir).unwrap();
+    for (secs, text) in archives {
+        fs::write(dir.join(format!("{}.s", label(*secs))), text).unwrap();
+    }
+    fs::write(dir.join("current"), current).unwrap();
+    dir
+}
+
+/// Lines stamped at each of `secs`, saying `tag` and the second.
+fn stamped(tag: &str, secs: impl IntoIterator<Item = u64>) -> String {
+    secs.into_iter().map(|s| format!("{} {tag}{s}\n", label(s))).collect()
+}
+
+/// `cat @* current | tai64nlocal` in `dir`.
+fn cat_local(sb: &Sandbox, dir: &Path) -> String {
+    let o = sb
+        .command("sh")
+        .arg("-c")
+        .arg(format!("cd {} && cat @* current | {}", dir.display(), bin("tai64nlocal").display()))
+        .output()
+        .unwrap();
+    stdout(&o)
+}
+
+#[test]
+fn svlog_prints_what_cat_and_tai64nlocal_print() {
+    let sb = Sandbox::new();
+    let svc = sb.join("web");
+    fs::create_dir_all(svc.join("log")).unwrap();
+    let (pid, mut w) = logger(&sb, &bin("multilog"), &["t", "s4096", "n50", "./web/log/main"], "ml");
+    for i in 0..400 {
+        w.write_all(format!("line {i} {}\n", "y".repeat(i % 70)).as_bytes()).unwrap();
+    }
+    // A line longer than the size: cut by the rotation, printed whole.
+    w.write_all(format!("long {}\n", "z".repeat(9000)).as_bytes()).unwrap();
+    drop(w);
+    assert!(sb.wait_exit(pid, 5000).success());
+    let main = svc.join("log/main");
+    assert!(archives(&main).len() > 5);
+    let want = cat_local(&sb, &main);
+    assert_eq!(want.lines().count(), 401);
+    sb.run(bin("svlog"), &["web/log/main"]).code(0).stdout_is(&want).stderr_is("");
+    sb.run(bin("svlog"), &["web"]).code(0).stdout_is(&want);
+    // No archive: where `cat @* current` fails.
+    let fresh = logdir(&sb, "fresh", &[], &stamped("s", [5, 6]));
+    sb.run(bin("svlog"), &["fresh"]).code(0).stdout_is(cat_local(&sb, &fresh));
+}
+
+#[test]
+fn svlog_since_until_last_and_json() {
+    let sb = Sandbox::new();
+    let archives: Vec<(u64, String)> = (0..5)
+        .map(|k| (1_795_288_000 + k * 100 + 99, stamped("n", (0..100).map(|s| 1_795_288_000 + k * 100 + s))))
+        .collect();
+    logdir(&sb, "d", &archives, &stamped("n", 1_795_288_500..1_795_288_600));
+    let texts = |args: &[&str]| -> Vec<String> {
+        let o = sb.run(bin("svlog"), args);
+        o.code(0);
+        o.stdout().lines().map(|l| l.rsplit(' ').next().unwrap().to_string()).collect()
+    };
+    // 2026-11-21T19:08:46Z is 1_795_288_126.
+    let got = texts(&["-s", "2026-11-21T19:08:46Z", "-u", "2026-11-21T20:08:48+01:00", "d"]);
+    assert_eq!(got, ["n1795288126", "n1795288127", "n1795288128"]);
+    assert_eq!(texts(&["-n", "2", "d"]), ["n1795288598", "n1795288599"]);
+    assert_eq!(texts(&["-n", "2", "-u", "2026-11-21T19:08:46Z", "d"]), ["n1795288125", "n1795288126"]);
+    // The local form, as tai64nlocal prints it.
+    let local = sb.run(bin("svlog"), &["-s", "2026-11-21T19:11:30Z", "-u", "2026-11-21T19:11:30Z", "d"]).stdout();
+    let (when, _) = local.rsplit_once(' ').unwrap();
+    assert_eq!(texts(&["-s", &when[..19], "-u", when, "d"]), ["n1795288290"]);
+    assert_eq!(texts(&["-s", "1m", "d"]), Vec::<String>::new(), "all older than a minute");
+    let o = sb.run(bin("svlog"), &["-j", "-n", "1", "d"]);
+    let v: serde_json::Value = serde_json::from_str(o.code(0).stdout().trim()).unwrap();
+    assert_eq!(v["time"], "2026-11-21T19:16:39.000000000Z");
+    assert_eq!((v["dir"].as_str(), v["text"].as_str()), (Some("d"), Some("n1795288599")));
+
+    let o = sb.run(bin("svlog"), &["-s", "2026-11-21T20:00:00Z", "-u", "2026-11-21T19:00:00Z", "d"]);
+    o.code(100).stdout_is("");
+    assert!(
+        o.stderr().starts_with("svlog: fatal: -s 2026-11-21 ") && o.stderr().contains(" is after -u 2026-11-21 "),
+        "{}",
+        o.stderr()
+    );
+    assert_eq!(o.stderr().lines().count(), 1);
+    let o = sb.run(bin("svlog"), &["-s", "yesterday", "d"]);
+    o.code(100).stderr_has("svlog: fatal: bad time for -s: yesterday\nsvlog: usage: svlog ");
+    sb.run(bin("svlog"), &["-n", "x", "d"]).code(100).stderr_has("bad number for -n: x");
+    sb.run(bin("svlog"), &["-f", "-u", "1m", "d"]).code(100);
+    sb.run(bin("svlog"), &[]).code(100);
+    sb.run(bin("svlog"), &["nowhere"])
+        .code(111)
+        .stderr_is("svlog: fatal: unable to open directory nowhere: file does not exist\n");
+}
+
+#[test]
+fn svlog_merges_by_time_and_takes_bad_input() {
+    let sb = Sandbox::new();
+    // b's clock jumped back after b30: its lines stay in file order.
+    logdir(&sb, "a", &[(25, stamped("a", [10, 20]))], &stamped("a", [30, 40]));
+    logdir(&sb, "b", &[], &format!("{}{}", stamped("b", [15, 30, 5]), stamped("b", [35])));
+    let o = sb.run(bin("svlog"), &["a", "b"]);
+    let got: Vec<String> = o.code(0).stdout().lines().map(|l| l.rsplit(' ').next().unwrap().to_string()).collect();
+    assert_eq!(got, ["a10", "b15", "a20", "a30", "b30", "b5", "b35", "a40"]);
+    let out = sb.run(bin("svlog"), &["-n", "3", "a", "b"]).code(0).stdout();
+    assert_eq!(out.lines().map(|l| l.rsplit(' ').next().unwrap()).collect::<Vec<_>>(), ["b5", "b35", "a40"]);
+
+    // Garbage for labels, an archive ending mid-line, one that cannot be read.
+    let bad = logdir(&sb, "bad", &[(20, format!("{}half of a li", stamped("g", [10])))], "ne\n@zzzz not a label\n");
+    fs::create_dir(bad.join(format!("{}.s", label(30)))).unwrap();
+    let o = sb.run(bin("svlog"), &["bad"]);
+    o.code(111).stderr_is(format!("svlog: warning: unable to read bad/{}.s: is a directory\n", label(30)));
+    let out = o.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].ends_with(" g10") && !lines[0].starts_with('@'));
+    assert_eq!(lines[1], "half of a line", "cut by the end of a file: whole");
+    assert_eq!(lines[2], "@zzzz not a label");
+}
+
+/// Reads what `svlog` wrote so far (its stdout file) as lines.
+fn out_lines(sb: &Sandbox, log: &str) -> Vec<String> {
+    fs::read_to_string(sb.join(format!("{log}.out"))).unwrap_or_default().lines().map(String::from).collect()
+}
+
+#[test]
+fn svlog_follows_across_rotations_and_a_missing_current() {
+    let sb = Sandbox::new();
+    let (ml, mut w) = logger(&sb, &bin("multilog"), &["t", "s4096", "n100", "./main"], "ml");
+    w.write_all(b"before 1\nbefore 2\n").unwrap();
+    wait_for(3000, "the first lines", || fs::read(sb.join("main/current")).is_ok_and(|c| c.len() > 60));
+    let mut cmd = sb.command(bin("svlog"));
+    cmd.args(["-f", "-n", "1", "main"]);
+    let svlog = sb.spawn(cmd, "svlog");
+    wait_for(3000, "the last line first", || out_lines(&sb, "svlog").len() == 1);
+    assert!(out_lines(&sb, "svlog")[0].ends_with(" before 2"));
+    // Lines as they come, within a second.
+    let t0 = Instant::now();
+    w.write_all(b"now\n").unwrap();
+    wait_for(1500, "a new line", || out_lines(&sb, "svlog").len() == 2);
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    // Many rotations, by size and by SIGALRM, while lines come.
+    let mut want = vec!["before 2".to_string(), "now".to_string()];
+    for i in 0..3000 {
+        let l = format!("line {i} {}", "x".repeat(i % 50));
+        w.write_all(format!("{l}\n").as_bytes()).unwrap();
+        want.push(l);
+        if i % 500 == 0 {
+            signal(ml, libc::SIGALRM);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out_lines(&sb, "svlog").len() < want.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let got: Vec<String> =
+        out_lines(&sb, "svlog").iter().map(|l| l.splitn(3, ' ').nth(2).unwrap().to_string()).collect();
+    let first = got.iter().zip(&want).position(|(g, w)| g != w);
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "first difference at {first:?}: {:?}",
+        first.map(|i| (&got[i..got.len().min(i + 3)], &want[i..i + 3]))
+    );
+    assert_eq!(got, want, "none lost or twice");
+    assert!(archives(&sb.join("main")).len() > 10);
+    // current missing mid-follow: waited for, with a warning.
+    drop(w);
+    assert!(sb.wait_exit(ml, 5000).success());
+    fs::remove_file(sb.join("main/current")).unwrap();
+    wait_for(3000, "the warning", || sb.stderr_of("svlog").contains("main/current is missing: waiting for it"));
+    fs::write(sb.join("main/current"), format!("{} back\n", label(5))).unwrap();
+    wait_for(3000, "the line of the new current", || out_lines(&sb, "svlog").last().unwrap().ends_with(" back"));
+    assert_eq!(sb.stderr_of("svlog").lines().count(), 1);
+    let _ = svlog;
+}
+
+#[test]
+fn svlog_f_stops_cleanly_when_its_reader_goes() {
+    let sb = Sandbox::new();
+    logdir(&sb, "d", &[], &stamped("x", [1, 2, 3]));
+    let mut cmd = sb.command(bin("svlog"));
+    cmd.args(["-f", "d"]).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let mut child = spawn_retrying(&mut cmd);
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    drop(out);
+    // Nothing more is written, and yet it ends: the pipe's reader is gone.
+    let status = finish_within(&mut child, 3000, "svlog -f after its reader went");
+    assert_eq!(status.code(), Some(0));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(err, "");
 }

@@ -194,17 +194,18 @@ fn follow(sources: Vec<Source>, ranges: &[(Pos, Pos)], printer: &mut Printer, ou
     let mut followers: Vec<Follower> =
         sources.into_iter().zip(ranges).map(|(s, (_, to))| Follower::new(s, *to)).collect();
     let watch = Watch::new(&followers);
-    let mut missing: Vec<bool> = followers.iter().map(|f| f.missing).collect();
+    let mut missing: Vec<bool> = followers.iter().map(|f| f.missing()).collect();
     loop {
         for (i, f) in followers.iter_mut().enumerate() {
             f.read(&mut |line, _| {
                 printer.line(&given[i], line, out);
                 flush(out, false)
             })?;
-            if f.missing && !missing[i] {
+            let gone = f.missing();
+            if gone && !missing[i] {
                 cli::warn(&PROG, &[&f.path, b"/current is missing: waiting for it"]);
             }
-            missing[i] = f.missing;
+            missing[i] = gone;
         }
         flush(out, true)?;
         match watch.wait(daemontools::follow::LOOK_EVERY, Some(stdout())) {
