@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Starts `prog args` in the sandbox with a pipe on its stdin, stderr to
 /// `<log>.err`; the guard kills it. Returns its pid and the pipe.
@@ -313,4 +313,174 @@ fn svlog_f_stops_cleanly_when_its_reader_goes() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(err, "");
+}
+
+/// A free port on 127.0.0.1 (for TCP and UDP both, as far as one can tell).
+fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A real rsyslogd, started in the sandbox on loopback (UDP and TCP on one
+/// port) and on a unix socket of the sandbox, writing every message it gets
+/// as `TIMESTAMP APP-NAME MSG` to a file; the guard kills it.
+struct Rsyslog {
+    port: u16,
+    socket: PathBuf,
+    out: PathBuf,
+    pid: u32,
+}
+
+impl Rsyslog {
+    fn start(sb: &Sandbox, name: &str, port: u16) -> Rsyslog {
+        let rsyslogd = Path::new("/usr/sbin/rsyslogd");
+        assert!(rsyslogd.exists(), "rsyslogd is missing: .ci/deps installs rsyslog");
+        let dir = sb.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        let (socket, out) = (dir.join("log.sock"), dir.join("out.log"));
+        let conf = format!(
+            "global(workDirectory=\"{d}\" maxMessageSize=\"64k\")\n\
+             module(load=\"imudp\")\nmodule(load=\"imtcp\")\nmodule(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imudp\" address=\"127.0.0.1\" port=\"{port}\")\n\
+             input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\")\n\
+             input(type=\"imuxsock\" Socket=\"{s}\" UseSpecialParser=\"off\" IgnoreTimestamp=\"off\")\n\
+             template(name=\"t\" type=\"string\" string=\"%timereported:::date-rfc3339% %app-name% %msg%\\n\")\n\
+             *.* action(type=\"omfile\" file=\"{o}\" template=\"t\")\n",
+            d = dir.display(),
+            s = socket.display(),
+            o = out.display(),
+        );
+        fs::write(dir.join("rsyslog.conf"), conf).unwrap();
+        let mut cmd = sb.command(rsyslogd);
+        cmd.arg("-n").arg("-f").arg(dir.join("rsyslog.conf")).arg("-i").arg(dir.join("pid"));
+        let pid = sb.spawn(cmd, name);
+        wait_for(10_000, "rsyslogd to listen", || {
+            socket.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Rsyslog { port, socket, out, pid }
+    }
+
+    /// What it wrote: `(timestamp, app-name, msg)` of every message.
+    fn got(&self) -> Vec<(String, String, String)> {
+        let text = fs::read_to_string(&self.out).unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                let mut w = l.splitn(3, ' ');
+                let mut next = || w.next().unwrap_or("").to_string();
+                (next(), next(), next())
+            })
+            .collect()
+    }
+}
+
+/// The RFC 3339 time, to the microsecond, of a label written by `label`.
+fn rfc3339_of(secs: u64, micros: u32) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::new(secs, micros * 1000);
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
+#[test]
+fn svlogfwd_sends_rfc5424_to_rsyslog_over_udp_tcp_and_a_unix_socket() {
+    let sb = Sandbox::new();
+    let rs = Rsyslog::start(&sb, "rsyslog", free_port());
+    let svc = sb.join("web");
+    fs::create_dir_all(svc.join("log/main")).unwrap();
+    let long = "é".repeat(1500);
+    let lines = format!(
+        "{}{}\nno stamp here\n{}",
+        stamped("udp", [1_795_288_126]),
+        format_args!("{} {long}", label(1_795_288_127)),
+        stamped("end", [1_795_288_128])
+    );
+    fs::write(svc.join("log/main").join(format!("{}.s", label(1_795_288_127))), &lines).unwrap();
+    fs::write(svc.join("log/main/current"), stamped("cur", [1_795_288_200])).unwrap();
+    let dests = [
+        format!("udp:127.0.0.1:{}", rs.port),
+        format!("tcp:127.0.0.1:{}", rs.port),
+        format!("unix:{}", rs.socket.display()),
+    ];
+    let mut pids = Vec::new();
+    for (i, dest) in dests.iter().enumerate() {
+        let mut cmd = sb.command(bin("svlogfwd"));
+        cmd.args(["-c", &format!("cursor{i}"), "-m", "1024", dest, "web"]);
+        pids.push(sb.spawn(cmd, &format!("fwd{i}")));
+    }
+    // Each line: one message, but the long one, split (1024 bytes a message at most).
+    let pieces = 3000usize.div_ceil(1024 - "<30>1 2026-11-21T19:08:47.000000Z vm web - - - ".len()) + 1;
+    wait_for(10_000, "every message thrice", || rs.got().len() >= 3 * (4 + pieces - 1));
+    std::thread::sleep(Duration::from_millis(300));
+    let got = rs.got();
+    assert_eq!(got.len(), 3 * (4 + pieces - 1), "{got:#?}");
+    for (time, app, msg) in &got {
+        assert_eq!(app, "web", "{time} {msg}");
+    }
+    let find = |text: &str| got.iter().filter(|g| g.2 == text).map(|g| g.0.clone()).collect::<Vec<_>>();
+    assert_eq!(find("udp1795288126"), vec![rfc3339_of(1_795_288_126, 0); 3], "the line's own time");
+    assert_eq!(find("cur1795288200").len(), 3);
+    assert_eq!(find("no stamp here").len(), 3, "a line without a stamp goes too");
+    let split: String = got.iter().filter(|g| g.2.starts_with('é')).map(|g| g.2.as_str()).collect();
+    assert_eq!(split, long.repeat(3), "split where characters begin, nothing lost");
+    for i in 0..3 {
+        assert_eq!(sb.stderr_of(&format!("fwd{i}")), "");
+    }
+    let _ = (pids, rs.pid);
+}
+
+#[test]
+fn svlogfwd_resumes_after_its_cursor_and_waits_for_a_server_that_is_down() {
+    let sb = Sandbox::new();
+    let port = free_port();
+    let (ml, mut w) = logger(&sb, &bin("multilog"), &["t", "s4096", "n100", "./main"], "ml");
+    for i in 0..200 {
+        w.write_all(format!("first {i}\n").as_bytes()).unwrap();
+    }
+    // No server yet: it waits, and says so once.
+    let mut cmd = sb.command(bin("svlogfwd"));
+    cmd.args(["-a", "app", &format!("tcp:127.0.0.1:{port}"), "main"]);
+    let fwd = sb.spawn(cmd, "fwd");
+    wait_for(5000, "the warning", || sb.stderr_of("fwd").contains("unable to send to tcp:127.0.0.1:"));
+    let rs = Rsyslog::start(&sb, "rsyslog", port);
+    wait_for(15_000, "the lines held back", || rs.got().len() >= 200);
+    let warned = sb.stderr_of("fwd");
+    assert_eq!(warned.lines().count(), 1, "{warned}");
+    assert!(warned.ends_with(", retrying: connection refused\n"), "{warned}");
+    // Killed at any moment while lines come, then started again: each line
+    // arrives, and no more than the last one sent twice.
+    let mut fwd = fwd;
+    for round in 0..5 {
+        for i in 0..300 {
+            w.write_all(format!("round {round} line {i}\n").as_bytes()).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(30 + 37 * round));
+        signal(fwd, libc::SIGKILL);
+        sb.wait_exit(fwd, 3000);
+        signal(ml, libc::SIGALRM);
+        let mut cmd = sb.command(bin("svlogfwd"));
+        cmd.args(["-a", "app", &format!("tcp:127.0.0.1:{port}"), "main"]);
+        fwd = sb.spawn(cmd, &format!("fwd{round}"));
+    }
+    let total = 200 + 5 * 300;
+    wait_for(20_000, "every line", || {
+        let got = rs.got();
+        let mut texts: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+        texts.sort();
+        texts.dedup();
+        texts.len() >= total
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let got = rs.got();
+    let mut counts = std::collections::HashMap::new();
+    for g in &got {
+        *counts.entry(g.2.clone()).or_insert(0) += 1;
+    }
+    assert_eq!(counts.len(), total, "every line, once at least");
+    let twice = counts.values().filter(|&&n| n > 1).count();
+    assert!(counts.values().all(|&n| n <= 2) && twice <= 5, "{twice} lines twice (5 kills)");
+    assert!(got.iter().all(|g| g.1 == "app"));
+    drop(w);
 }
