@@ -386,10 +386,12 @@ impl LineBuf {
     pub fn room(&mut self, want: usize) -> &mut [u8] {
         if self.start > 0 {
             self.buf.drain(..self.start);
+            // The pieces taken whole go; the others move down with the bytes.
+            let start = self.start;
+            self.marks.retain(|m| m.0 > start);
             for m in &mut self.marks {
-                m.0 -= self.start;
+                m.0 -= start;
             }
-            self.marks.retain(|m| m.0 > 0);
             self.start = 0;
         }
         let len = self.buf.len();
@@ -727,6 +729,29 @@ mod tests {
         assert_eq!(key_of(b"no label\n", Some(at(5))), Some(at(5)));
         // A search never stops at a line without a stamp.
         assert_eq!(texts(&src, src.since(at(6)), src.end()), ["b"]);
+    }
+
+    #[test]
+    fn places_across_pieces_taken_in_any_order() {
+        let mut b = LineBuf::default();
+        let ino = (1, 2);
+        let mut feed = |b: &mut LineBuf, bytes: &[u8], end: u64| {
+            let room = b.room(bytes.len());
+            room.copy_from_slice(bytes);
+            b.filled(bytes.len(), bytes.len(), Place { ino, off: end });
+        };
+        feed(&mut b, b"one\ntw", 6);
+        assert_eq!(b.line().map(|(_, p)| p.off), Some(4));
+        assert!(b.line().is_none());
+        feed(&mut b, b"o\nthr", 11);
+        feed(&mut b, b"ee\nfour\n", 19);
+        let offs: Vec<u64> = std::iter::from_fn(|| b.line().map(|(_, p)| p.off)).collect();
+        assert_eq!(offs, [8, 14, 19]);
+        feed(&mut b, b"five", 23);
+        assert!(b.line().is_none() && b.has_rest());
+        feed(&mut b, b"\n", 24);
+        let (r, p) = b.line().unwrap();
+        assert_eq!((b.bytes(r), p.off), (&b"five\n"[..], 24));
     }
 
     #[test]
