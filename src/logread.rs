@@ -735,7 +735,7 @@ mod tests {
     fn places_across_pieces_taken_in_any_order() {
         let mut b = LineBuf::default();
         let ino = (1, 2);
-        let mut feed = |b: &mut LineBuf, bytes: &[u8], end: u64| {
+        let feed = |b: &mut LineBuf, bytes: &[u8], end: u64| {
             let room = b.room(bytes.len());
             room.copy_from_slice(bytes);
             b.filled(bytes.len(), bytes.len(), Place { ino, off: end });
