@@ -27,7 +27,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 pub struct LogFile {
     /// Its name in the directory.
     pub name: CString,
-    /// The label of an archive's name; None for `current`.
+    /// The label of an archive's name; None for `current` and `previous`.
     pub label: Option<Tai64N>,
     pub fd: OwnedFd,
     /// Its length when opened: what is read of it (but for a followed `current`).
@@ -55,7 +55,7 @@ pub struct Source {
     /// The log directory: `given`, or `given/log/main` for a service directory.
     pub path: Vec<u8>,
     pub dir: OwnedFd,
-    /// The archives by name, then `current` if there is one.
+    /// The archives by name, then `previous` and `current` if they are there.
     pub files: Vec<LogFile>,
     pub has_current: bool,
     /// Files that are there but could not be opened, with why.
@@ -63,6 +63,7 @@ pub struct Source {
 }
 
 const CURRENT: &CStr = c"current";
+const PREVIOUS: &CStr = c"previous";
 const RDONLY: i32 = libc::O_RDONLY | libc::O_NONBLOCK;
 
 /// A file's identity and length; a directory or another file that is not
@@ -86,9 +87,15 @@ pub fn archive_label(name: &[u8]) -> Option<Tai64N> {
 
 impl Source {
     /// Opens a log directory (a service directory with `log/main` stands for
-    /// that): `current` first, then the archives, leaving out one that is the
-    /// `current` just opened, renamed meanwhile. An archive gone meanwhile
-    /// (pruned) is left out; one that cannot be opened is noted.
+    /// that): `current` first, then `previous`, then the archives; the
+    /// `current` just opened is left out of the archives if renamed
+    /// meanwhile, and `previous` if it became one of them. `previous` is the
+    /// last `current` in the middle of its rotation (multilog renames
+    /// `current` to it, makes a new `current`, then links it to its
+    /// archive's name, or runs the processor on it, and removes it): its
+    /// lines come after the archives' and before `current`'s, and a reader
+    /// that came at that moment would not see them otherwise. An archive
+    /// gone meanwhile (pruned) is left out; one that cannot be opened is noted.
     pub fn open(given: &[u8]) -> Result<Source, (Vec<u8>, Errno)> {
         let mut path = given.to_vec();
         let mut log_main = given.to_vec();
@@ -115,6 +122,12 @@ impl Source {
                 None
             }
         };
+        // Opened before the archives are listed: linked to its archive's
+        // name before the listing, it is in it; after, it is still ours.
+        let previous = sys::open_at(dir.as_fd(), PREVIOUS, RDONLY, 0)
+            .ok()
+            .and_then(|fd| ino_of(fd.as_fd()).ok().map(|i| (fd, i)))
+            .filter(|(_, (ino, _))| current.as_ref().is_none_or(|(_, (c, _))| c != ino));
         let mut names = Vec::new();
         let listing =
             nix::dir::Dir::openat(dir.as_fd(), c".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())
@@ -147,6 +160,12 @@ impl Source {
                 continue;
             }
             files.push(LogFile { name, label: Some(label), fd, len, ino });
+        }
+        if let Some((fd, (ino, len))) = previous {
+            // Unless it is an archive already.
+            if !files.iter().any(|f| f.ino == ino) {
+                files.push(LogFile { name: PREVIOUS.to_owned(), label: None, fd, len, ino });
+            }
         }
         let has_current = current.is_some();
         if let Some((fd, (ino, len))) = current {

@@ -439,6 +439,8 @@ fn svlogfwd_resumes_after_its_cursor_and_waits_for_a_server_that_is_down() {
     for i in 0..200 {
         w.write_all(format!("first {i}\n").as_bytes()).unwrap();
     }
+    // Not before multilog made its directory (svlogfwd would find none).
+    wait_for(15_000, "multilog to make its directory", || sb.join("main/current").exists());
     // No server yet: it waits, and says so once.
     let mut cmd = sb.command(bin("svlogfwd"));
     cmd.args(["-a", "app", &format!("tcp:127.0.0.1:{port}"), "main"]);
