@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target", "release")
 PROGRAMS = [
     "svscan", "svscanboot", "readproctitle", "supervise", "svc", "svstat", "svok", "multilog", "tai64n",
-    "tai64nlocal", "setuidgid", "envuidgid", "envdir", "softlimit", "setlock", "fghack", "pgrphack",
+    "tai64nlocal", "svlog", "svlogfwd", "setuidgid", "envuidgid", "envdir", "softlimit", "setlock", "fghack", "pgrphack",
 ]
 
 
