@@ -24,7 +24,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD ?= target/release
 
 PROGRAMS = envdir envuidgid fghack mksv multilog pgrphack readproctitle setlock \
-	setuidgid softlimit supervise svc svok svscan svscanboot svscanctl svstat tai64n tai64nlocal
+	setuidgid softlimit supervise svc svlog svlogfwd svok svscan svscanboot svscanctl svstat tai64n tai64nlocal
 MULTICALL = daemontools-rs
 UNIT = daemontools-rs.service
 STATE = $(PREFIX)/share/daemontools-rs

@@ -26,6 +26,8 @@ mod setuidgid;
 mod softlimit;
 mod supervise;
 mod svc;
+mod svlog;
+mod svlogfwd;
 mod svok;
 mod svscan;
 mod svscanboot;
@@ -56,6 +58,8 @@ const PROGRAMS: &[Program] = &[
     program(&softlimit::PROG, Start::Bare, softlimit::run),
     program(&supervise::PROG, Start::Std, supervise::run),
     program(&svc::PROG, Start::Std, svc::run),
+    program(&svlog::PROG, Start::Std, svlog::run),
+    program(&svlogfwd::PROG, Start::Std, svlogfwd::run),
     program(&svok::PROG, Start::Std, svok::run),
     program(&svscan::PROG, Start::Std, svscan::run),
     program(&svscanboot::PROG, Start::Std, svscanboot::run),

@@ -2,7 +2,9 @@
 //! script says with each: timestamps (`t`, or `T` for RFC 3339), patterns
 //! (`+`, `-`), alerts (`e`), status files (`=`), and log directories (`./dir`,
 //! `/dir`) with their size (`s`), count (`n`) and processor (`!`), as
-//! daemontools 0.76 does. SIGALRM rotates; SIGTERM ends the current line and
+//! daemontools 0.76 does; and, ours, `tN` (rotate a `current` N seconds
+//! old), `SN` (cap the archives' total size) and `pPREFIX` (before what `e`
+//! copies). SIGALRM rotates; SIGTERM ends the current line and
 //! exits. When standard input is a pipe, a byte leaves it only once it is in
 //! `current`, and a line only once it is there whole, so a multilog killed at
 //! any moment loses nothing and cuts no line (but one longer than the pipe,
@@ -19,7 +21,7 @@ use daemontools::sys::{self, SelfPipe};
 use daemontools::{cli, Errno};
 use std::ffi::OsString;
 use std::os::fd::BorrowedFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const PROG: Prog = Prog::new("multilog", "multilog script");
 
@@ -83,6 +85,7 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
         if signals.contains(libc::SIGALRM) {
             ml.rotate();
         }
+        ml.rotate_due(Instant::now());
         exiting |= signals.contains(libc::SIGTERM);
         if exiting && ml.at_line_start() {
             break;
@@ -95,7 +98,8 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
             // Straight to the wait: a signal that came since the read is still in the self-pipe.
             Ok(Got::Nothing) if input.stuck() => let_go(&mut ml, &mut input),
             Ok(Got::Nothing) => {
-                if input.wait(pipe.fd()).map_err(|e| Failure::temp(&[b"unable to poll"], e))? {
+                let limit = ml.due().map(|t| t.saturating_duration_since(Instant::now()));
+                if input.wait(pipe.fd(), limit).map_err(|e| Failure::temp(&[b"unable to poll"], e))? {
                     let_go(&mut ml, &mut input);
                 }
             }

@@ -169,17 +169,22 @@ impl Input {
     }
 
     /// Waits until the input may have something new, or `wake` (the
-    /// self-pipe SIGIO goes to) is readable. True when a line was held a
-    /// second with nothing new: it must be let go.
-    pub fn wait(&mut self, wake: BorrowedFd) -> Result<bool, Errno> {
+    /// self-pipe SIGIO goes to) is readable, or `limit` passes. True when a
+    /// line was held a second with nothing new: it must be let go.
+    pub fn wait(&mut self, wake: BorrowedFd, limit: Option<Duration>) -> Result<bool, Errno> {
         // A pipe holding only our held line is readable all the same: wait for SIGIO alone then.
         let holding = self.tee.is_some() && self.held() > 0;
         let mut fds = [
             libc::pollfd { fd: if holding { -1 } else { STDIN }, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
         ];
-        match sys::poll_fds(&mut fds, holding.then_some(HOLD)) {
-            Ok(0) => Ok(holding),
+        let hold = holding.then_some(HOLD);
+        let timeout = match (hold, limit) {
+            (Some(h), Some(l)) => Some(h.min(l)),
+            (h, l) => h.or(l),
+        };
+        match sys::poll_fds(&mut fds, timeout) {
+            Ok(0) => Ok(hold.is_some() && hold == timeout),
             Ok(_) | Err(Errno::EINTR) => Ok(false),
             Err(e) => Err(e),
         }

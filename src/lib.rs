@@ -7,10 +7,12 @@
 pub mod cli;
 pub mod container;
 pub mod control;
+pub mod follow;
 pub mod getopt;
 pub mod info;
 pub mod input;
 pub mod logdir;
+pub mod logread;
 pub mod mksv;
 pub mod msg;
 pub mod multilog;
@@ -23,9 +25,11 @@ pub mod status;
 pub mod supervise;
 pub mod svdir;
 pub mod sys;
+pub mod syslog;
 pub mod tai64;
 pub mod tree;
 pub mod view;
 pub mod waiting;
+pub mod when;
 
 pub use nix::errno::Errno;

@@ -22,6 +22,11 @@
 //!
 //! Nothing is ever dropped: a failing step calls the [`Pause`] the caller
 //! gave (which warns and sleeps) and is tried again.
+//!
+//! Beyond daemontools, when the script asks ([`Limits`]): a `current` that
+//! has held something for `age` seconds is due for rotation ([`LogDir::due`];
+//! an empty one never is), and pruning also removes the oldest archives
+//! while their sizes add up to more than `total`.
 
 use crate::msg::{Failure, Level, Prog};
 use crate::sys;
@@ -29,6 +34,7 @@ use crate::tai64::{Tai64, Tai64N};
 use nix::errno::Errno;
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// daemontools' default `s`: the size at which `current` is rotated.
 pub const DEFAULT_SIZE: u64 = 99999;
@@ -38,6 +44,23 @@ pub const DEFAULT_COUNT: u64 = 10;
 const SLACK: u64 = 2000;
 /// daemontools' buffer for each directory.
 const BUFFER: usize = 512;
+
+/// How big a directory may grow, and when `current` rotates: daemontools'
+/// `s` and `n`, and our `t` (`age`, seconds; 0 never) and `S` (`total`,
+/// bytes of archives; 0 no cap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub size: u64,
+    pub count: u64,
+    pub age: u64,
+    pub total: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { size: DEFAULT_SIZE, count: DEFAULT_COUNT, age: 0, total: 0 }
+    }
+}
 
 /// Called when a step fails, with what was being done (daemontools' words,
 /// the directory's name included) and the error, if there is one; it
@@ -79,8 +102,9 @@ pub struct LogDir {
     current: OwnedFd,
     /// Bytes in `current` as daemontools counts them: those past its writer.
     bytes: u64,
-    size: u64,
-    count: u64,
+    limits: Limits,
+    /// Since when `current` holds something (for `age`).
+    since: Option<Instant>,
     processor: Option<sys::Argv>,
     /// What the processor's child says when it cannot run it, before the reason.
     processor_failed: Vec<u8>,
@@ -103,8 +127,7 @@ impl LogDir {
     /// processor's child gives when it cannot run it.
     pub fn open(
         name: &[u8],
-        size: u64,
-        count: u64,
+        limits: Limits,
         processor: Option<&[u8]>,
         pause: Pause,
         prog: &Prog,
@@ -130,8 +153,8 @@ impl LogDir {
             dir,
             _lock: lock,
             bytes: 0,
-            size,
-            count,
+            limits,
+            since: None,
             processor,
             processor_failed,
             out: Vec::with_capacity(64 * 1024),
@@ -148,6 +171,9 @@ impl LogDir {
                     .map_err(fatal("unable to append to ", "/current"))?;
                 sys::fchmod(d.current.as_fd(), 0o644).map_err(fatal("unable to set mode of ", "/current"))?;
                 d.bytes = st.st_size as u64;
+                if d.bytes > 0 {
+                    d.since = Some(d.first_line_at());
+                }
                 return Ok(d);
             }
             Ok(_) => {}
@@ -172,6 +198,25 @@ impl LogDir {
             sys::open_at(d.dir.as_fd(), CURRENT, APPEND, 0o600).map_err(fatal("unable to write to ", "/current"))?;
         sys::fchmod(d.current.as_fd(), 0o644).map_err(fatal("unable to set mode of ", "/current"))?;
         Ok(d)
+    }
+
+    /// When the `current` continued at start began: by its first line's
+    /// stamp (`t` or `T`), or now if it has none. A stamp in the future
+    /// (the clock went back) counts as now.
+    fn first_line_at(&self) -> Instant {
+        let mut head = [0u8; crate::tai64::RFC3339_LEN];
+        let got = sys::open_at(self.dir.as_fd(), CURRENT, libc::O_RDONLY | libc::O_NONBLOCK, 0)
+            .and_then(|fd| sys::read_full(fd.as_fd(), &mut head));
+        let began = got.ok().and_then(|n| crate::tai64::stamp_time(&head[..n]));
+        let ago = began.and_then(|t| std::time::SystemTime::now().duration_since(t).ok()).unwrap_or_default();
+        Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
+    }
+
+    /// When `current` is due for rotation by age: `age` seconds after it
+    /// began to hold something; never when it is empty or without `t`.
+    pub fn due(&self) -> Option<Instant> {
+        let age = self.limits.age;
+        (age > 0).then_some(self.since?)?.checked_add(Duration::from_secs(age))
     }
 
     /// Runs `step` until it succeeds, pausing after each failure.
@@ -229,19 +274,23 @@ impl LogDir {
     /// daemontools' writer for a log directory: how much of the next `len`
     /// bytes goes to `current` now, rotating before or after as it would.
     fn write_some(&mut self, len: usize) -> usize {
-        if self.bytes >= self.size {
+        let size = self.limits.size;
+        if self.bytes >= size {
             self.rotate();
         }
-        let mut len = (len as u64).min(self.size - self.bytes) as usize;
+        let mut len = (len as u64).min(size - self.bytes) as usize;
         let chunk = &self.out[self.passed..self.passed + len];
-        if self.bytes + len as u64 >= self.size - SLACK {
+        if self.bytes + len as u64 >= size - SLACK {
             if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
                 len = i + 1;
             }
         }
+        if self.bytes == 0 && len > 0 {
+            self.since = Some(Instant::now());
+        }
         self.passed += len;
         self.bytes += len as u64;
-        if self.bytes >= self.size - SLACK && self.out[self.passed - 1] == b'\n' {
+        if self.bytes >= size - SLACK && self.out[self.passed - 1] == b'\n' {
             self.rotate();
         }
         len
@@ -301,6 +350,7 @@ impl LogDir {
         self.current =
             self.retry(&[b"unable to create ", n, b"/current"], || sys::open_at(dir, CURRENT, APPEND, 0o600));
         self.bytes = 0;
+        self.since = None;
         self.retry(&[b"unable to set mode of ", n, b"/current"], || sys::fchmod(self.current.as_fd(), 0o644));
         self.retry(&[b"unable to set mode of ", n, b"/previous"], || sys::chmod_at(dir, PREVIOUS, 0o744));
         if self.processor.is_none() {
@@ -392,11 +442,23 @@ impl LogDir {
     }
 
     /// Removes the oldest archives (by the first 25 bytes of their names)
-    /// until fewer than n remain.
+    /// until fewer than n remain, and then, with `S`, while they add up to
+    /// more than its bytes (as s6-log, the newest too if it alone is bigger).
     fn prune(&self) -> Result<(), Errno> {
         let mut archives = self.archives()?;
         archives.sort_by(|a, b| a.to_bytes()[..25].cmp(&b.to_bytes()[..25]));
-        let excess = (archives.len() as u64 + 1).saturating_sub(self.count) as usize;
+        let mut excess = (archives.len() as u64 + 1).saturating_sub(self.limits.count) as usize;
+        if self.limits.total > 0 {
+            let mut sizes = Vec::with_capacity(archives.len());
+            for name in &archives[excess..] {
+                match sys::stat_at(self.dir.as_fd(), name) {
+                    Ok(st) => sizes.push(st.st_size as u64),
+                    Err(Errno::ENOENT) => sizes.push(0),
+                    Err(e) => return Err(e),
+                }
+            }
+            excess += over_total(&sizes, self.limits.total);
+        }
         for name in &archives[..excess] {
             match sys::unlink_at(self.dir.as_fd(), name) {
                 Ok(()) | Err(Errno::ENOENT) => {}
@@ -413,6 +475,21 @@ impl LogDir {
         self.retry(&[b"unable to write ", &n, b"/current to disk"], || sys::fsync(self.current.as_fd()));
         self.retry(&[b"unable to set mode of ", &n, b"/current"], || sys::fchmod(self.current.as_fd(), 0o744));
     }
+}
+
+/// How many of the oldest of archives of `sizes` (oldest first) must go
+/// for the rest to add up to `total` bytes at most.
+pub fn over_total(sizes: &[u64], total: u64) -> usize {
+    let mut sum: u64 = sizes.iter().sum();
+    let mut gone = 0;
+    for size in sizes {
+        if sum <= total {
+            break;
+        }
+        sum -= size;
+        gone += 1;
+    }
+    gone
 }
 
 /// The label a new archive is named by: the time of the rotation, `now`, or
@@ -451,7 +528,11 @@ mod tests {
     }
 
     fn open(dir: &Path, size: u64, count: u64) -> Result<LogDir, Fatal> {
-        LogDir::open(dir.as_os_str().as_encoded_bytes(), size, count, None, no_pause, &Prog::new("multilog", ""))
+        open_with(dir, Limits { size, count, ..Limits::default() })
+    }
+
+    fn open_with(dir: &Path, limits: Limits) -> Result<LogDir, Fatal> {
+        LogDir::open(dir.as_os_str().as_encoded_bytes(), limits, None, no_pause, &Prog::new("multilog", ""))
     }
 
     fn files(dir: &Path) -> Vec<(String, u64, u32)> {
@@ -601,5 +682,56 @@ mod tests {
         assert!(names.iter().all(|n| n.as_str() > future), "{names:?}");
         let first: Vec<u8> = names.iter().map(|n| fs::read(t.path().join(n)).unwrap()[0]).collect();
         assert_eq!(first, b"12", "the two newest archives, in order");
+    }
+
+    #[test]
+    fn the_total_cap_removes_the_oldest_first() {
+        assert_eq!(over_total(&[], 10), 0);
+        assert_eq!(over_total(&[4, 4, 4], 12), 0);
+        assert_eq!(over_total(&[4, 4, 4], 11), 1);
+        assert_eq!(over_total(&[4, 4, 4], 4), 2);
+        assert_eq!(over_total(&[4, 4, 9], 8), 3, "the newest alone is over: it goes too, as in s6-log");
+        let t = tempfile::tempdir().unwrap();
+        let mut d = open_with(t.path(), Limits { size: 4096, count: 50, total: 7000, age: 0 }).unwrap();
+        for i in 0..5 {
+            line(&mut d, format!("{i}{}", "x".repeat(2999)).as_bytes());
+            d.sync();
+        }
+        d.close();
+        let archives: Vec<_> = files(t.path()).into_iter().filter(|f| f.0.starts_with('@')).collect();
+        assert_eq!(archives.iter().map(|f| f.1).collect::<Vec<_>>(), [3001, 3001], "{archives:?}");
+        let first: Vec<u8> = archives.iter().map(|f| fs::read(t.path().join(&f.0)).unwrap()[0]).collect();
+        assert_eq!(first, b"34", "the newest two");
+    }
+
+    #[test]
+    fn age_counts_from_the_first_byte_and_an_empty_current_is_never_due() {
+        let t = tempfile::tempdir().unwrap();
+        let limits = Limits { age: 60, ..Limits::default() };
+        let mut d = open_with(t.path(), limits).unwrap();
+        assert_eq!(d.due(), None, "empty");
+        let before = Instant::now();
+        line(&mut d, b"one");
+        d.sync();
+        let due = d.due().unwrap();
+        assert!(due >= before + Duration::from_secs(60) && due <= Instant::now() + Duration::from_secs(60));
+        d.rotate();
+        assert_eq!(d.due(), None, "rotated: empty again");
+        d.close();
+        drop(d);
+        // Continued at start: its first line's stamp says when it began.
+        let stamp = crate::tai64::fmt_label(crate::tai64::from_system_time(
+            std::time::SystemTime::now() - Duration::from_secs(50),
+        ));
+        let mut text = stamp.to_vec();
+        text.extend_from_slice(b" old\n");
+        fs::write(t.path().join("current"), &text).unwrap();
+        fs::set_permissions(t.path().join("current"), fs::Permissions::from_mode(0o744)).unwrap();
+        let d = open_with(t.path(), limits).unwrap();
+        let left = d.due().unwrap().saturating_duration_since(Instant::now());
+        assert!(left > Duration::from_secs(5) && left <= Duration::from_secs(10), "{left:?}");
+        drop(d);
+        let d = open_with(t.path(), Limits::default()).unwrap();
+        assert_eq!(d.due(), None, "no t: never");
     }
 }

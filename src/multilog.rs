@@ -8,13 +8,14 @@
 //! directory's buffer emptied before each read, so that `current` is cut
 //! where daemontools cuts it.
 
-use crate::logdir::{self, LogDir, Pause};
+use crate::logdir::{Limits, LogDir, Pause};
 use crate::msg::{Failure, Prog};
 use crate::script::{self, Action, Stamp};
 use crate::{sys, tai64};
 use nix::errno::Errno;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Instant;
 
 /// The part of a line that actions see, timestamp included.
 pub const WINDOW: usize = 1000;
@@ -26,7 +27,8 @@ const ALERT: usize = 200;
 enum Act {
     Select(Vec<u8>),
     Deselect(Vec<u8>),
-    Alert,
+    /// `e`, with the prefix `p` gave before it.
+    Alert(Vec<u8>),
     Status(usize),
     Dir(usize),
 }
@@ -68,8 +70,8 @@ impl Multilog {
     pub fn new(script: &[&[u8]], pause: Pause, prog: &Prog) -> Result<Multilog, Failure> {
         let stamp = script::stamp(script);
         let mut status = Vec::new();
-        for arg in script {
-            if let Action::Status(file) = script::action(arg) {
+        for action in script::actions(script) {
+            if let Action::Status(file) = action {
                 let fatal = |before: &'static [u8]| move |errno| Failure::temp(&[before, file], errno);
                 let path = CString::new(file).map_err(|_| Errno::EINVAL).map_err(fatal(b"unable to create "))?;
                 drop(sys::open_append(&path).map_err(fatal(b"unable to create "))?);
@@ -77,22 +79,25 @@ impl Multilog {
                 status.push(StatusFile { name: file.to_vec(), fd });
             }
         }
-        let (mut size, mut count, mut processor) = (logdir::DEFAULT_SIZE, logdir::DEFAULT_COUNT, None);
+        let (mut limits, mut processor, mut prefix) = (Limits::default(), None, &b""[..]);
         let (mut acts, mut dirs, mut files) = (Vec::new(), Vec::new(), 0);
-        for arg in script {
-            match script::action(arg) {
+        for action in script::actions(script) {
+            match action {
                 Action::Select(p) => acts.push(Act::Select(p.to_vec())),
                 Action::Deselect(p) => acts.push(Act::Deselect(p.to_vec())),
-                Action::Alert => acts.push(Act::Alert),
+                Action::Alert => acts.push(Act::Alert(prefix.to_vec())),
                 Action::Status(_) => {
                     acts.push(Act::Status(files));
                     files += 1;
                 }
-                Action::Size(s) => size = s,
-                Action::Count(n) => count = n,
+                Action::Size(s) => limits.size = s,
+                Action::Count(n) => limits.count = n,
+                Action::Age(secs) => limits.age = secs,
+                Action::Total(bytes) => limits.total = bytes,
+                Action::Prefix(p) => prefix = p,
                 Action::Processor(p) => processor = Some(p),
                 Action::Dir(name) => {
-                    let d = LogDir::open(name, size, count, processor, pause, prog).map_err(|f| f.failure(name))?;
+                    let d = LogDir::open(name, limits, processor, pause, prog).map_err(|f| f.failure(name))?;
                     acts.push(Act::Dir(dirs.len()));
                     dirs.push(d);
                 }
@@ -223,8 +228,9 @@ impl Multilog {
                 match act {
                     Act::Select(p) if !selected => selected = script::matches(p, line),
                     Act::Deselect(p) if selected => selected = !script::matches(p, line),
-                    Act::Alert if selected => {
+                    Act::Alert(prefix) if selected => {
                         let shown = &line[..line.len().min(ALERT)];
+                        self.alerts.extend_from_slice(prefix);
                         self.alerts.extend_from_slice(shown);
                         self.alerts.extend_from_slice(if line.len() > ALERT { b"...\n" } else { b"\n" });
                     }
@@ -241,7 +247,7 @@ impl Multilog {
                         }
                     }
                     Act::Dir(k) => self.dirs[*k].selected = selected,
-                    Act::Select(_) | Act::Deselect(_) | Act::Alert | Act::Status(_) => {}
+                    Act::Select(_) | Act::Deselect(_) | Act::Alert(_) | Act::Status(_) => {}
                 }
             }
         }
@@ -296,6 +302,26 @@ impl Multilog {
     pub fn rotate(&mut self) {
         self.sync();
         for d in self.dirs.iter_mut().filter(|d| !d.is_empty()) {
+            d.rotate();
+        }
+    }
+
+    /// The next moment a directory's `current` is due for rotation by age
+    /// (`t`), if any; only at the end of a line (a rotation then cuts none).
+    pub fn due(&self) -> Option<Instant> {
+        if self.in_line {
+            return None;
+        }
+        self.dirs.iter().filter_map(LogDir::due).min()
+    }
+
+    /// Rotates every `current` due by `now` (see [`Multilog::due`]).
+    pub fn rotate_due(&mut self, now: Instant) {
+        if self.in_line {
+            return;
+        }
+        for d in self.dirs.iter_mut().filter(|d| d.due().is_some_and(|t| t <= now)) {
+            d.sync();
             d.rotate();
         }
     }

@@ -1,5 +1,15 @@
 //! multilog's script: the actions as daemontools 0.76 reads them, and its
 //! pattern matcher.
+//!
+//! Three actions are ours, each doing nothing unless it is in the script, so
+//! that a daemontools script keeps its meaning (daemontools' multilog
+//! ignores letters it does not know, and so scripts that use them run
+//! unchanged under it, without the feature). Their letters are those of the
+//! loggers that already have the feature: `tN` is svlogd's `t` (rotate a
+//! `current` N seconds old; the first action stays daemontools' stamp, so
+//! `tN` counts only after it), `SN` is s6-log's `S` (a cap on the total size
+//! of the archives), `pPREFIX` is svlogd's `p` (here only for what `e`
+//! copies to standard error: the directories keep lines `tai64nlocal` reads).
 
 /// How each line is labelled: the first action only, as daemontools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +38,14 @@ pub enum Action<'a> {
     Count(u64),
     /// `!processor`
     Processor(&'a [u8]),
+    /// `tN` after the first action (svlogd's): rotate `current` once it is
+    /// N seconds old, if it holds anything; 0 is never.
+    Age(u64),
+    /// `SN` (s6-log's): remove the oldest archives while their sizes add up
+    /// to more than N bytes; 0 is no cap.
+    Total(u64),
+    /// `pPREFIX` (svlogd's): what the next `e` actions put before each line.
+    Prefix(&'a [u8]),
     /// `./dir` or `/dir`
     Dir(&'a [u8]),
     /// The stamp (first action) and anything daemontools ignores.
@@ -49,7 +67,15 @@ pub fn stamp(script: &[&[u8]]) -> Stamp {
     }
 }
 
-/// What one argument means. Unknown actions are ignored, as daemontools does.
+/// What each argument of a script means: [`action`], the first one
+/// ignored when it is the stamp.
+pub fn actions<'a>(script: &'a [&'a [u8]]) -> impl Iterator<Item = Action<'a>> + 'a {
+    let skip = usize::from(stamp(script) != Stamp::None);
+    script.iter().skip(skip).map(|arg| action(arg))
+}
+
+/// What one argument (not the first: see [`actions`]) means. Unknown
+/// actions are ignored, as daemontools does.
 pub fn action(arg: &[u8]) -> Action<'_> {
     let rest = arg.get(1..).unwrap_or_default();
     match arg.first() {
@@ -61,6 +87,9 @@ pub fn action(arg: &[u8]) -> Action<'_> {
         Some(b'n') => Action::Count(scan_number(rest).max(MIN_COUNT)),
         Some(b'!') => Action::Processor(rest),
         Some(b'.' | b'/') => Action::Dir(arg),
+        Some(b't') => Action::Age(scan_number(rest)),
+        Some(b'S') => Action::Total(scan_number(rest)),
+        Some(b'p') => Action::Prefix(rest),
         _ => Action::Ignored,
     }
 }
@@ -132,6 +161,15 @@ mod tests {
         assert_eq!(action(b"=st"), Action::Status(b"st"));
         assert_eq!(action(b"!gzip"), Action::Processor(b"gzip"));
         assert_eq!(action(b"q"), Action::Ignored);
+        assert_eq!(action(b"t3600"), Action::Age(3600));
+        assert_eq!(action(b"t"), Action::Age(0), "no number: never");
+        assert_eq!(action(b"S1000000"), Action::Total(1_000_000));
+        assert_eq!(action(b"pweb: "), Action::Prefix(b"web: "));
+        // The first action is the stamp and nothing else, as daemontools reads it.
+        let script: [&[u8]; 3] = [b"t3600", b"t60", b"./x"];
+        assert_eq!(actions(&script).collect::<Vec<_>>(), [Action::Age(60), Action::Dir(b"./x")]);
+        let script: [&[u8]; 2] = [b"s5000", b"t60"];
+        assert_eq!(actions(&script).collect::<Vec<_>>(), [Action::Size(5000), Action::Age(60)]);
         assert_eq!(action(b""), Action::Ignored);
         assert_eq!(stamp(&[b"tfoo", b"./x"]), Stamp::Tai64n);
         assert_eq!(stamp(&[b"T"]), Stamp::Rfc3339);

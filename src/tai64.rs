@@ -97,6 +97,63 @@ pub fn local_seconds(secs: i64) -> Option<Vec<u8>> {
     Some(text.into_bytes())
 }
 
+/// Turns labels into local time as `tai64nlocal` prints them, keeping the
+/// text of the last second (consecutive labels mostly share one).
+#[derive(Default)]
+pub struct Localizer {
+    secs: i64,
+    text: Option<Vec<u8>>,
+}
+
+/// Enough of a line's start to decide whether it has a label: the label and the byte after it.
+pub const HEAD: usize = LABEL_LEN + 1;
+
+/// Whether `head` starts with a label as `tai64nlocal` takes it: `@`, 24
+/// lowercase hex digits, and no hex digit after them.
+pub fn label_at(head: &[u8]) -> Option<Tai64N> {
+    let hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+    let is_label = head.len() >= LABEL_LEN
+        && head[0] == b'@'
+        && head[1..LABEL_LEN].iter().all(hex)
+        && !head.get(LABEL_LEN).is_some_and(hex);
+    if is_label {
+        parse_label(head)
+    } else {
+        None
+    }
+}
+
+impl Localizer {
+    /// Appends the head of a line (up to [`HEAD`] bytes, or fewer ending in
+    /// a newline, or the whole line), its label turned into local time
+    /// (`YYYY-MM-DD HH:MM:SS.nnnnnnnnn`) if it starts with one.
+    pub fn put_head(&mut self, head: &[u8], out: &mut Vec<u8>) {
+        match label_at(head) {
+            Some(t) => self.put(t, &head[LABEL_LEN..], out),
+            None => out.extend_from_slice(head),
+        }
+    }
+
+    /// Appends `t` in local time, then `rest`; a time localtime cannot
+    /// give is written as its label.
+    pub fn put(&mut self, t: Tai64N, rest: &[u8], out: &mut Vec<u8>) {
+        let secs = unix_secs(t);
+        if self.text.is_none() || self.secs != secs {
+            self.secs = secs;
+            self.text = local_seconds(secs);
+        }
+        match &self.text {
+            Some(text) => {
+                out.extend_from_slice(text);
+                out.push(b'.');
+                out.extend_from_slice(&nanos9(t.1));
+            }
+            None => out.extend_from_slice(&fmt_label(t)),
+        }
+        out.extend_from_slice(rest);
+    }
+}
+
 /// Nanoseconds as nine decimal digits.
 pub fn nanos9(mut n: u32) -> [u8; 9] {
     let mut out = [b'0'; 9];
@@ -117,6 +174,63 @@ pub fn fmt_rfc3339(t: SystemTime) -> [u8; RFC3339_LEN] {
     let mut out = [b'0'; RFC3339_LEN];
     let _ = write!(&mut out[..], "{}", humantime::format_rfc3339_micros(t.max(UNIX_EPOCH)));
     out
+}
+
+/// The moment of a label (daemontools' epoch).
+pub fn to_system_time(t: Tai64N) -> SystemTime {
+    let secs = unix_secs(t);
+    let nanos = std::time::Duration::from_nanos(u64::from(t.1));
+    match u64::try_from(secs) {
+        Ok(s) => UNIX_EPOCH + std::time::Duration::from_secs(s) + nanos,
+        Err(_) => UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs()) + nanos,
+    }
+}
+
+/// Parses an RFC 3339 UTC time to the microsecond as multilog's `T` writes
+/// it (`2026-11-21T19:08:46.766450Z`), into a label.
+pub fn parse_rfc3339(s: &[u8]) -> Option<Tai64N> {
+    let s = s.get(..RFC3339_LEN)?;
+    let num = |from: usize, len: usize| -> Option<i64> {
+        s[from..from + len].iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let seps = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.'), (26, b'Z')];
+    if seps.iter().any(|&(i, c)| s[i] != c) {
+        return None;
+    }
+    let (month, day, hour, min, sec) = (num(5, 2)?, num(8, 2)?, num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let days = days_from_civil(num(0, 4)?, month, day);
+    let secs = days * 86400 + hour * 3600 + min * 60 + sec;
+    Some(Tai64N(Tai64::from_unix(secs), num(20, 6)? as u32 * 1000))
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
+/// (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The stamp a line of a log directory begins with: a TAI64N label (`t`,
+/// as [`label_at`]) or an RFC 3339 time followed by a space (`T`); with its
+/// length.
+pub fn line_stamp(line: &[u8]) -> Option<(Tai64N, usize)> {
+    match line.first() {
+        Some(b'@') => Some((label_at(line)?, LABEL_LEN)),
+        Some(b'0'..=b'9') if line.get(RFC3339_LEN) == Some(&b' ') => Some((parse_rfc3339(line)?, RFC3339_LEN)),
+        _ => None,
+    }
+}
+
+/// The moment a line's stamp says ([`line_stamp`]).
+pub fn stamp_time(line: &[u8]) -> Option<SystemTime> {
+    line_stamp(line).map(|(t, _)| to_system_time(t))
 }
 
 #[cfg(test)]
@@ -160,5 +274,31 @@ mod tests {
     fn unpack_clamps_bad_nanoseconds() {
         let t = unpack(&[0x40, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
         assert_eq!(t.1, 999_999_999);
+    }
+
+    #[test]
+    fn stamps_of_both_kinds() {
+        let t = UNIX_EPOCH + Duration::new(1_795_288_126, 766_450_000);
+        let mut line = fmt_rfc3339(t).to_vec();
+        line.extend_from_slice(b" hello");
+        assert_eq!(line_stamp(&line), Some((from_system_time(t), RFC3339_LEN)));
+        assert_eq!(stamp_time(&line), Some(t));
+        let mut line = fmt_label(from_system_time(t)).to_vec();
+        line.extend_from_slice(b" hello");
+        assert_eq!(stamp_time(&line), Some(t));
+        assert!(line_stamp(b"@400000003b4a39c23294b13c").is_some(), "a label alone, as tai64nlocal");
+        assert_eq!(line_stamp(b"@400000003b4a39c23294b13cc x"), None, "a hex digit after it");
+        assert_eq!(line_stamp(b"@400000003B4A39C23294B13C x"), None, "upper case");
+        assert_eq!(line_stamp(b"2026-11-21T19:08:46.766450Z"), None);
+        assert_eq!(line_stamp(b"2026-13-21T19:08:46.766450Z x"), None);
+        assert_eq!(line_stamp(b"2026-11-21 19:08:46.766450Z x"), None);
+        assert_eq!(line_stamp(b"plain text"), None);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(
+            to_system_time(from_system_time(UNIX_EPOCH - Duration::new(3, 5))),
+            UNIX_EPOCH - Duration::new(3, 5)
+        );
     }
 }

@@ -114,6 +114,10 @@ fn action_model(arg: &[u8]) -> Action<'_> {
         b'n' => Action::Count(number().max(MIN_COUNT)),
         b'!' => Action::Processor(rest),
         b'.' | b'/' => Action::Dir(arg),
+        // Ours, after the first action (issue 24): svlogd's t and p, s6-log's S.
+        b't' => Action::Age(number()),
+        b'S' => Action::Total(number()),
+        b'p' => Action::Prefix(rest),
         _ => Action::Ignored,
     }
 }
@@ -202,7 +206,7 @@ proptest! {
     #![proptest_config(config(2000))]
 
     #[test]
-    fn script_takes_any_bytes(arg in vec(byte_from(b"+-e=sn!./tT0123456789\0\xff"), 0..24),
+    fn script_takes_any_bytes(arg in vec(byte_from(b"+-e=sn!./tTSp0123456789\0\xff"), 0..24),
                               script in vec(vec(any::<u8>(), 0..4), 0..4)) {
         let _ = scan_number(&arg);
         let got = action(&arg);

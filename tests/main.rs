@@ -22,6 +22,7 @@ mod held;
 mod hostile;
 mod install;
 mod interop;
+mod logs;
 mod mainrun;
 mod multicall;
 mod multilog;

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Every program of the suite, as `daemontools-rs --list` names them.
-pub const PROGRAMS: [&str; 19] = [
+pub const PROGRAMS: [&str; 21] = [
     "envdir",
     "envuidgid",
     "fghack",
@@ -30,6 +30,8 @@ pub const PROGRAMS: [&str; 19] = [
     "softlimit",
     "supervise",
     "svc",
+    "svlog",
+    "svlogfwd",
     "svok",
     "svscan",
     "svscanboot",
@@ -186,6 +188,14 @@ impl Sandbox {
         let err = fs::File::create(self.join(format!("{log}.err"))).unwrap();
         cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
         let child = spawn_retrying(&mut cmd);
+        let pid = child.id();
+        self.children.lock().unwrap().push(child);
+        pid
+    }
+
+    /// Hands a child started elsewhere (with its own stdin, say) to the
+    /// guard, which kills it and its process group; returns its pid.
+    pub fn adopt(&self, child: Child) -> u32 {
         let pid = child.id();
         self.children.lock().unwrap().push(child);
         pid
