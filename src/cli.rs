@@ -106,9 +106,13 @@ pub unsafe fn multicall(programs: &[Program], argc: c_int, argv: *const *mut c_c
         _ => &[],
     };
     // SAFETY: each is a NUL-terminated string the C runtime made.
-    let views: Vec<&[u8]> = raw.iter().map(|&p| unsafe { CStr::from_ptr(p) }.to_bytes()).collect();
+    let arg = |p: &*mut c_char| unsafe { CStr::from_ptr(*p) }.to_bytes();
+    // The program's name is in the first two arguments at most.
+    let mut first: [&[u8]; 2] = [b"", b""];
+    first.iter_mut().zip(raw).for_each(|(slot, p)| *slot = arg(p));
+    let first = &first[..raw.len().min(2)];
     let find = |name: &[u8]| programs.binary_search_by(|p| p.prog.name.as_bytes().cmp(name)).ok();
-    let (index, from) = match called(&views, find) {
+    let (index, from) = match called(first, find) {
         Called::Program { index, from } => (index, from),
         Called::Itself(option) => itself(programs, option),
         Called::Unknown { called, asked } => {
@@ -131,14 +135,13 @@ pub unsafe fn multicall(programs: &[Program], argc: c_int, argv: *const *mut c_c
         }
         crate::sys::ignore_sigpipe();
     }
-    let args: Vec<OsString> = views[from..].iter().map(|a| OsString::from_vec(a.to_vec())).collect();
-    drop(views);
+    let args: Vec<OsString> = raw[from..].iter().map(|p| OsString::from_vec(arg(p).to_vec())).collect();
     match program.entry {
         Entry::Args(entry) => run(prog, args, entry),
         Entry::Title(entry) => run(prog, args, |args| {
             // SAFETY: argv[argc - 1] is a NUL-terminated string in this
             // process's own writable memory, which nothing else reads or
-            // writes while we run (the views of argv are gone); writing
+            // writes while we run (the views of its first arguments are gone); writing
             // within its length keeps it (and /proc/self/cmdline) well formed.
             let title = (!args.is_empty()).then(|| unsafe {
                 let last = raw[raw.len() - 1];
