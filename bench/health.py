@@ -88,14 +88,6 @@ int main(int argc, char **argv) {
 """
 
 
-def build(work, name, source):
-    src, path = os.path.join(work, name + ".c"), os.path.join(work, name)
-    with open(src, "w") as f:
-        f.write(source)
-    subprocess.run(["gcc", "-O2", "-static", "-o", path, src], check=True)
-    return path
-
-
 def cpu_ns(pid):
     """Time pid has spent on a CPU: schedstat's nanoseconds, or stat's ticks."""
     try:
@@ -136,7 +128,7 @@ def per_check(work, run, check, interval, seconds):
         fdir = os.path.join(work, "floor")
         os.makedirs(fdir)
         os.link(check, os.path.join(fdir, "check"))
-        floor = subprocess.Popen([build(work, "floor-checker", FLOOR_C), fdir, str(interval)],
+        floor = subprocess.Popen([report.build_c(work, "floor-checker", FLOOR_C), fdir, str(interval)],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
         time.sleep(1)
         c0, u0, f0 = cpu_ns(checked.proc.pid), cpu_ns(unchecked.proc.pid), cpu_ns(floor.pid)
@@ -196,7 +188,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-health-", dir="/dev/shm")
     try:
         run = restart.build_run(work, False)
-        check = build(work, "check-program", CHECK_C)
+        check = report.build_c(work, "check-program", CHECK_C)
         cpu, floor, n = per_check(work, run, check, args.interval, args.seconds)
         by_check, by_kill = first_failure(work, run, check, args.rounds)
     finally:

@@ -76,14 +76,6 @@ int main(void) {
 """
 
 
-def build(work, name, source, defines=()):
-    src, path = os.path.join(work, name + ".c"), os.path.join(work, name)
-    with open(src, "w") as f:
-        f.write(source)
-    subprocess.run(["gcc", "-O2", "-static", *defines, "-o", path, src], check=True)
-    return path
-
-
 def svc(*args):
     subprocess.run([os.path.join(OURS, "svc"), *args], check=True)
 
@@ -109,8 +101,8 @@ def readiness_to_start(work, rounds):
     db, app = os.path.join(work, "db"), os.path.join(work, "app")
     for d in (db, os.path.join(app, "needs")):
         os.makedirs(d)
-    os.link(build(work, "db-run", DB_C), os.path.join(db, "run"))
-    os.link(build(work, "app-run", START_C, ['-DSTAMPS="started"']), os.path.join(app, "run"))
+    os.link(report.build_c(work, "db-run", DB_C), os.path.join(db, "run"))
+    os.link(report.build_c(work, "app-run", START_C, ['-DSTAMPS="started"']), os.path.join(app, "run"))
     with open(os.path.join(db, "notification-fd"), "w") as f:
         f.write("3\n")
     os.symlink("../../db", os.path.join(app, "needs", "db"))
@@ -236,7 +228,7 @@ def main():
     try:
         gap, low, high = readiness_to_start(work, args.rounds)
         # The padding keeps every stamp line 20 bytes long, so that a size counts them.
-        run = build(work, "svc-run", START_C.replace('"%lld\\n"', '"%019lld\\n"'), ['-DSTAMPS="../../starts"'])
+        run = report.build_c(work, "svc-run", START_C.replace('"%lld\\n"', '"%019lld\\n"'), ['-DSTAMPS="../../starts"'])
         figures = {}
         for kind in ("none", "chain", "star"):
             ups, downs = zip(*(start_all(work, kind, n, run) for _ in range(args.runs)))

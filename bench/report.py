@@ -89,6 +89,16 @@ def prepare(program):
         signal.signal(sig, signal.default_int_handler)
 
 
+def build_c(work, name, source, defines=()):
+    """A static C program `name` built in `work` from `source` with gcc: its path."""
+    import subprocess
+    src, path = os.path.join(work, name + ".c"), os.path.join(work, name)
+    with open(src, "w") as f:
+        f.write(source)
+    subprocess.run(["gcc", "-O2", "-static", *defines, "-o", path, src], check=True)
+    return path
+
+
 def row(metric, unit, values, against="best", target=None, higher=False):
     return {"metric": metric, "unit": unit, "values": values, "against": against,
             "target": target, "higher": higher}

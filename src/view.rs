@@ -103,7 +103,7 @@ impl Figures {
             ready,
             healthy: check.map(|c| c.healthy()),
             failed,
-            stats: stats.filter(|_| up || stats.is_some_and(|s| s.processes > 0)),
+            stats: stats.filter(|s| up || s.processes > 0),
         }
     }
 }
@@ -297,7 +297,7 @@ fn flag(b: bool) -> f64 {
 
 /// The families `svstat -p` writes, after node_exporter's runit collector
 /// (`node_service_state`, `desired_state`, `normal_state`).
-const FAMILIES: [Family; 13] = [
+const FAMILIES: [Family; 14] = [
     ("daemontools_service_error", "gauge", "Whether the service directory could not be read (1) or could (0).", |f| {
         Some(flag(matches!(f, Found::Error(_))))
     }),
@@ -362,20 +362,20 @@ const FAMILIES: [Family; 13] = [
     ("daemontools_service_memory_bytes", "gauge", "Resident memory of the service (its whole tree with tree).", |f| {
         running(f).and_then(|f| f.stats?.memory_bytes).map(|b| b as f64)
     }),
-];
-
-/// `svstat -p`: every family with its HELP and TYPE lines, then a sample
-/// per directory that has a value, labelled `service` (the directory as
-/// named). Also `daemontools_service_failed`.
-pub fn exposition(rows: &[Row]) -> String {
-    let mut out = String::new();
-    let failed: Family = (
+    (
         "daemontools_service_failed",
         "gauge",
         "Whether the service failed for good (restart-limit, or finish exited 125 unasked).",
         |f| running(f).map(|f| flag(f.failed)),
-    );
-    for (name, kind, help, value) in FAMILIES.iter().chain([&failed]) {
+    ),
+];
+
+/// `svstat -p`: every family with its HELP and TYPE lines, then a sample
+/// per directory that has a value, labelled `service` (the directory as
+/// named).
+pub fn exposition(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for (name, kind, help, value) in &FAMILIES {
         let samples: Vec<String> = rows
             .iter()
             .filter_map(|r| value(&r.found).map(|v| format!("{name}{{service=\"{}\"}} {v}\n", label(r.dir))))

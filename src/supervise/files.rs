@@ -293,6 +293,8 @@ pub struct Contained {
     warned: bool,
     /// That an asked `pids-max` cannot be set was said (once).
     cap_warned: bool,
+    /// systemd's default limit for this kernel, read once.
+    pids_default: std::cell::OnceCell<u64>,
 }
 
 impl Contained {
@@ -327,7 +329,7 @@ impl Contained {
         }
         if let Some(cap) = &self.cap {
             let limit = match policy.pids_max {
-                PidsMax::Default => Some(tree::kernel_pids_default()),
+                PidsMax::Default => Some(*self.pids_default.get_or_init(tree::kernel_pids_default)),
                 PidsMax::Unlimited => None,
                 PidsMax::At(n) => Some(n),
             };
