@@ -11,9 +11,12 @@ supervisors' /proc/PID/smaps_rollup gives, per supervisor:
   anonymous the scanner's heap, stack and data (Pss_Anon): what it costs
             beyond the pages of its executable, which a lone process does
             not share (and which a freshly built file counts as dirty)
-and the same for the scanner alone, started on an empty directory
-(svscan, svscan, runsvdir, s6-svscan). Medians of --runs runs, systems
-alternating; the last lines are our ratios to daemontools' (the target).
+and the same for the scanner (svscan, svscan, runsvdir, s6-svscan) as it
+runs, with its own supervisor for each of as many services, and alone, on
+an empty directory: our programs are one executable, so a scanner shares
+the pages of its code with the supervisors it starts, but a lone one with
+no other process. Medians of --runs runs, systems alternating; the last
+column is our ratio to daemontools' (the target).
 
     cargo build --release && python3 bench/memory.py [--services 50] [--runs 3] [--json FILE]
 
@@ -97,17 +100,35 @@ def measure_supervisors(system, n, work):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def measure_scanner(system, work):
+def measure_scanner(system, work, services=0):
+    """The scanner's rollup on a directory of `services` services, once
+    each has its supervisor and its service running."""
     d = os.path.join(work, f"scan-{system}")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
+    for i in range(services):
+        os.makedirs(os.path.join(d, f"s{i}"))
+        with open(os.path.join(d, f"s{i}", "run"), "w") as f:
+            f.write("#!/bin/sh\nexec sleep 1000\n")
+        os.chmod(os.path.join(d, f"s{i}", "run"), 0o755)
     p = subprocess.Popen(SCANNER[system](d), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     try:
+        deadline = time.monotonic() + 20
+        while services and (len(sups := children(p.pid)) != services or any(len(children(s)) != 1 for s in sups)):
+            if time.monotonic() > deadline:
+                sys.exit(f"{system}: not every service came up under the scanner")
+            time.sleep(0.05)
         time.sleep(0.5)
         return rollup(p.pid)
     finally:
-        os.killpg(p.pid, signal.SIGKILL)
+        # Every supervisor is in the scanner's session; each service in its supervisor's or its own.
+        pids = [p.pid] + [q for s in children(p.pid) for q in [s] + children(s)]
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         p.wait()
         shutil.rmtree(d, ignore_errors=True)
 
@@ -123,14 +144,18 @@ def main():
     work = tempfile.mkdtemp(prefix="membench-", dir="/dev/shm")
     sup = {s: [] for s in systems}
     scan = {s: [] for s in systems}
+    alone = {s: [] for s in systems}
     try:
         for run in range(args.runs):
             order = systems[run % len(systems):] + systems[: run % len(systems)]
             for s in order:
                 sup[s].append(measure_supervisors(s, args.services, work))
-                scan[s].append(measure_scanner(s, work))
+                scan[s].append(measure_scanner(s, work, args.services))
+                alone[s].append(measure_scanner(s, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    n = args.services
+
     def med(got, i):
         return {s: statistics.median(r[i] for r in got[s]) for s in systems}
 
@@ -138,11 +163,14 @@ def main():
         report.row("memory per supervise: private", "KiB", med(sup, 2), against="daemontools", target=1.0),
         report.row("memory per supervise: Pss", "KiB", med(sup, 1), against="daemontools", target=1.0),
         report.row("memory per supervise: RSS", "KiB", med(sup, 0), against="daemontools"),
-        report.row("scanner alone: private", "KiB", med(scan, 2), against="daemontools", target=1.0),
-        report.row("scanner alone: Pss", "KiB", med(scan, 1), against="daemontools", target=1.0),
-        report.row("scanner alone: anonymous", "KiB", med(scan, 3), against="daemontools"),
+        report.row(f"scanner of {n} services: private", "KiB", med(scan, 2), against="daemontools", target=1.0),
+        report.row(f"scanner of {n} services: Pss", "KiB", med(scan, 1), against="daemontools", target=1.0),
+        report.row(f"scanner of {n} services: anonymous", "KiB", med(scan, 3), against="daemontools"),
+        report.row("scanner alone: private", "KiB", med(alone, 2), against="daemontools"),
+        report.row("scanner alone: Pss", "KiB", med(alone, 1), against="daemontools"),
     ]
-    print(f"memory per supervisor, {args.services} services each, and the scanner alone; median of {args.runs} runs")
+    print(f"memory per supervisor, {n} services each, and the scanner with as many and alone; "
+          f"median of {args.runs} runs")
     report.emit(rows, args.json)
 
 if __name__ == "__main__":

@@ -18,6 +18,31 @@ import sys
 
 PEERS = ("daemontools", "runit", "s6")
 OURS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release")
+# The one executable; every program's name in OURS is a symbolic link to it.
+MULTICALL = "daemontools-rs"
+
+
+def link_programs(directory=OURS):
+    """Makes each program's name in `directory` a symbolic link to the one
+    executable there, as `make` and `make install` do, in place of whatever
+    an older build left under that name; the names are the executable's own
+    (`daemontools-rs --list`). Does nothing where it is not built."""
+    import subprocess
+    exe = os.path.join(directory, MULTICALL)
+    if not os.path.isfile(exe):
+        return
+    names = subprocess.run([exe, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.islink(path) and os.readlink(path) == MULTICALL:
+            continue
+        new = f"{path}.new.{os.getpid()}"
+        os.symlink(MULTICALL, new)
+        os.replace(new, path)
+
+
+# Every script here runs our programs by their names in OURS.
+link_programs()
 
 # One supervisor on service directory d, for each system.
 SUPERVISOR = {
@@ -58,7 +83,7 @@ def made_line(script, minutes=None):
 def prepare(program):
     """Exits unless our `program` is built; makes SIGINT and SIGTERM end a
     run through its clean-up (run in the background, SIGINT may come ignored)."""
-    if not os.path.exists(os.path.join(OURS, program)):
+    if not os.path.exists(os.path.join(OURS, MULTICALL)) or not os.path.exists(os.path.join(OURS, program)):
         sys.exit("bench: build first: cargo build --release")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.default_int_handler)

@@ -14,7 +14,7 @@ error and exit 111, ours and daemontools' alike.
 
     cargo build --release && python3 bench/startup.py [--calls 500] [--json FILE]
 
-A service supervised by our supervise, on /dev/shm, answers svstat and svok.
+A service supervised by our supervise, on /dev/shm, answers svc, svstat and svok.
 """
 
 import argparse
@@ -35,6 +35,8 @@ OURS = report.OURS
 def tools(svdir, envdir):
     """name -> arguments after the program."""
     return {
+        # A letter the service is already in: supervise reads it and does nothing.
+        "svc": ["-u", svdir],
         "svstat": [svdir],
         "svok": [svdir],
         "envdir": [envdir, "/bin/true"],

@@ -142,7 +142,7 @@ pub fn account(name: &[u8]) -> Option<(libc::uid_t, libc::gid_t)> {
         return None;
     }
     let files = std::fs::read("/etc/passwd").unwrap_or_default();
-    passwd_entry(&files, name).or_else(|| passwd_entry(&getent_passwd(name)?, name))
+    passwd_entry(&files, name).or_else(|| passwd_entry(&getent("passwd", name)?, name))
 }
 
 /// [`account`], for setuidgid and envuidgid: daemontools' `unknown account
@@ -156,14 +156,19 @@ pub fn known_account(name: &[u8]) -> Result<(libc::uid_t, libc::gid_t), Failure>
 /// with whatever environment a run script (or its envdir) gave it.
 const GETENT: [&str; 2] = ["/usr/bin/getent", "/bin/getent"];
 
-/// What `getent passwd -- NAME` prints. The output is kept even if the wait
-/// fails (an inherited ignored SIGCHLD reaps the child first).
-fn getent_passwd(name: &[u8]) -> Option<Vec<u8>> {
+/// What `getent DATABASE -- KEY` prints (`passwd` for an account, `ahosts`
+/// for a host's addresses): getent asks every source `nsswitch.conf` names,
+/// which our static programs cannot do themselves (static glibc loads the
+/// NSS modules at run time: getpwnam crashes, getaddrinfo needs the
+/// modules of the glibc it was linked with, and brings 170 KB of resolver).
+/// The output is kept even if the wait fails (an inherited ignored SIGCHLD
+/// reaps the child first).
+pub fn getent(database: &str, key: &[u8]) -> Option<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::ffi::OsStrExt;
     let program = GETENT.iter().find(|p| std::path::Path::new(p).exists())?;
     let mut child = std::process::Command::new(program)
-        .args([std::ffi::OsStr::new("passwd"), "--".as_ref(), std::ffi::OsStr::from_bytes(name)])
+        .args([std::ffi::OsStr::new(database), "--".as_ref(), std::ffi::OsStr::from_bytes(key)])
         .env_clear()
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -9,7 +9,7 @@ use crate::logread::{Place, Pos, Source};
 use crate::tai64::{self, Tai64N};
 use nix::errno::Errno;
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
@@ -248,8 +248,19 @@ fn errno(e: std::io::Error) -> Errno {
     crate::msg::errno_of(&e)
 }
 
+/// The address of `HOST:PORT`: HOST an IPv4 address, an IPv6 address in
+/// brackets, or a name, whose first address `getent ahosts` gives (the one
+/// getaddrinfo would: see `pathexec::getent` for why not getaddrinfo).
 fn resolve(hostport: &str) -> Result<SocketAddr, Errno> {
-    hostport.to_socket_addrs().map_err(errno)?.next().ok_or(Errno::EADDRNOTAVAIL)
+    if let Ok(addr) = hostport.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let (host, port) = hostport.rsplit_once(':').ok_or(Errno::EINVAL)?;
+    let port: u16 = port.parse().map_err(|_| Errno::EINVAL)?;
+    let found = crate::pathexec::getent("ahosts", host.as_bytes()).ok_or(Errno::EADDRNOTAVAIL)?;
+    let first = found.split(|b| b.is_ascii_whitespace()).next().unwrap_or_default();
+    let ip = std::str::from_utf8(first).ok().and_then(|a| a.parse::<IpAddr>().ok()).ok_or(Errno::EADDRNOTAVAIL)?;
+    Ok(SocketAddr::new(ip, port))
 }
 
 impl Sender {
@@ -323,6 +334,22 @@ fn peer_closed(s: &TcpStream) -> bool {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn a_destination_host_is_an_address_or_a_name_getent_knows() {
+        assert_eq!(resolve("127.0.0.1:514"), Ok("127.0.0.1:514".parse().unwrap()));
+        assert_eq!(resolve("[::1]:6514"), Ok("[::1]:6514".parse().unwrap()));
+        assert_eq!(resolve("127.0.0.1"), Err(Errno::EINVAL));
+        assert_eq!(resolve("127.0.0.1:x"), Err(Errno::EINVAL));
+        assert_eq!(resolve("no-such-host.invalid:514"), Err(Errno::EADDRNOTAVAIL));
+        match resolve("localhost:514") {
+            Ok(addr) => assert!(addr.ip().is_loopback() && addr.port() == 514, "{addr}"),
+            Err(e) if crate::pathexec::getent("ahosts", b"localhost").is_none() => {
+                eprintln!("SKIPPED localhost: no getent here ({e})")
+            }
+            Err(e) => panic!("localhost: {e}"),
+        }
+    }
 
     fn all(line: &[u8], max: usize) -> Vec<String> {
         let mut v = Vec::new();

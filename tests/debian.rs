@@ -82,8 +82,7 @@ fn lintian_finds_nothing_but_the_overridden_tags() {
         let tag = line.strip_prefix("O: daemontools-rs: ").unwrap_or_else(|| panic!("lintian: {line}\n{out}"));
         overridden.insert(tag.to_string());
     }
-    let mut expected: BTreeSet<String> =
-        PROGRAMS.iter().map(|p| format!("statically-linked-binary [usr/bin/{p}]")).collect();
+    let mut expected = BTreeSet::from(["statically-linked-binary [usr/bin/daemontools-rs]".to_string()]);
     expected.insert("initial-upload-closes-no-bugs [usr/share/doc/daemontools-rs/changelog.Debian.gz:1]".into());
     assert_eq!(overridden, expected, "{out}");
 }

@@ -30,12 +30,28 @@ fn help(sb: &Sandbox, prog: &str) -> String {
 #[test]
 fn every_program_answers_help_and_version() {
     let sb = Sandbox::new();
-    let mut listed: Vec<String> = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("bins"))
+    // A module of programs/ for each, and every list of them alike: the
+    // executable's own, the Makefile's and the Debian package's.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut listed: Vec<String> = fs::read_dir(root.join("programs"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter_map(|f| f.strip_suffix(".rs").filter(|m| !["main", "build"].contains(m)).map(String::from))
         .collect();
     listed.sort();
-    assert_eq!(listed, PROGRAMS, "bins/ and the list of programs");
+    assert_eq!(listed, PROGRAMS, "programs/ and the list of programs");
+    assert_eq!(stdout(&sb.run(multicall(), &["--list"])).lines().collect::<Vec<_>>(), PROGRAMS);
+    let makefile = fs::read_to_string(root.join("Makefile")).unwrap().replace("\\\n", " ");
+    let line = makefile.lines().find_map(|l| l.strip_prefix("PROGRAMS = ")).expect("PROGRAMS in the Makefile");
+    assert_eq!(line.split_whitespace().collect::<Vec<_>>(), PROGRAMS, "the Makefile's PROGRAMS");
+    let cargo = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let linked: Vec<&str> = cargo
+        .lines()
+        .filter_map(|l| {
+            l.trim().strip_prefix("{ dest = \"usr/bin/")?.strip_suffix("\", link_name = \"daemontools-rs\" },")
+        })
+        .collect();
+    assert_eq!(linked, PROGRAMS, "the Debian package's links");
     for prog in PROGRAMS {
         help(&sb, prog);
         let o = sb.run(bin(prog), &["--version"]);
@@ -123,7 +139,7 @@ fn the_container_examples_name_files_and_programs_that_exist() {
         for source in sources {
             match source.strip_prefix("target/release/") {
                 Some(prog) => {
-                    assert!(PROGRAMS.contains(&prog), "Dockerfile copies {source}");
+                    assert_eq!(prog, "daemontools-rs", "Dockerfile copies {source}");
                     assert_eq!(dest[0], "/usr/local/bin/");
                     installed.push(format!("/usr/local/bin/{prog}"));
                 }
@@ -133,6 +149,10 @@ fn the_container_examples_name_files_and_programs_that_exist() {
             }
         }
     }
+    // Every program's name, linked to the executable as `daemontools-rs --list` names them.
+    let links = "RUN cd /usr/local/bin && for p in $(./daemontools-rs --list); do ln -s daemontools-rs \"$p\"";
+    assert!(docker.contains(links), "the Dockerfile does not link the programs' names");
+    installed.extend(PROGRAMS.iter().map(|p| format!("/usr/local/bin/{p}")));
     let pod = fs::read_to_string(root.join("examples/container/pod.yaml")).unwrap();
     for text in [&docker, &pod] {
         for used in text

@@ -1,6 +1,8 @@
-//! `make install` and `make uninstall` into a temporary DESTDIR: every
-//! program, man page and the systemd unit land under PREFIX, the unit runs
-//! the installed svscanboot, and uninstall leaves nothing behind.
+//! `make install` and `make uninstall` into a temporary DESTDIR: the one
+//! executable with every program's name a symbolic link to it, every man
+//! page and the systemd unit land under PREFIX, each name runs its program,
+//! the unit runs the installed svscanboot, and uninstall leaves nothing
+//! behind (and no file that is not its own link).
 
 use crate::common::*;
 use std::fs;
@@ -48,9 +50,22 @@ fn install_and_uninstall_under_a_prefix_in_a_destdir() {
         assert!(o.status.success(), "make install: {}", stderr(&o));
         let got = files(&dest);
         let p = &prefix[1..];
-        // Programs and pages, the overview page, the unit, update-service and
-        // its page, and the list of directories install made.
-        assert_eq!(got.len(), PROGRAMS.len() * 2 + 5, "{got:#?}");
+        // The executable, the programs' links and pages, the overview page,
+        // the unit, update-service and its page, and the list of
+        // directories install made.
+        assert_eq!(got.len(), PROGRAMS.len() * 2 + 6, "{got:#?}");
+        let bindir = dest.join(p).join("bin");
+        assert!(fs::symlink_metadata(bindir.join("daemontools-rs")).unwrap().is_file());
+        for prog in PROGRAMS {
+            let link = bindir.join(prog);
+            assert_eq!(
+                fs::read_link(&link).unwrap(),
+                Path::new("daemontools-rs"),
+                "{prog} is a link to the executable"
+            );
+            let o = Command::new(&link).arg("--version").output().unwrap();
+            assert_eq!(stdout(&o), format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
+        }
         assert!(got.contains(&format!("{p}/sbin/update-service")), "{got:#?}");
         assert!(got.contains(&format!("{p}/share/man/man8/update-service.8")), "{got:#?}");
         let script = fs::read_to_string(dest.join(p).join("sbin/update-service")).unwrap();
@@ -65,8 +80,18 @@ fn install_and_uninstall_under_a_prefix_in_a_destdir() {
         assert_eq!(stdout(&o), format!("svok (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
         let unit = fs::read_to_string(dest.join(p).join("lib/systemd/system/daemontools-rs.service")).unwrap();
         assert!(unit.contains(&format!("\nExecStart={prefix}/bin/svscanboot /etc/service\n")), "{unit}");
+        // A name replaced since by a file of someone else's stays.
+        if prefix == "/opt/dt" {
+            fs::remove_file(bindir.join("svc")).unwrap();
+            fs::write(bindir.join("svc"), "theirs").unwrap();
+        }
         let o = make("uninstall", &dest, prefix);
         assert!(o.status.success(), "make uninstall: {}", stderr(&o));
+        if prefix == "/opt/dt" {
+            assert_eq!(files(&dest), vec!["opt/dt/bin/svc".to_string()], "uninstall removes only its own");
+            fs::remove_file(bindir.join("svc")).unwrap();
+            fs::remove_dir_all(dest.join("opt")).unwrap();
+        }
         assert_eq!(files(&dest), Vec::<String>::new(), "uninstall removes every file");
         // And every directory it made, but none that was there before.
         let left: Vec<_> = fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -99,6 +124,6 @@ fn install_and_uninstall_under_a_prefix_in_a_destdir() {
         .arg(format!("DESTDIR={}", dest.display()))
         .output()
         .unwrap();
-    assert!(!o.status.success() && stderr(&o).contains("/nonexistent/envdir is not built"), "{}", stderr(&o));
+    assert!(!o.status.success() && stderr(&o).contains("/nonexistent/daemontools-rs is not built"), "{}", stderr(&o));
     assert!(!dest.exists());
 }

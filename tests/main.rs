@@ -24,6 +24,7 @@ mod install;
 mod interop;
 mod logs;
 mod mainrun;
+mod multicall;
 mod multilog;
 mod needs;
 mod operator;

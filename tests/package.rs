@@ -1,6 +1,7 @@
-//! The Debian package: built with `cargo deb` from the built programs, it
-//! holds every program in /usr/bin, every man page (gzipped) and the systemd
-//! unit, and its control file conflicts with and replaces daemontools.
+//! The Debian package: built with `cargo deb` from the built executable, it
+//! holds it in /usr/bin with every program's name a symbolic link to it,
+//! every man page (gzipped) and the systemd unit, and its control file
+//! conflicts with and replaces daemontools.
 
 use crate::common::*;
 use std::process::Command;
@@ -33,9 +34,12 @@ fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
 
     let listing = dpkg_deb(&["-c"], &deb);
     let entry = |path: &str| listing.lines().find(|l| l.ends_with(&format!(" ./{path}"))).map(str::to_string);
+    let line = entry("usr/bin/daemontools-rs").unwrap_or_else(|| panic!("no /usr/bin/daemontools-rs:\n{listing}"));
+    assert!(line.starts_with("-rwxr-xr-x root/root") || line.starts_with("-rwxr-xr-x 0/0"), "{line}");
+    let linked = |l: &str| l.starts_with("lrwxrwxrwx") && l.ends_with(" -> daemontools-rs");
     for prog in PROGRAMS {
-        let line = entry(&format!("usr/bin/{prog}")).unwrap_or_else(|| panic!("no /usr/bin/{prog}:\n{listing}"));
-        assert!(line.starts_with("-rwxr-xr-x root/root") || line.starts_with("-rwxr-xr-x 0/0"), "{line}");
+        let found = listing.lines().find(|l| l.contains(&format!(" ./usr/bin/{prog} -> ")));
+        assert!(found.is_some_and(linked), "/usr/bin/{prog} is not a link to daemontools-rs:\n{listing}");
         assert!(entry(&format!("usr/share/man/man8/{prog}.8.gz")).is_some(), "no {prog}.8.gz:\n{listing}");
     }
     assert!(entry("usr/share/man/man7/daemontools-rs.7.gz").is_some(), "{listing}");
@@ -51,8 +55,10 @@ fn the_debian_package_replaces_daemontools_with_every_program_and_page() {
     let root = sb.join("root");
     let o = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = Command::new(root.join("usr/bin/svstat")).arg("--version").output().unwrap();
-    assert_eq!(stdout(&o), format!("svstat (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
+    for prog in PROGRAMS {
+        let o = Command::new(root.join("usr/bin").join(prog)).arg("--version").output().unwrap();
+        assert_eq!(stdout(&o), format!("{prog} (daemontools-rs) {}\n", env!("CARGO_PKG_VERSION")));
+    }
     let unit = std::fs::read_to_string(root.join("usr/lib/systemd/system/daemontools-rs.service")).unwrap();
     assert!(unit.contains("\nExecStart=/usr/bin/svscanboot /etc/service\n"), "{unit}");
 }

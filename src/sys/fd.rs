@@ -45,6 +45,36 @@ pub fn read_full(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
+/// Opens /dev/null on each of the standard descriptors 0, 1 and 2 that is
+/// closed, as Rust's runtime does before `main`, for the programs started
+/// that way (`cli::Start::Std`): a descriptor they open later cannot then
+/// take the number of one, and what they write there is not mixed into
+/// another file. As the runtime: one `poll`, or `fcntl` on each where poll
+/// is refused. Fails only when /dev/null cannot be opened.
+pub fn open_standard() -> Result<(), Errno> {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
+    // SAFETY: poll and fcntl on an array and descriptor numbers we own.
+    while unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } == -1 {
+        match Errno::last() {
+            Errno::EINTR => continue,
+            _ => {
+                for p in &mut fds {
+                    let closed = unsafe { libc::fcntl(p.fd, libc::F_GETFD) } == -1 && Errno::last() == Errno::EBADF;
+                    p.revents = if closed { libc::POLLNVAL } else { 0 };
+                }
+                break;
+            }
+        }
+    }
+    for _ in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+        // Not close-on-exec: it is a standard descriptor from now on; being
+        // the lowest closed one, it gets the number that was missing.
+        // SAFETY: open with a constant path.
+        Errno::result(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })?;
+    }
+    Ok(())
+}
+
 /// In a child before exec: makes `from` descriptor `to`, open across exec. Async-signal-safe.
 pub fn move_fd(from: libc::c_int, to: libc::c_int) -> Result<(), Errno> {
     // SAFETY: dup2 and fcntl on descriptors of this process.

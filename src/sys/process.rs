@@ -67,6 +67,30 @@ pub fn exec(argv: &Argv) -> Errno {
     Errno::last()
 }
 
+/// The base name of the file this process was executed from, as given to
+/// execve (the kernel's `AT_EXECFN`), which is what it named the process.
+pub fn exec_name() -> Option<&'static [u8]> {
+    // SAFETY: getauxval reads the auxiliary vector; AT_EXECFN, when there,
+    // points to a NUL-terminated string on our stack for the process's life.
+    let path = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const libc::c_char;
+    if path.is_null() {
+        return None;
+    }
+    let path = unsafe { std::ffi::CStr::from_ptr(path) }.to_bytes();
+    path.rsplit(|&b| b == b'/').next()
+}
+
+/// Sets the calling thread's name, which `ps`, `pgrep` and
+/// `/proc/PID/comm` show (at most 15 bytes, as the kernel keeps): what exec
+/// would have made it had the program been called by that name.
+pub fn set_name(name: &[u8]) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name[..n]);
+    // SAFETY: prctl reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr()) };
+}
+
 /// Sends `sig` to `pid`.
 pub fn kill(pid: u32, sig: libc::c_int) -> Result<(), Errno> {
     // SAFETY: kill(2) has no memory effects.

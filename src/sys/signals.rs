@@ -82,6 +82,14 @@ impl SelfPipe {
     }
 }
 
+/// Ignores SIGPIPE, as Rust's runtime does before `main` (`cli::Start::Std`):
+/// a write to a pipe no one reads fails with EPIPE instead of killing us.
+/// Put back to default in every child by [`reset_signals_for_exec`].
+pub fn ignore_sigpipe() {
+    // SAFETY: signal(2) with a constant disposition.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 /// In a child between fork and exec: puts back what the Rust runtime and our
 /// handlers changed. Rust ignores SIGPIPE, and an ignored signal stays ignored
 /// across exec, so without this every service would run with SIGPIPE ignored.

@@ -16,7 +16,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Every program of the suite, as bins/ names them.
+/// Every program of the suite, as `daemontools-rs --list` names them.
 pub const PROGRAMS: [&str; 21] = [
     "envdir",
     "envuidgid",
@@ -41,13 +41,34 @@ pub const PROGRAMS: [&str; 21] = [
     "tai64nlocal",
 ];
 
-/// One of our binaries, from the same target directory as this test.
+/// The one executable, `daemontools-rs`, which cargo builds for these tests.
+pub fn multicall() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_daemontools-rs"))
+}
+
+/// One of our programs: its name, a symbolic link to the one executable
+/// beside it in the target directory, as `make install` makes them. The
+/// links are made at the first call, in place of whatever an older build
+/// left under those names.
 pub fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
+    static LINKS: std::sync::Once = std::sync::Once::new();
+    let exe = multicall();
+    let dir = exe.parent().unwrap();
+    LINKS.call_once(|| PROGRAMS.iter().for_each(|p| link_program(dir, p)));
+    assert!(PROGRAMS.contains(&name), "{name} is not one of PROGRAMS");
+    dir.join(name)
+}
+
+/// Makes `dir/name` a symbolic link to `daemontools-rs`, unless it is one.
+pub fn link_program(dir: &Path, name: &str) {
     let path = dir.join(name);
-    assert!(path.exists(), "{} is not built: run `cargo build --workspace` first", path.display());
-    path
+    if fs::read_link(&path).is_ok_and(|to| to == Path::new("daemontools-rs")) {
+        return;
+    }
+    let new = dir.join(format!(".{name}.new.{}", std::process::id()));
+    let _ = fs::remove_file(&new);
+    std::os::unix::fs::symlink("daemontools-rs", &new).unwrap();
+    fs::rename(&new, &path).unwrap();
 }
 
 /// A program of the real daemontools from Debian.
