@@ -324,6 +324,8 @@ fn svc_waits_woken_by_the_change() {
     sb.run(bin("svc"), &["-u", "-wu", "web"]);
     write_script(&sb.join("web/run"), "trap 'sleep 1; exit 0' TERM\nwhile :; do sleep 0.02; done\n");
     sb.run(bin("svc"), &["-t", "-wr", "web"]);
+    // Reaped by wait4 below, for its rusage, not by Child::wait.
+    #[allow(clippy::zombie_processes)]
     let child = sb.command(bin("svc")).args(["-d", "-wd", "-T", "10000", "web"]).spawn().unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

@@ -203,7 +203,9 @@ fn crash_recovery_and_processor_match_daemontools() {
     archives.push(("@400000000000000000000099.u".into(), b"u\n", 0o644));
     archives.push(("current".into(), b"c\n", 0o644));
     let archives: Vec<(&str, &[u8], u32)> = archives.iter().map(|(n, d, m)| (n.as_str(), *d, *m)).collect();
-    let seeds: Vec<(&str, Vec<(&str, &[u8], u32)>)> = vec![
+    // (what is in the directory at the start: name, contents, mode)
+    type Files<'a> = Vec<(&'a str, &'a [u8], u32)>;
+    let seeds: Vec<(&str, Files)> = vec![
         ("clean current", vec![("current", b"old\n", 0o744), ("state", b"S", 0o644)]),
         ("unclean current", vec![("current", b"old\n", 0o644), ("state", b"S", 0o644), ("newstate", b"N", 0o644)]),
         ("empty unclean current", vec![("current", b"", 0o644)]),
