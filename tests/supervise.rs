@@ -213,6 +213,7 @@ fn unknown_control_bytes_are_ignored() {
 fn sigterm_to_supervise_takes_the_service_down_then_exits() {
     let sb = Supervised::new("trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
     let (sup, pid) = (sb.supervise, sb.pid);
+    wait_trapped(pid, libc::SIGTERM);
     signal(sup, libc::SIGTERM);
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));
     assert!(!alive(pid), "the service is not orphaned");
