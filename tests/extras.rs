@@ -80,11 +80,13 @@ fn down_signal_and_timeout_kill() {
     let sb =
         Supervised::named("web", "trap 'echo INT >> log; exit 0' INT\ntrap '' TERM\nwhile :; do sleep 0.05; done\n");
     // Without down-signal and timeout-kill: daemontools' TERM, ignored, and the service stays up.
+    wait_trapped(sb.pid, libc::SIGTERM);
     sb.run(bin("svc"), &["-d", "web"]);
     std::thread::sleep(Duration::from_millis(800));
     assert_ne!(sb.status("web").pid, 0, "stopped without the files: not daemontools' behaviour");
     sb.run(bin("svc"), &["-u", "web"]);
     fs::write(sb.join("web/down-signal"), "SIGINT\n").unwrap();
+    wait_trapped(sb.pid, libc::SIGINT);
     sb.run(bin("svc"), &["-d", "web"]);
     sb.wait_down("web");
     assert_eq!(read(&sb, "web/log"), "INT\n");
@@ -92,7 +94,7 @@ fn down_signal_and_timeout_kill() {
     fs::write(sb.join("web/down-signal"), "TERM\n").unwrap();
     fs::write(sb.join("web/timeout-kill"), "300\n").unwrap();
     sb.run(bin("svc"), &["-u", "web"]);
-    sb.wait_up("web", 0);
+    wait_trapped(sb.wait_up("web", 0), libc::SIGTERM);
     let t = Instant::now();
     sb.run(bin("svc"), &["-d", "web"]);
     sb.wait_down("web");
@@ -309,7 +311,7 @@ fn svc_waits_woken_by_the_change() {
     sb.service("web", "trap 'sleep 0.3; date +%s.%N > stopped; exit 0' TERM\nwhile :; do sleep 0.02; done\n");
     write_script(&sb.join("web/finish"), "sleep 0.3\n");
     sb.supervise(&bin("supervise"), "web");
-    sb.wait_up("web", 0);
+    wait_trapped(sb.wait_up("web", 0), libc::SIGTERM);
     let since_epoch = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     // -wd: returns when the service is down, not before, and soon after.
     let o = sb.run(bin("svc"), &["-d", "-wd", "web"]);
@@ -324,6 +326,7 @@ fn svc_waits_woken_by_the_change() {
     sb.run(bin("svc"), &["-u", "-wu", "web"]);
     write_script(&sb.join("web/run"), "trap 'sleep 1; exit 0' TERM\nwhile :; do sleep 0.02; done\n");
     sb.run(bin("svc"), &["-t", "-wr", "web"]);
+    wait_trapped(sb.status("web").pid, libc::SIGTERM);
     // Reaped by wait4 below, for its rusage, not by Child::wait.
     #[allow(clippy::zombie_processes)]
     let child = sb.command(bin("svc")).args(["-d", "-wd", "-T", "10000", "web"]).spawn().unwrap();

@@ -55,6 +55,16 @@ fn fd_numbers(pid: u32) -> Vec<u32> {
     fds(pid).into_iter().map(|(n, _)| n).collect()
 }
 
+/// Waits until `pid` has exec'd `sleep` and sleeps in it. Its name is
+/// `sleep` from the exec on, but the dynamic loader then holds each library
+/// open while it maps it (`libc.so.6` as descriptor 3): only once asleep
+/// are its descriptors the ones it was given.
+fn wait_asleep(pid: u32) {
+    let comm = || fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let wchan = || fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    wait_for(5000, "sleep to be asleep", || comm().trim() == "sleep" && wchan().contains("nanosleep"));
+}
+
 /// Live processes whose working directory is exactly `dir` and whose name is `comm`.
 fn processes_in(dir: &Path, comm: &str) -> Vec<u32> {
     let dir = fs::canonicalize(dir).unwrap();
@@ -270,8 +280,7 @@ fn no_descriptor_leaks_into_a_service_a_logger_or_a_processor() {
     let ready = sb.wait_up("services/n", 0);
     // The run scripts exec sleep; until then sh holds the script open.
     for pid in [run, log, ready] {
-        let comm = || fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        wait_for(5000, "run to exec sleep", || comm().trim() == "sleep");
+        wait_asleep(pid);
     }
     assert_eq!(fd_numbers(run), [0, 1, 2], "{:?}", fds(run));
     assert_eq!(fd_numbers(log), [0, 1, 2], "{:?}", fds(log));
@@ -306,6 +315,7 @@ fn no_descriptor_leaks_into_a_service_a_logger_or_a_processor() {
             .unwrap_or(0);
         processor != 0
     });
+    wait_asleep(processor);
     assert_eq!(fd_numbers(processor), [0, 1, 2, 4, 5], "{:?}", fds(processor));
 }
 

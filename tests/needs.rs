@@ -78,8 +78,8 @@ fn term_stops_the_app_before_the_db() {
     sb.service("services/app", &script("app", "0.3"));
     need(&sb, "services/app", "db", "../../db");
     let pid = svscan(&sb, "5");
-    sb.wait_up("services/db", 0);
-    sb.wait_up("services/app", 0);
+    wait_trapped(sb.wait_up("services/db", 0), libc::SIGTERM);
+    wait_trapped(sb.wait_up("services/app", 0), libc::SIGTERM);
     signal(pid, libc::SIGTERM);
     assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(0));
     let (app_gone, db_term) = (stamp(&sb, "app.gone").unwrap(), stamp(&sb, "db.term").unwrap());

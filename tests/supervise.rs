@@ -97,6 +97,7 @@ fn d_terms_then_conts_and_u_brings_it_back() {
     // The service records each signal; a stopped one would record TERM only after CONT.
     let sb = Supervised::new("trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
     let pid = sb.pid;
+    wait_trapped(pid, libc::SIGTERM);
     sb.run(bin("svc"), &["-p", "s"]);
     wait_for(2000, "the service to stop", || proc_state(pid) == "T");
     sb.run(bin("svc"), &["-d", "s"]);
@@ -116,6 +117,8 @@ fn signal_letters_reach_the_service() {
         "for s in HUP ALRM INT TERM USR1; do trap \"echo $s >> ../got\" $s; done\nwhile :; do sleep 0.02; done",
     );
     let pid = sb.pid;
+    // The traps are set in order: USR1's last.
+    wait_trapped(pid, libc::SIGUSR1);
     let got = || fs::read_to_string(sb.join("got")).unwrap_or_default();
     let mut expect = String::new();
     for (letter, name) in [("-h", "HUP"), ("-a", "ALRM"), ("-i", "INT"), ("-t", "TERM")] {
@@ -213,6 +216,7 @@ fn unknown_control_bytes_are_ignored() {
 fn sigterm_to_supervise_takes_the_service_down_then_exits() {
     let sb = Supervised::new("trap 'echo TERM >> ../got; exit 0' TERM\nwhile :; do sleep 0.02; done");
     let (sup, pid) = (sb.supervise, sb.pid);
+    wait_trapped(pid, libc::SIGTERM);
     signal(sup, libc::SIGTERM);
     assert_eq!(sb.wait_exit(sup, 5000).code(), Some(0));
     assert!(!alive(pid), "the service is not orphaned");

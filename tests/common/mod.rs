@@ -127,6 +127,24 @@ pub fn signal(pid: u32, sig: i32) {
     unsafe { libc::kill(pid as i32, sig) };
 }
 
+/// Waits until `pid` has trapped `sig`: caught or ignored (/proc's SigCgt
+/// or SigIgn). supervise reports a service up once it has exec'd `run`; a
+/// shell gets to its `trap` only after that, and a signal sent meanwhile
+/// meets the default action.
+pub fn wait_trapped(pid: u32, sig: i32) {
+    let trapped = || in_signal_masks(pid, ["SigCgt:", "SigIgn:"], sig);
+    wait_for(5000, &format!("pid {pid} to trap signal {sig}"), trapped);
+}
+
+/// Whether `sig` is in one of the masks `fields` of /proc/`pid`/status.
+fn in_signal_masks(pid: u32, fields: [&str; 2], sig: i32) -> bool {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| fields.iter().find_map(|f| l.strip_prefix(f)))
+        .any(|m| u64::from_str_radix(m.trim(), 16).is_ok_and(|m| m & (1 << (sig - 1)) != 0))
+}
+
 /// A temp dir plus every process started in it.
 pub struct Sandbox {
     dir: tempfile::TempDir,
@@ -439,14 +457,7 @@ pub fn build_deb(sb: &Sandbox) -> PathBuf {
 /// which it is only once the loop that saw the signal is done (the scan
 /// ALRM asks for, or HUP's scan and stop letters).
 pub fn signal_handled(pid: u32, sig: i32) {
-    let pending = || {
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let bit = 1u64 << (sig - 1);
-        status
-            .lines()
-            .filter_map(|l| l.strip_prefix("ShdPnd:").or_else(|| l.strip_prefix("SigPnd:")))
-            .any(|m| u64::from_str_radix(m.trim(), 16).is_ok_and(|m| m & bit != 0))
-    };
+    let pending = || in_signal_masks(pid, ["ShdPnd:", "SigPnd:"], sig);
     let asleep = || fs::read_to_string(format!("/proc/{pid}/wchan")).is_ok_and(|w| w.contains("poll"));
     // A svscan just started catches signals only once it is in its loop.
     wait_for(5000, "svscan in its loop", asleep);
