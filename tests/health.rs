@@ -237,6 +237,26 @@ fn the_checks_output_is_prefixed_and_a_flood_costs_supervise_nothing() {
 }
 
 #[test]
+fn a_long_output_is_passed_on_from_its_start_and_cut() {
+    // 13,893 bytes, every line different: what is passed on is the first
+    // 4096 bytes, not some later part the rest was read away into.
+    let (sb, _, _) = checked("exec sleep 1000", "seq 1 3000", &[("check-interval", "200"), ("check-start", "50")]);
+    let cut = "check: (output past 4096 bytes cut)\n";
+    wait_for(3000, "the check's output", || {
+        fs::read_to_string(sb.join("supervise-s.out")).unwrap_or_default().contains(cut)
+    });
+    let out = fs::read_to_string(sb.join("supervise-s.out")).unwrap();
+    let first = &out[..out.find(cut).unwrap()];
+    let lines: Vec<&str> = first.lines().collect();
+    // 4096 bytes of `seq`: 1 to 1040 whole (4093 bytes), and "104" of the next.
+    assert_eq!(lines.len(), 1041, "{first}");
+    for (i, line) in lines[..1040].iter().enumerate() {
+        assert_eq!(*line, format!("check: {}", i + 1));
+    }
+    assert_eq!(lines[1040], "check: 104");
+}
+
+#[test]
 fn a_log_that_does_not_read_never_blocks_supervise() {
     let sb = Sandbox::new();
     let dir = sb.service("s", "exec yes service");

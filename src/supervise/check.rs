@@ -205,14 +205,15 @@ impl Checker {
             return;
         }
         let cut = n > OUTPUT_MAX;
-        // The rest is read away (at most what the pipe holds, whoever still writes).
+        self.lines.clear();
+        prefix_lines(&buf[..n.min(OUTPUT_MAX)], cut, &mut self.lines);
+        // The rest is read away (at most what the pipe holds, whoever still
+        // writes), into the buffer whose first part is now in `lines`.
         for _ in 0..PIPE_READS {
             if read_there(out.as_fd(), &mut buf) < buf.len() {
                 break;
             }
         }
-        self.lines.clear();
-        prefix_lines(&buf[..n.min(OUTPUT_MAX)], cut, &mut self.lines);
         if self.sink.is_none() {
             self.sink = NoWait::open(1);
         }
