@@ -171,7 +171,8 @@ impl LogDir {
                     .map_err(fatal("unable to append to ", "/current"))?;
                 sys::fchmod(d.current.as_fd(), 0o644).map_err(fatal("unable to set mode of ", "/current"))?;
                 d.bytes = st.st_size as u64;
-                if d.bytes > 0 {
+                // Only an age limit (`t`) asks when it began.
+                if d.bytes > 0 && d.limits.age > 0 {
                     d.since = Some(d.first_line_at());
                 }
                 return Ok(d);
@@ -204,7 +205,8 @@ impl LogDir {
     /// stamp (`t` or `T`), or now if it has none. A stamp in the future
     /// (the clock went back) counts as now.
     fn first_line_at(&self) -> Instant {
-        let mut head = [0u8; crate::tai64::RFC3339_LEN];
+        // A `T` stamp is known by the space after it.
+        let mut head = [0u8; crate::tai64::RFC3339_LEN + 1];
         let got = sys::open_at(self.dir.as_fd(), CURRENT, libc::O_RDONLY | libc::O_NONBLOCK, 0)
             .and_then(|fd| sys::read_full(fd.as_fd(), &mut head));
         let began = got.ok().and_then(|n| crate::tai64::stamp_time(&head[..n]));
@@ -730,6 +732,16 @@ mod tests {
         let d = open_with(t.path(), limits).unwrap();
         let left = d.due().unwrap().saturating_duration_since(Instant::now());
         assert!(left > Duration::from_secs(5) && left <= Duration::from_secs(10), "{left:?}");
+        drop(d);
+        // The same with a `T` stamp (RFC 3339).
+        let stamp = crate::tai64::fmt_rfc3339(std::time::SystemTime::now() - Duration::from_secs(50));
+        let mut text = stamp.to_vec();
+        text.extend_from_slice(b" old\n");
+        fs::write(t.path().join("current"), &text).unwrap();
+        fs::set_permissions(t.path().join("current"), fs::Permissions::from_mode(0o744)).unwrap();
+        let d = open_with(t.path(), limits).unwrap();
+        let left = d.due().unwrap().saturating_duration_since(Instant::now());
+        assert!(left > Duration::from_secs(5) && left <= Duration::from_secs(10), "T: {left:?}");
         drop(d);
         let d = open_with(t.path(), Limits::default()).unwrap();
         assert_eq!(d.due(), None, "no t: never");
