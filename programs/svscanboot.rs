@@ -64,15 +64,9 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
 
     // Reported before the standard descriptors go to /dev/null.
     let no_null = |e| Failure::temp(&[b"unable to open /dev/null"], e);
-    let mut null =
+    // Above 2: started as `cli::Start::Std`, 0, 1 and 2 are open already.
+    let null =
         nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty()).map_err(no_null)?;
-    // A standard descriptor we were started without keeps /dev/null, so that
-    // neither `null` nor the pipe lands there and is overwritten below.
-    while null.as_raw_fd() < 3 {
-        let next = nix::unistd::dup(&null).map_err(no_null)?;
-        std::mem::forget(null);
-        null = next;
-    }
     let (r, w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Failure::temp(&[b"unable to create pipe"], e))?;
     for fd in 0..3 {

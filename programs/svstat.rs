@@ -51,10 +51,10 @@ pub fn run(mut args: Vec<OsString>) -> Result<i32, Failure> {
         let opened = ServiceDir::open_at(origin.fd(), dir).map_err(|e| format!("unable to chdir: {}", errstr(e)));
         // Beyond plain lines, where the whole tree is (`tree`) and what it holds.
         let at = opened.as_ref().ok().filter(|_| form != Form::Lines).and_then(ServiceDir::tree);
-        // What a start waits for (`needs/`), shown only while it is down.
-        let waiting =
-            opened.as_ref().ok().filter(|_| matches!(form, Form::Lines | Form::Json)).and_then(ServiceDir::waiting_for);
-        let seen = opened.and_then(|d| look(&d, form));
+        let seen = opened.as_ref().map_err(Clone::clone).and_then(|d| look(d, form));
+        // What a start waits for (`needs/`), read only while it is down.
+        let waits = matches!(form, Form::Lines | Form::Json) && seen.as_ref().is_ok_and(Seen::may_wait);
+        let waiting = opened.as_ref().ok().filter(|_| waits).and_then(ServiceDir::waiting_for);
         let now = tai64::now();
         let line = match (&seen, form) {
             (_, Form::Table | Form::Metrics) => {

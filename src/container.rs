@@ -46,11 +46,7 @@ pub fn start_main(
 /// container with: its last exit code, or 128 + the signal that killed it
 /// (1 when it never ended: it could not be started).
 pub fn essential_code(info: &Info) -> i32 {
-    match info.last_ending {
-        Some(Ending::Exit(code)) => code,
-        Some(Ending::Signal(sig)) => 128 + sig,
-        None => 1,
-    }
+    info.last_ending.map_or(1, Ending::code)
 }
 
 /// The essential services being watched: an inotify watch on each one's

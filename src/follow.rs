@@ -107,10 +107,7 @@ impl Follower {
             while let Some(front) = self.queue.front_mut() {
                 loop {
                     let room = self.buf.room(CHUNK);
-                    // SAFETY: pread into the room we own.
-                    let n =
-                        unsafe { libc::pread(front.fd.as_raw_fd(), room.as_mut_ptr().cast(), CHUNK, front.off as i64) };
-                    let n = Errno::result(n).unwrap_or(0) as usize;
+                    let n = sys::pread(front.fd.as_fd(), room, front.off).unwrap_or(0);
                     front.off += n as u64;
                     self.buf.filled(CHUNK, n, Place { ino: front.ino, off: front.off });
                     while let Some((r, place)) = self.buf.line() {

@@ -30,6 +30,14 @@ impl Ending {
         }
     }
 
+    /// As a shell gives it: the exit code, or 128 + the signal that killed it.
+    pub fn code(self) -> i32 {
+        match self {
+            Ending::Exit(code) => code,
+            Ending::Signal(sig) => 128 + sig,
+        }
+    }
+
     /// `./finish`'s first two arguments: the exit code (256 when killed by a signal) and the signal (or 0).
     pub fn finish_args(self) -> (i32, i32) {
         match self {

@@ -21,7 +21,7 @@ use crate::tai64::{self, Tai64N};
 use nix::errno::Errno;
 use std::ffi::{CStr, CString};
 use std::ops::Range;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// A file of a log directory, opened.
 pub struct LogFile {
@@ -198,14 +198,9 @@ impl Source {
         let want = buf.len().min(f.len.saturating_sub(off) as usize);
         let mut got = 0;
         while got < want {
-            // SAFETY: pread into the part of buf we own.
-            let n = unsafe {
-                libc::pread(f.fd.as_raw_fd(), buf[got..want].as_mut_ptr().cast(), want - got, (off + got as u64) as i64)
-            };
-            match Errno::result(n) {
+            match sys::pread(f.fd.as_fd(), &mut buf[got..want], off + got as u64) {
                 Ok(0) => break,
-                Ok(n) => got += n as usize,
-                Err(Errno::EINTR) => {}
+                Ok(n) => got += n,
                 // A file that cannot be read any further ends here (truncated, an I/O error).
                 Err(_) => break,
             }
@@ -546,10 +541,9 @@ impl Printer {
         out.extend_from_slice(b"{\"time\":");
         match time {
             Some(t) => {
+                use std::io::Write;
                 let text = humantime::format_rfc3339_nanos(tai64::to_system_time(t).max(std::time::UNIX_EPOCH));
-                out.push(b'"');
-                out.extend_from_slice(text.to_string().as_bytes());
-                out.push(b'"');
+                let _ = write!(out, "\"{text}\"");
             }
             None => out.extend_from_slice(b"null"),
         }

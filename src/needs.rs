@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// A service directory, by device and inode (as svscan keys its entries).
-pub type Key = (u64, u64);
+pub use crate::scanner::Key;
 
 /// Whether a needed service lets a start go, as its status and info say:
 /// up, and ready where it can say so (`notification-fd`, or the first

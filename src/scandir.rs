@@ -12,6 +12,7 @@ use crate::msg::{Failure, EXIT_TEMP};
 use crate::scanner::{Event, Holder, Key, Role, Stamp};
 use crate::svdir::{self, ServiceDir};
 use crate::{sys, Errno};
+use nix::fcntl::AT_FDCWD;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::stat::{lstat, stat};
 use std::ffi::{CStr, CString, OsStr};
@@ -154,15 +155,12 @@ impl ScanDir {
 /// Opens `.svscan/`, made (mode 0700) if missing; anything else under
 /// that name (a file, a symlink, never followed) is replaced by it.
 fn control_dir() -> Result<OwnedFd, Errno> {
-    let make = || match nix::sys::stat::mkdirat(cwd(), CONTROL_DIR, nix::sys::stat::Mode::S_IRWXU) {
-        Ok(()) | Err(Errno::EEXIST) => Ok(()),
-        Err(e) => Err(e),
-    };
-    let open = || sys::open_at(cwd(), CONTROL_DIR, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0);
+    let make = || sys::mkdir(CONTROL_DIR, 0o700);
+    let open = || sys::open_at(AT_FDCWD, CONTROL_DIR, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0);
     make()?;
     let dir = match open() {
         Err(Errno::ENOTDIR | Errno::ELOOP) => {
-            sys::unlink_at(cwd(), CONTROL_DIR)?;
+            sys::unlink_at(AT_FDCWD, CONTROL_DIR)?;
             make()?;
             open()?
         }
@@ -178,7 +176,7 @@ fn control_dir() -> Result<OwnedFd, Errno> {
 /// [`svdir::send_at`]); a `dir` that cannot be opened, `SendError::Open`.
 pub fn send(dir: &OsStr, commands: &[u8]) -> Result<(), SendError> {
     let name = CString::new(dir.as_bytes()).map_err(|_| SendError::Open(Errno::EINVAL))?;
-    let dir = sys::open_at(cwd(), &name, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(SendError::Open)?;
+    let dir = sys::open_at(AT_FDCWD, &name, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(SendError::Open)?;
     svdir::send_at(dir.as_fd(), CONTROL, commands)
 }
 
@@ -223,7 +221,7 @@ pub fn control(pid: u32, letters: &[u8]) -> bool {
 /// directory `key` names. Opened only when something is to be started (an
 /// idle rescan opens nothing).
 pub fn holders(name: &CStr, key: Key, halves: [bool; 2]) -> ([Holder; 2], Option<ServiceDir>) {
-    let entry = ServiceDir::open_at(cwd(), OsStr::from_bytes(name.to_bytes())).ok();
+    let entry = ServiceDir::open_at(AT_FDCWD, OsStr::from_bytes(name.to_bytes())).ok();
     let holder = |r: Role| match &entry {
         Some(e) if halves[r as usize] && e.supervised(r.is_log()) => match theirs(e, r) {
             true => Holder::Theirs,
@@ -232,7 +230,7 @@ pub fn holders(name: &CStr, key: Key, halves: [bool; 2]) -> ([Holder; 2], Option
         _ => Holder::Free,
     };
     let holders = [Role::Service, Role::Log].map(holder);
-    let same = |e: &ServiceDir| nix::sys::stat::fstat(e.fd()).is_ok_and(|st| (st.st_dev, st.st_ino) == key);
+    let same = |e: &ServiceDir| e.key().is_ok_and(|k| k == key);
     (holders, entry.filter(|e| holders.contains(&Holder::Adoptable) && same(e)))
 }
 
@@ -240,11 +238,6 @@ pub fn holders(name: &CStr, key: Key, halves: [bool; 2]) -> ([Holder; 2], Option
 fn theirs(entry: &ServiceDir, role: Role) -> bool {
     let holder = entry.lock_holder(role.is_log());
     holder.and_then(sys::parent_of).is_some_and(|(ppid, comm)| ppid != std::process::id() && comm == "svscan")
-}
-
-fn cwd() -> BorrowedFd<'static> {
-    // SAFETY: AT_FDCWD is valid for as long as the process runs.
-    unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
 }
 
 #[cfg(test)]
@@ -268,7 +261,7 @@ mod tests {
         assert_eq!(send(dir, b"a"), Err(SendError::Open(Errno::ENOENT)), "no svscan ever ran there");
         sys::mkfifo(&path, 0o600).unwrap();
         assert_eq!(send(dir, b"a"), Err(SendError::NotRunning));
-        let reader = sys::open_at(cwd(), &path, libc::O_RDWR | libc::O_NONBLOCK, 0).unwrap();
+        let reader = sys::open_at(AT_FDCWD, &path, libc::O_RDWR | libc::O_NONBLOCK, 0).unwrap();
         assert_eq!(send(dir, b"ht"), Ok(()));
         // svscan's side: every byte read at once, one event.
         let scan = ScanDir { _lock: sys::open_read(c"/").unwrap(), inotify: None, control: Some(reader) };

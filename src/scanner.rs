@@ -301,11 +301,7 @@ enum Main {
 /// The exit code of a process that ended with wait(2)'s `status`, as a
 /// shell gives it: its own code, or 128 + the signal that killed it.
 pub fn exit_code(status: i32) -> i32 {
-    if libc::WIFSIGNALED(status) {
-        128 + libc::WTERMSIG(status)
-    } else {
-        libc::WEXITSTATUS(status)
-    }
+    crate::info::Ending::from_wait(status).code()
 }
 
 /// Who runs an entry's supervisors.

@@ -189,21 +189,11 @@ pub fn to_system_time(t: Tai64N) -> SystemTime {
 /// Parses an RFC 3339 UTC time to the microsecond as multilog's `T` writes
 /// it (`2026-11-21T19:08:46.766450Z`), into a label.
 pub fn parse_rfc3339(s: &[u8]) -> Option<Tai64N> {
+    // Exactly multilog's shape (a `T`, six digits of fraction, `Z`), then
+    // read as any RFC 3339 time (`svlog -s`'s parser).
     let s = s.get(..RFC3339_LEN)?;
-    let num = |from: usize, len: usize| -> Option<i64> {
-        s[from..from + len].iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
-    };
-    let seps = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.'), (26, b'Z')];
-    if seps.iter().any(|&(i, c)| s[i] != c) {
-        return None;
-    }
-    let (month, day, hour, min, sec) = (num(5, 2)?, num(8, 2)?, num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-        return None;
-    }
-    let days = days_from_civil(num(0, 4)?, month, day);
-    let secs = days * 86400 + hour * 3600 + min * 60 + sec;
-    Some(Tai64N(Tai64::from_unix(secs), num(20, 6)? as u32 * 1000))
+    let shape = [(10, b'T'), (19, b'.'), (26, b'Z')].iter().all(|&(i, c)| s[i] == c);
+    shape.then(|| crate::when::rfc3339(s))?
 }
 
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar

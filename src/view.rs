@@ -334,12 +334,7 @@ const FAMILIES: [Family; 14] = [
         "daemontools_service_last_exit_code",
         "gauge",
         "The exit code of the service's last run; 128 plus the signal when killed.",
-        |f| {
-            running(f).and_then(|f| f.last).map(|l| match l {
-                Ending::Exit(code) => f64::from(code),
-                Ending::Signal(sig) => f64::from(128 + sig),
-            })
-        },
+        |f| running(f).and_then(|f| f.last).map(|l| f64::from(l.code())),
     ),
     (
         "daemontools_service_ready",

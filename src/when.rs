@@ -58,7 +58,7 @@ fn clock(s: &[u8], at: usize) -> Option<(i64, u32, usize)> {
 
 /// An RFC 3339 time: `T` (or `t`, or a space) between date and time, then
 /// `Z` or an offset.
-fn rfc3339(s: &[u8]) -> Option<Tai64N> {
+pub(crate) fn rfc3339(s: &[u8]) -> Option<Tai64N> {
     let (y, m, d) = date(s)?;
     if !matches!(s.get(10), Some(b'T' | b't' | b' ')) {
         return None;

@@ -423,7 +423,8 @@ impl Contained {
                 sys::poll_for([(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)], timeout)?;
             return Ok(([a, b, c], changed || look, false));
         }
-        // Only while a start waits for its needs: then the one allocation.
+        // Only while a start waits for its needs does the poll allocate (the
+        // list of descriptors, and poll_for_slice's own).
         let all: Vec<(Option<BorrowedFd>, libc::c_short)> =
             [(fds[0], read), (fds[1], read), (fds[2], read), (watch, pri)]
                 .into_iter()

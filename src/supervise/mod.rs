@@ -215,7 +215,6 @@ pub enum Phase {
 /// A start waiting for the needed services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wait {
-    pub since: Instant,
     /// `needs-timeout`: then the start counts as failed, and the wait
     /// begins again after the spacing (or the back-off).
     pub until: Option<Instant>,
@@ -500,7 +499,7 @@ impl Machine {
         match self.policy.needs {
             Some(needs) => {
                 let until = needs.timeout.map(|t| now.mono + t);
-                self.phase = Phase::Waiting(Wait { since: now.mono, until });
+                self.phase = Phase::Waiting(Wait { until });
                 Actions::ANNOUNCE
             }
             None => {

@@ -65,10 +65,13 @@ impl Seen {
     /// (see [`WaitingFor`]): believed only while the service is down under
     /// a supervise that runs and writes an info.
     pub fn waits<'a>(&self, waiting: Option<&'a WaitingFor>) -> Option<&'a WaitingFor> {
-        match self {
-            Seen::Running { status, info: Some(_), .. } if status.pid == 0 => waiting,
-            _ => None,
-        }
+        waiting.filter(|_| self.may_wait())
+    }
+
+    /// Whether a `waiting_for` line would be believed ([`Seen::waits`]):
+    /// only then is it worth reading.
+    pub fn may_wait(&self) -> bool {
+        matches!(self, Seen::Running { status, info: Some(_), .. } if status.pid == 0)
     }
 
     /// svstat's text ([`Seen::describe`]), then `, waiting for NAME ...`

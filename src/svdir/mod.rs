@@ -204,9 +204,6 @@ impl ServiceDir {
         Ok((status, self.info(&status)))
     }
 
-    /// `supervise/info` as our supervise last wrote it, whatever the status
-    /// says: a regular file only, read without blocking and with a bound (a
-    /// FIFO or `/dev/zero` planted there is no info).
     /// Where the service's whole tree is, when supervise says it has one
     /// (`tree`): a line of `supervise/info`.
     pub fn tree(&self) -> Option<crate::info::TreeAt> {
@@ -219,6 +216,9 @@ impl ServiceDir {
         crate::info::WaitingFor::of(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }
 
+    /// `supervise/info` as our supervise last wrote it, whatever the status
+    /// says: a regular file only, read without blocking and with a bound (a
+    /// FIFO or `/dev/zero` planted there is no info).
     pub fn info_raw(&self) -> Option<Info> {
         Info::unpack(&sys::read_small_at(self.fd(), INFO, INFO_MAX).ok()?)
     }

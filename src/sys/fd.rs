@@ -45,6 +45,19 @@ pub fn read_full(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
+/// pread(2) of at most `buf.len()` bytes at `off`, again on EINTR: how
+/// many were read (0 at end of file).
+pub fn pread(fd: BorrowedFd, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+    loop {
+        // SAFETY: pread into a buffer of ours, of its length.
+        let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), off as libc::off_t) };
+        match Errno::result(n) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|n| n as usize),
+        }
+    }
+}
+
 /// Opens /dev/null on each of the standard descriptors 0, 1 and 2 that is
 /// closed, as Rust's runtime does before `main`, for the programs started
 /// that way (`cli::Start::Std`): a descriptor they open later cannot then
@@ -142,11 +155,8 @@ impl NoWait {
             libc::S_IFSOCK => Some(NoWait::Socket(fd)),
             libc::S_IFIFO | libc::S_IFCHR => {
                 let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
-                let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
-                // SAFETY: open(2) with a valid C string.
-                let own = Errno::result(unsafe { libc::open(path.as_ptr(), flags) }).ok()?;
-                // SAFETY: a descriptor just opened, ours alone.
-                Some(NoWait::Own(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(own) }))
+                let flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
+                super::fs::open(&path, flags, 0).ok().map(NoWait::Own)
             }
             _ => Some(NoWait::Plain(fd)),
         }

@@ -25,19 +25,14 @@ impl Argv {
     /// either holds a NUL byte.
     pub fn new<S: AsRef<[u8]>>(path: impl AsRef<[u8]>, args: &[S]) -> Option<Argv> {
         let path = std::ffi::CString::new(path.as_ref()).ok()?;
-        let strings = args.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
-        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
-        ptrs.push(std::ptr::null());
+        let (strings, ptrs) = c_array(args)?;
         Some(Argv { path, strings, ptrs, env: None })
     }
 
     /// Executes with the environment `env` (`NAME=VALUE` each) instead of
     /// ours. `None` when one holds a NUL byte.
     pub fn with_env<S: AsRef<[u8]>>(mut self, env: &[S]) -> Option<Argv> {
-        let strings = env.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
-        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
-        ptrs.push(std::ptr::null());
-        self.env = Some((strings, ptrs));
+        self.env = Some(c_array(env)?);
         Some(self)
     }
 
@@ -54,6 +49,15 @@ impl Argv {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `items` as C strings and the NULL-terminated array of pointers to them
+/// that exec takes; None when one holds a NUL byte.
+fn c_array<S: AsRef<[u8]>>(items: &[S]) -> Option<(Vec<std::ffi::CString>, Vec<*const libc::c_char>)> {
+    let strings = items.iter().map(|a| std::ffi::CString::new(a.as_ref()).ok()).collect::<Option<Vec<_>>>()?;
+    let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    Some((strings, ptrs))
 }
 
 /// Replaces this process with `argv`, environment inherited (or the one

@@ -24,6 +24,7 @@
 use super::{c_path, failed, own_dir, pids, read_file, unescape, Fallback};
 use crate::sys;
 use nix::errno::Errno;
+use nix::fcntl::AT_FDCWD;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -152,9 +153,7 @@ impl Cap {
         let own = read_file(Path::new("/proc/self/cgroup")).map_err(|_| Fallback::NoPids)?;
         let home = v1_dir(&mountinfo, &own, "pids").ok_or(Fallback::NoPids)?;
         let path = home.join(OsStr::from_bytes(name));
-        let open = |path: &Path| {
-            std::fs::OpenOptions::new().write(true).open(path).map(OwnedFd::from).map_err(|e| crate::msg::errno_of(&e))
-        };
+        let open = |path: &Path| sys::open_at(AT_FDCWD, &c_path(path), libc::O_WRONLY, 0);
         let home_procs = home.join("cgroup.procs");
         let back = open(&home_procs).map_err(failed("open", &home_procs))?;
         match sys::mkdir(&c_path(&path), 0o755) {
@@ -181,11 +180,6 @@ impl Cap {
         Errno::result(n)?;
         self.written.set(Some(limit));
         Ok(())
-    }
-
-    /// The v1 cgroup's path, where there is one.
-    pub fn v1_path(&self) -> Option<&Path> {
-        self.v1.as_ref().map(|(path, _)| path.as_path())
     }
 
     /// Leaves the v1 cgroup (this process goes back to its own) and
@@ -217,11 +211,9 @@ fn v1_dir(mountinfo: &[u8], proc_self_cgroup: &[u8], controller: &str) -> Option
     Some(point.join(own.strip_prefix(&root).ok()?))
 }
 
-/// One write(2) of `bytes` to the cgroup file `path`.
+/// Writes `bytes` to the cgroup file `path`.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Errno> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| crate::msg::errno_of(&e))?;
-    file.write_all(bytes).map_err(|e| crate::msg::errno_of(&e))
+    super::write_at(AT_FDCWD, &c_path(path), bytes)
 }
 
 #[cfg(test)]

@@ -469,13 +469,9 @@ fn read_from_start(fd: BorrowedFd) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        // SAFETY: pread into a buffer of ours, of its length.
-        let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), out.len() as libc::off_t) };
-        match Errno::result(n) {
-            Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(&buf[..n as usize]),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e),
+        match sys::pread(fd, &mut buf, out.len() as u64)? {
+            0 => return Ok(out),
+            n => out.extend_from_slice(&buf[..n]),
         }
     }
 }
