@@ -522,6 +522,9 @@ impl Scanner {
     pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         let stopping = self.shutdown.is_some();
+        // The needs learnt entry by entry are looked through once at the end
+        // of a read or a round (each look goes through every entry).
+        let settled = matches!(event, Event::Timer | Event::ReadDone);
         match event {
             Event::Timer => {
                 if !stopping && now >= self.next_scan {
@@ -614,7 +617,8 @@ impl Scanner {
             }
             Event::Supervised { id, halves } => self.supervised(id, halves, now, &mut out),
         }
-        if self.needs_changed {
+        // Sooner while stops go on: they read who needs whom.
+        if self.needs_changed && (settled || self.entries.values().any(|e| e.stop.is_some())) {
             self.look_at_needs(&mut out);
         }
         let main_gone = matches!(self.main, Main::None | Main::Ended);
@@ -798,6 +802,9 @@ impl Scanner {
 
     /// Starts taking down every entry not seen in the last whole read (`all`: every entry).
     fn stop(&mut self, all: bool, now: Instant, out: &mut Vec<Action>) {
+        if self.needs_changed {
+            self.look_at_needs(out);
+        }
         let waits = Some(now + self.grace);
         for e in self.entries.values_mut().filter(|e| all || !e.active) {
             e.stop.get_or_insert(Stop { since: now, done: 0, waits });
