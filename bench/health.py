@@ -110,12 +110,16 @@ def service(work, name, run, check, settings):
     """restart.py's service (a FIFO its run reports its pid on) under our
     supervise, then `check` and its settings, taken up at `svc -u`."""
     s = restart.Service("ours+" + name, work, run)
-    for k, v in settings.items():
-        with open(os.path.join(s.dir, k), "w") as f:
-            f.write(f"{v}\n")
-    if check:
-        os.link(check, os.path.join(s.dir, "check"))
-    subprocess.run([os.path.join(OURS, "svc"), "-u", s.dir], check=True)
+    try:
+        for k, v in settings.items():
+            with open(os.path.join(s.dir, k), "w") as f:
+                f.write(f"{v}\n")
+        if check:
+            os.link(check, os.path.join(s.dir, "check"))
+        subprocess.run([os.path.join(OURS, "svc"), "-u", s.dir], check=True)
+    except BaseException:
+        s.close()
+        raise
     return s
 
 

@@ -182,22 +182,6 @@ class Scenarios:
                               stderr=subprocess.DEVNULL).returncode
 
 
-def wait_for(cond, seconds=30):
-    deadline = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def service(path, script):
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "run"), "w") as f:
-        f.write(f"#!/bin/sh\n{script}\n")
-    os.chmod(os.path.join(path, "run"), 0o755)
-
-
 def run_all(s):
     w = s.work
     os.makedirs(os.path.join(w, "env"))
@@ -211,10 +195,10 @@ def run_all(s):
                           ("setlock", ["lock"]), ("fghack", [])):
         s.grind(program, [*args, "/nonexistent"])
     # The clients, against a supervise of our own.
-    service(os.path.join(w, "a"), "exec sleep 1000")
+    report.write_run(os.path.join(w, "a"), "exec sleep 1000")
     sup = subprocess.Popen([s.exe, "supervise", "a"], cwd=w, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        wait_for(lambda: s.ours("svok", "a") == 0)
+        report.wait_for("supervise of a", lambda: s.ours("svok", "a") == 0, 30, 0.1)
         s.grind("svok", ["a"])
         s.grind("svstat", ["a"])
         s.grind("svstat", ["-j", "a"])
@@ -229,10 +213,10 @@ def run_all(s):
     # so not svscan's alone (a scanner's private memory is then its data).
     s.together(True)
     # supervise's loop: starts, a kill, down, up, a restart; then it exits.
-    service(os.path.join(w, "b"), "echo started; exec sleep 1000")
+    report.write_run(os.path.join(w, "b"), "echo started; exec sleep 1000")
 
     def drive(_pid):
-        wait_for(lambda: s.ours("svok", "b") == 0)
+        report.wait_for("supervise of b", lambda: s.ours("svok", "b") == 0, 30, 0.1)
         for letters in ("-t", "-d", "-u", "-k", "-t"):
             time.sleep(0.5)
             s.ours("svc", letters, "b")
@@ -241,12 +225,14 @@ def run_all(s):
     s.grind("supervise", ["b"], during=drive, seconds=60)
     # svscan: two services, one with a logger, a scan asked for, then its shutdown.
     scan = os.path.join(w, "scan")
-    service(os.path.join(scan, "c"), "echo c; exec sleep 1000")
-    service(os.path.join(scan, "d"), "exec 2>&1; echo d; exec sleep 1000")
-    service(os.path.join(scan, "d", "log"), f"exec {os.path.join(os.path.dirname(s.exe), 'multilog')} t ./main")
+    report.write_run(os.path.join(scan, "c"), "echo c; exec sleep 1000")
+    report.write_run(os.path.join(scan, "d"), "exec 2>&1; echo d; exec sleep 1000")
+    multilog = os.path.join(os.path.dirname(s.exe), "multilog")
+    report.write_run(os.path.join(scan, "d", "log"), f"exec {multilog} t ./main")
 
     def shutdown(pid):
-        wait_for(lambda: s.ours("svok", os.path.join(scan, "d", "log")) == 0)
+        log = os.path.join(scan, "d", "log")
+        report.wait_for("supervise of d/log", lambda: s.ours("svok", log) == 0, 30, 0.1)
         time.sleep(1)
         s.ours("svscanctl", "-a", scan)
         time.sleep(1)
@@ -280,6 +266,8 @@ def main():
         for argv in (["softlimit", "-m", "100000000", "/nonexistent"], ["svok", "d"], ["svstat", "d"]):
             order += [n for n in touched_data(exe, argv, work) if n not in order]
     finally:
+        # Whatever a scenario that failed left running (each supervise in a session of its own).
+        report.kill_under(work)
         shutil.rmtree(work, ignore_errors=True)
     with open(ORDER, "w") as f:
         f.write("".join(f"{name}\n" for name in order))

@@ -18,6 +18,7 @@ The data is made in a temporary directory and removed at the end.
 
 import argparse
 import os
+import select
 import shutil
 import socket
 import statistics
@@ -85,17 +86,43 @@ def reads(work, rounds):
     return got
 
 
+def await_following(ml, sv, seconds=10):
+    """Returns once `svlog -f` (sv) follows the end of what multilog (ml)
+    writes: marker lines are written until one comes out (one written
+    before svlog reached the end may not), then read up to the last."""
+    fd = sv.stdout.fileno()
+    deadline = time.monotonic() + seconds
+    written = 0
+    while True:
+        ml.stdin.write(f"following {written}\n".encode())
+        ml.stdin.flush()
+        written += 1
+        if select.select([fd], [], [], 0.1)[0]:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"svlog -f printed none of {written} lines in {seconds} s")
+    # Read raw, past the buffer of sv.stdout, which stays empty for the readline() of the pings.
+    last, got = f"following {written - 1}\n".encode(), b""
+    while not got.endswith(last):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise RuntimeError(f"svlog -f: no {last!r} in {seconds} s, only {got!r}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise RuntimeError(f"svlog -f ended: {got!r}")
+        got += chunk
+
+
 def follow_latency(work, count):
     ml = subprocess.Popen([os.path.join(OURS, "multilog"), "t", "./main"], cwd=work, stdin=subprocess.PIPE)
     sv = None
     try:
         ml.stdin.write(b"start\n")
         ml.stdin.flush()
-        while not os.path.exists(os.path.join(work, "main", "current")):
-            time.sleep(0.01)
+        report.wait_for("multilog's current", lambda: os.path.exists(os.path.join(work, "main", "current")), 10, 0.01)
         sv = subprocess.Popen([os.path.join(OURS, "svlog"), "-f", "-n", "0", os.path.join(work, "main")],
                               stdout=subprocess.PIPE)
-        time.sleep(0.3)
+        await_following(ml, sv)
         lat = []
         for i in range(count):
             t0 = time.monotonic()

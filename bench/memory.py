@@ -26,7 +26,6 @@ Service directories live on /dev/shm. Every process started is killed.
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -76,10 +75,7 @@ def measure_supervisors(system, n, work):
     dirs = []
     for i in range(n):
         d = os.path.join(root, f"s{i}")
-        os.makedirs(d)
-        with open(os.path.join(d, "run"), "w") as f:
-            f.write("#!/bin/sh\nexec sleep 1000\n")
-        os.chmod(os.path.join(d, "run"), 0o755)
+        report.write_run(d, "exec sleep 1000")
         dirs.append(d)
     procs = [subprocess.Popen(SUPERVISOR[system](d), stdin=subprocess.DEVNULL, start_new_session=True) for d in dirs]
     try:
@@ -92,9 +88,9 @@ def measure_supervisors(system, n, work):
         rows = [rollup(p.pid) for p in procs]
         return tuple(statistics.median(r[i] for r in rows) for i in range(4))
     finally:
+        # Each supervisor and its service work in the service's directory.
+        report.kill_under(root)
         for p in procs:
-            for c in children(p.pid):
-                os.kill(c, signal.SIGKILL)
             p.kill()
             p.wait()
         shutil.rmtree(root, ignore_errors=True)
@@ -107,10 +103,7 @@ def measure_scanner(system, work, services=0):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     for i in range(services):
-        os.makedirs(os.path.join(d, f"s{i}"))
-        with open(os.path.join(d, f"s{i}", "run"), "w") as f:
-            f.write("#!/bin/sh\nexec sleep 1000\n")
-        os.chmod(os.path.join(d, f"s{i}", "run"), 0o755)
+        report.write_run(os.path.join(d, f"s{i}"), "exec sleep 1000")
     p = subprocess.Popen(SCANNER[system](d), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -122,13 +115,10 @@ def measure_scanner(system, work, services=0):
         time.sleep(0.5)
         return rollup(p.pid)
     finally:
-        # Every supervisor is in the scanner's session; each service in its supervisor's or its own.
-        pids = [p.pid] + [q for s in children(p.pid) for q in [s] + children(s)]
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # The scanner first, which would start supervisors again; then what
+        # works under d: each supervisor and its service, in whatever session.
+        p.kill()
+        report.kill_under(d)
         p.wait()
         shutil.rmtree(d, ignore_errors=True)
 

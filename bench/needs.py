@@ -80,14 +80,6 @@ def svc(*args):
     subprocess.run([os.path.join(OURS, "svc"), *args], check=True)
 
 
-def wait(cond, seconds, what):
-    end = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > end:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.002)
-
-
 def read_int(path):
     try:
         with open(path) as f:
@@ -111,9 +103,10 @@ def readiness_to_start(work, rounds):
     procs = [subprocess.Popen([os.path.join(OURS, "supervise"), d], stdin=subprocess.DEVNULL,
                               start_new_session=True) for d in (db, app)]
     gaps = []
+    info = os.path.join(app, "supervise", "info")
     try:
         for d in (db, app):
-            wait(lambda: os.path.exists(os.path.join(d, "supervise", "status")), 5, "supervise")
+            report.wait_for("supervise", lambda: os.path.exists(os.path.join(d, "supervise", "status")), 5, 0.002)
         for _ in range(rounds):
             svc("-d", "-wd", "-T", "5000", app, db)
             for f in ("started", "ready"):
@@ -123,9 +116,9 @@ def readiness_to_start(work, rounds):
             # Starts are a second apart: the app's first, then the db's.
             time.sleep(1.05)
             svc("-u", app)
-            wait(lambda: b"waiting_for" in open(os.path.join(app, "supervise", "info"), "rb").read(), 5, "the wait")
+            report.wait_for("the wait", lambda: b"waiting_for" in open(info, "rb").read(), 5, 0.002)
             svc("-u", db)
-            wait(lambda: read_int(os.path.join(app, "started")) is not None, 5, "the app's start")
+            report.wait_for("the app's start", lambda: read_int(os.path.join(app, "started")) is not None, 5, 0.002)
             ready, started = read_int(os.path.join(db, "ready")), read_int(os.path.join(app, "started"))
             if started < ready:
                 raise RuntimeError("the app started before the db was ready")
@@ -134,6 +127,8 @@ def readiness_to_start(work, rounds):
         for p in procs:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+        for d in (db, app):
+            report.kill_under(d)  # a service in a process group of its own
     return statistics.median(gaps), min(gaps), max(gaps)
 
 
@@ -167,7 +162,7 @@ def start_all(work, kind, n, run):
                 return os.path.getsize(stamps) // 20
             except OSError:
                 return 0
-        wait(lambda: count() >= n, 300, f"{n} starts ({kind})")
+        report.wait_for(f"{n} starts ({kind})", lambda: count() >= n, 300, 0.002)
         time.sleep(0.2)
         with open(stamps) as f:
             times = [int(line) for line in f]
@@ -188,28 +183,8 @@ def start_all(work, kind, n, run):
         except ProcessLookupError:
             pass
         p.wait()
-        kill_under(top)
+        report.kill_under(top)
         shutil.rmtree(top, ignore_errors=True)
-
-
-def kill_under(top):
-    """SIGKILL to every process working in `top` (each supervise has a session of its own)."""
-    for _ in range(3):
-        found = False
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                cwd = os.readlink(f"/proc/{pid}/cwd")
-            except OSError:
-                continue
-            if cwd == top or cwd.startswith(top + "/"):
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                    found = True
-                except ProcessLookupError:
-                    pass
-        if not found:
-            return
-        time.sleep(0.05)
 
 
 def main():

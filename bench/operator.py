@@ -29,14 +29,6 @@ import report
 OURS = report.OURS
 
 
-def wait_until(what, check, seconds):
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench: timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def timed(argv, rounds):
     """Median ms of `rounds` runs of argv, its output read whole."""
     times = []
@@ -52,11 +44,7 @@ def ours(work, n, rounds):
     scan = os.path.join(work, "service")
     os.mkdir(scan)
     for i in range(n):
-        d = os.path.join(scan, f"s{i:04d}")
-        os.mkdir(d)
-        with open(os.path.join(d, "run"), "w") as f:
-            f.write("#!/bin/sh\nexec sleep 100000\n")
-        os.chmod(os.path.join(d, "run"), 0o755)
+        report.write_run(os.path.join(scan, f"s{i:04d}"), "exec sleep 100000")
     svscan = subprocess.Popen([os.path.join(OURS, "svscan"), scan], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     dirs = sorted(glob.glob(os.path.join(scan, "s*")))
@@ -64,7 +52,7 @@ def ours(work, n, rounds):
         def all_up():
             out = subprocess.run([os.path.join(OURS, "svstat"), *dirs], capture_output=True, text=True).stdout
             return out.count(": up (pid ") == n
-        wait_until(f"{n} services up", all_up, 120)
+        report.wait_for(f"{n} services up", all_up, 120, 0.1)
         svstat = os.path.join(OURS, "svstat")
         lines = subprocess.run([svstat, "-l", *dirs], capture_output=True, text=True).stdout.splitlines()
         assert len(lines) == n + 1 and all(" up " in l for l in lines[1:]), lines[:3]
@@ -80,6 +68,9 @@ def ours(work, n, rounds):
         except subprocess.TimeoutExpired:
             os.killpg(svscan.pid, signal.SIGKILL)
             svscan.wait()
+        # Whatever its shutdown left, or all of it if svscan died: each
+        # supervise is in a session of its own, out of reach of the killpg.
+        report.kill_under(scan)
 
 
 def theirs(work, n, rounds):
@@ -103,7 +94,7 @@ def theirs(work, n, rounds):
         def all_running():
             out = subprocess.run(ctl, capture_output=True, text=True).stdout
             return out.count(" RUNNING ") == n
-        wait_until(f"{n} supervisord programs running", all_running, 300)
+        report.wait_for(f"{n} supervisord programs running", all_running, 300, 0.1)
         return timed(ctl, rounds)
     finally:
         subprocess.run(["supervisorctl", "-c", conf, "shutdown"], capture_output=True)

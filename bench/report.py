@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 PEERS = ("daemontools", "runit", "s6")
 OURS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "release")
@@ -97,6 +98,52 @@ def build_c(work, name, source, defines=()):
         f.write(source)
     subprocess.run(["gcc", "-O2", "-static", *defines, "-o", path, src], check=True)
     return path
+
+
+def write_run(directory, body):
+    """Makes `directory` (if need be) and in it an executable `run`, "#!/bin/sh",
+    `body` and a newline: the script every plain service here has. Its path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "run")
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\n{body}\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def wait_for(what, cond, timeout, step=0.05):
+    """Polls `cond` until it returns something true, and returns that; RuntimeError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not within {timeout} s")
+        time.sleep(step)
+
+
+def kill_under(top):
+    """SIGKILL to every process working in `top`: a supervisor and its
+    service work in the service's directory, a scanner in the one it scans,
+    and each supervise has a session of its own, out of reach of a killpg."""
+    top = os.path.realpath(top)
+    for _ in range(3):
+        found = False
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if cwd == top or cwd.startswith(top + "/"):
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    found = True
+                except ProcessLookupError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.05)
 
 
 def row(metric, unit, values, against="best", target=None, higher=False):

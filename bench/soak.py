@@ -90,6 +90,7 @@ import traceback
 import procs
 import report
 from procs import alive, all_pids, comm, proc_stat, readlink, rss_kib, tree_pids
+from report import wait_for
 
 OURS = report.OURS
 SCENARIOS = ("fastexit", "supervise_kill", "svscan_kill", "logger_stop", "hostile", "many_restarts")
@@ -296,18 +297,6 @@ def up_pid(svdir):
     return st[0] if st and st[0] and alive(st[0]) else 0
 
 
-def wait_for(what, cond, timeout, step=0.05):
-    """Polls `cond` until it returns something true; RuntimeError after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not within {timeout} s")
-        time.sleep(step)
-
-
 def terminate(proc, timeout):
     """SIGTERM to `proc`, then its exit code (None if it outlived `timeout`) and the seconds it took."""
     t0 = time.monotonic()
@@ -377,11 +366,7 @@ class Soak:
         os.makedirs(path)
         os.link(run, os.path.join(path, "run"))
         if log is not None:
-            os.mkdir(os.path.join(path, "log"))
-            script = os.path.join(path, "log", "run")
-            with open(script, "w") as f:
-                f.write(f"#!/bin/sh\nexec {os.path.join(OURS, 'multilog')} {log}\n")
-            os.chmod(script, 0o755)
+            report.write_run(os.path.join(path, "log"), f"exec {os.path.join(OURS, 'multilog')} {log}")
         return path
 
     def spawn(self, argv, **kw):

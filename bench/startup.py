@@ -74,9 +74,7 @@ def measure(calls):
     for name, value in (("A", "1"), ("B", "two"), ("C", "")):
         with open(os.path.join(envdir, name), "w") as f:
             f.write(value)
-    with open(os.path.join(svdir, "run"), "w") as f:
-        f.write("#!/bin/sh\nexec sleep 100000\n")
-    os.chmod(os.path.join(svdir, "run"), 0o755)
+    report.write_run(svdir, "exec sleep 100000")
     sup = subprocess.Popen([os.path.join(OURS, "supervise"), svdir], stdin=subprocess.DEVNULL,
                            start_new_session=True)
     rows = []

@@ -66,11 +66,7 @@ def cpu_ns(pids):
 
 def make_services(base, n, fifo):
     os.makedirs(base)
-    run = f"#!/bin/sh\nprintf x > {fifo}\nexec sleep 100000\n"
-    script = os.path.join(os.path.dirname(base), "run")
-    with open(script, "w") as f:
-        f.write(run)
-    os.chmod(script, 0o755)
+    script = report.write_run(os.path.dirname(base), f"printf x > {fifo}\nexec sleep 100000")
     for i in range(n):
         d = os.path.join(base, f"s{i}")
         os.mkdir(d)

@@ -92,11 +92,9 @@ def stop_tree(procs, rounds):
     for _ in range(rounds):
         work = tempfile.mkdtemp(prefix="bench-tree-", dir="/dev/shm")
         service = os.path.join(work, "s")
-        os.makedirs(service)
+        forks = f"i=1\nwhile [ $i -lt {procs} ]; do sleep 100000 & i=$((i+1)); done\nexec sleep 100000"
+        report.write_run(service, forks)
         open(os.path.join(service, "tree"), "w").close()
-        with open(os.path.join(service, "run"), "w") as f:
-            f.write(f"#!/bin/sh\ni=1\nwhile [ $i -lt {procs} ]; do sleep 100000 & i=$((i+1)); done\nexec sleep 100000\n")
-        os.chmod(os.path.join(service, "run"), 0o755)
         sup = subprocess.Popen([os.path.join(OURS, "supervise"), service], stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, start_new_session=True)
         try:

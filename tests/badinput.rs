@@ -52,8 +52,7 @@ struct Fake {
 fn fake(sb: &Sandbox, name: &str) -> Fake {
     let sup = sb.join(name).join("supervise");
     fs::create_dir_all(&sup).unwrap();
-    let c = std::ffi::CString::new(sup.join("ok").to_str().unwrap()).unwrap();
-    unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    mkfifo(&sup.join("ok"));
     Fake { _ok: fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(sup.join("ok")).unwrap() }
 }
 
@@ -184,11 +183,6 @@ fn a_service_directory_that_is_a_file_or_goes_away() {
     }
     signal(sup, libc::SIGTERM);
     sb.wait_exit(sup, 5000);
-}
-
-fn mkfifo(path: &std::path::Path) {
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
 /// Resident memory of a process, in KiB.

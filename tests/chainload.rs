@@ -272,8 +272,7 @@ fn envdir_reads_a_fifo_as_empty_as_daemontools_does() {
     let sb = Sandbox::new();
     let d = sb.join("env");
     fs::create_dir(&d).unwrap();
-    let fifo = std::ffi::CString::new(d.join("FIFO").to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    mkfifo(&d.join("FIFO"));
     fs::write(d.join("AFTER"), "seen\n").unwrap();
     let env = [("FIFO", "set before")];
     let (ours, theirs) = (

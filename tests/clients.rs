@@ -22,8 +22,7 @@ fn fake_supervise(dir: &Path) -> FakeSupervise {
     let sup = dir.join("supervise");
     fs::create_dir_all(&sup).unwrap();
     for fifo in ["ok", "control"] {
-        let c = std::ffi::CString::new(sup.join(fifo).to_str().unwrap()).unwrap();
-        unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+        mkfifo(&sup.join(fifo));
     }
     let open = |name| OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(sup.join(name)).unwrap();
     FakeSupervise { _ok: open("ok"), control: open("control") }

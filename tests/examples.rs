@@ -82,9 +82,7 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
     let sb = Sandbox::new();
     start_examples(&sb);
     // The service directory appears with the scan; wait for supervise's FIFO.
-    wait_for(10_000, "supervise of ready", || {
-        daemontools::svdir::supervised(sb.join("service/ready").as_os_str().as_encoded_bytes())
-    });
+    wait_for(10_000, "supervise of ready", || sb.is_supervised("service/ready"));
     sb.run(bin("svc"), &["-u", "-wU", "-T", "10000", "service/ready"]).code(0);
     let out = stdout(&sb.run(bin("svstat"), &["service/ready"]));
     assert!(out.contains(", ready "), "{out}");
@@ -103,9 +101,7 @@ fn the_ready_example_reports_readiness_and_runs_its_finish() {
 fn the_checked_example_is_ready_at_its_first_check_and_restarted_once_it_hangs() {
     let sb = Sandbox::new();
     start_examples(&sb);
-    wait_for(10_000, "supervise of checked", || {
-        daemontools::svdir::supervised(sb.join("service/checked").as_os_str().as_encoded_bytes())
-    });
+    wait_for(10_000, "supervise of checked", || sb.is_supervised("service/checked"));
     sb.run(bin("svc"), &["-wU", "-T", "10000", "service/checked"]).code(0);
     sb.run(bin("svok"), &["-U", "service/checked"]).code(0).stderr_is("");
     // Its loop wedges: no heartbeat, three failed checks 2 s apart, a new run.

@@ -147,8 +147,7 @@ fn svstat_j_is_json_and_plain_svstat_is_unchanged() {
     fs::write(sb.join("idle/down"), "").unwrap();
     // Supervised once: `ok` is there with nobody reading it.
     fs::create_dir_all(sb.join("dead/supervise")).unwrap();
-    let ok = std::ffi::CString::new(sb.join("dead/supervise/ok").to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(ok.as_ptr(), 0o600) }, 0);
+    mkfifo(&sb.join("dead/supervise/ok"));
     for s in ["up", "fin", "idle"] {
         sb.supervise(&bin("supervise"), s);
     }
@@ -234,8 +233,7 @@ fn restart_backoff_and_limit() {
     // Once the third run has exited (it may still be between its write and
     // its exit), the next wait is 4 seconds.
     wait_for(3000, "a back-off of 4 s", || {
-        let o = sb.run(bin("svstat"), &["-j", "crash"]);
-        let row: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        let row = sb.svstat_json("crash");
         row["backoff_seconds"].as_u64().unwrap() >= 4
     });
     // svc works at all times: down at once, not after the wait.
@@ -274,16 +272,13 @@ fn readiness_through_notification_fd() {
     sb.supervise(&bin("supervise"), "plain");
     sb.wait_up("web", 0);
     sb.wait_up("plain", 0);
-    let json = |dir: &str| -> serde_json::Value {
-        serde_json::from_str(stdout(&sb.run(bin("svstat"), &["-j", dir])).trim()).unwrap()
-    };
     // Not ready before it says so (checked only while it surely has not: the file comes first).
-    let (j, text) = (json("web"), stdout(&sb.run(bin("svstat"), &["web"])));
+    let (j, text) = (sb.svstat_json("web"), stdout(&sb.run(bin("svstat"), &["web"])));
     if !sb.join("web/prepared").exists() {
         assert_eq!(j["ready"], serde_json::Value::Bool(false));
         assert!(!text.contains("ready"), "{text}");
     }
-    wait_for(3000, "ready", || json("web")["ready"] == serde_json::Value::Bool(true));
+    wait_for(3000, "ready", || sb.svstat_json("web")["ready"] == serde_json::Value::Bool(true));
     assert!(sb.join("web/prepared").exists(), "ready before the service said so");
     let text = stdout(&sb.run(bin("svstat"), &["web"]));
     let ready_tail = [" seconds, ready 0 seconds\n", " seconds, ready 1 seconds\n"];
@@ -291,17 +286,17 @@ fn readiness_through_notification_fd() {
     // Without notification-fd: daemontools' line, and ready is null.
     let plain = stdout(&sb.run(bin("svstat"), &["plain"]));
     assert!(plain.ends_with(" seconds\n") && !plain.contains("ready"), "{plain}");
-    assert_eq!(json("plain")["ready"], serde_json::Value::Null);
+    assert_eq!(sb.svstat_json("plain")["ready"], serde_json::Value::Null);
     // A restart is not ready until it says so again.
     let pid = sb.status("web").pid;
     fs::remove_file(sb.join("web/prepared")).unwrap();
     sb.run(bin("svc"), &["-k", "web"]);
     sb.wait_up("web", pid);
-    let j = json("web");
+    let j = sb.svstat_json("web");
     if !sb.join("web/prepared").exists() {
         assert_eq!(j["ready"], serde_json::Value::Bool(false), "{j}");
     }
-    wait_for(3000, "ready again", || json("web")["ready"] == serde_json::Value::Bool(true));
+    wait_for(3000, "ready again", || sb.svstat_json("web")["ready"] == serde_json::Value::Bool(true));
 }
 
 #[test]
@@ -463,19 +458,16 @@ fn svc_w_sleeps_until_supervise_wakes_it() {
 #[test]
 fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
     let sb = Supervised::named("web", "exec sleep 1000\n");
-    let json = |dir: &str| -> serde_json::Value {
-        serde_json::from_str(stdout(&sb.run(bin("svstat"), &["-j", dir])).trim()).unwrap()
-    };
-    assert_eq!(json("web")["want"].as_str(), Some("up"));
+    assert_eq!(sb.svstat_json("web")["want"].as_str(), Some("up"));
     sb.run(bin("svc"), &["-o", "web"]);
-    wait_for(2000, "run-once mode", || json("web")["want"].as_str() == Some("once"));
+    wait_for(2000, "run-once mode", || sb.svstat_json("web")["want"].as_str() == Some("once"));
     // The case: a restart that will never come, since it runs once.
     let t = Instant::now();
     sb.run(bin("svc"), &["-t", "-wr", "-T", "8000", "web"])
         .code(111)
         .stderr_is("svc: fatal: unable to wait for web: it ran once (svc -o) and stays down\n");
     assert!(t.elapsed() < Duration::from_secs(4), "svc waited {:?}, not at once", t.elapsed());
-    assert_eq!(json("web")["state"].as_str(), Some("down"));
+    assert_eq!(sb.svstat_json("web")["state"].as_str(), Some("down"));
     // Wanted down: up, ready or restarted cannot come.
     for goal in ["-wu", "-wU", "-wr", "-wR"] {
         sb.run(bin("svc"), &["-d", goal, "-T", "8000", "web"])
@@ -497,7 +489,7 @@ fn svc_w_says_at_once_when_the_goal_is_out_of_reach() {
     fs::write(sb.join("web/restart-limit"), "2 60\n").unwrap();
     write_script(&sb.join("web/run"), "exit 1");
     sb.run(bin("svc"), &["-u", "-wr", "-T", "8000", "web"]).code_in(&[0, 111]);
-    wait_for(5000, "the restart limit", || json("web")["failed"].as_bool() == Some(true));
+    wait_for(5000, "the restart limit", || sb.svstat_json("web")["failed"].as_bool() == Some(true));
     sb.run(bin("svc"), &["-wu", "-T", "8000", "web"])
         .code(111)
         .stderr_is("svc: fatal: unable to wait for web: it reached its restart limit and stays down\n");

@@ -11,12 +11,6 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// `svstat -j DIR`'s object.
-fn json(sb: &Sandbox, dir: &str) -> serde_json::Value {
-    let out = stdout(&sb.run(bin("svstat"), &["-j", dir]));
-    serde_json::from_str(out.trim_end()).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
 /// Writes the settings files `files` (name, value) into `dir`.
 fn settings(dir: &Path, files: &[(&str, &str)]) {
     for (name, value) in files {
@@ -54,7 +48,7 @@ fn a_hung_service_is_restarted_within_interval_times_retries_plus_timeout_and_no
     // restart waits no spacing.
     sb.run(bin("svc"), &["-wU", "-T", "5000", "s"]).code(0);
     std::thread::sleep(Duration::from_millis(1000));
-    let j = json(&sb, "s");
+    let j = sb.svstat_json("s");
     assert_eq!((j["healthy"].as_bool(), j["check_failures"].as_u64()), (Some(true), Some(0)), "{j}");
     sb.run(bin("svok"), &["-U", "s"]).code(0).stderr_is("");
 
@@ -78,7 +72,7 @@ fn a_hung_service_is_restarted_within_interval_times_retries_plus_timeout_and_no
     assert!(!alive(pid));
     assert_eq!(starts(&sb.join("s")), [pid, new]);
     // Stopped by its down signal, counted as a restart nobody asked for.
-    let j = json(&sb, "s");
+    let j = sb.svstat_json("s");
     assert_eq!((j["last_signal"].as_i64(), j["restarts"].as_u64()), (Some(libc::SIGTERM as i64), Some(1)), "{j}");
     // The check's output reached the service's stdout (here a file), prefixed.
     let out = fs::read_to_string(sb.join("supervise-s.out")).unwrap();
@@ -95,7 +89,7 @@ fn a_check_that_hangs_is_killed_at_its_timeout_and_counted_with_what_it_forked()
     let (sb, _sup, pid) = checked("exec sleep 1000", check, &files);
     let mut failed_at = None;
     wait_for(3000, "a first failure", || {
-        let failures = json(&sb, "s")["check_failures"].as_u64();
+        let failures = sb.svstat_json("s")["check_failures"].as_u64();
         failed_at = Some(std::time::SystemTime::now());
         failures == Some(1)
     });
@@ -104,8 +98,8 @@ fn a_check_that_hangs_is_killed_at_its_timeout_and_counted_with_what_it_forked()
     let ran = Duration::from_nanos((failed - started) as u64);
     assert!(ran >= Duration::from_millis(190), "killed after {ran:?}, before its timeout of 200 ms");
     assert!(ran <= Duration::from_millis(700), "killed after {ran:?}: its timeout is 200 ms");
-    wait_for(3000, "a second failure", || json(&sb, "s")["check_failures"].as_u64() == Some(2));
-    let j = json(&sb, "s");
+    wait_for(3000, "a second failure", || sb.svstat_json("s")["check_failures"].as_u64() == Some(2));
+    let j = sb.svstat_json("s");
     assert_eq!((j["healthy"].as_bool(), j["pid"].as_u64()), (Some(false), Some(pid as u64)), "{j}");
     assert!(stdout(&sb.run(bin("svstat"), &["s"])).ends_with(", unhealthy\n"));
     sb.run(bin("svok"), &["-U", "s"]).code(100).stderr_is("svok: warning: s: unhealthy\n");
@@ -128,7 +122,7 @@ fn readiness_waits_for_the_first_passing_check() {
     let files = [("check-interval", "100"), ("check-start", "50"), ("check-retries", "1000")];
     let (sb, _sup, pid) = checked("exec sleep 1000", "[ -e ready ]", &files);
     sb.run(bin("svc"), &["-wU", "-T", "500", "s"]).code(99);
-    let j = json(&sb, "s");
+    let j = sb.svstat_json("s");
     assert_eq!((j["ready"].as_bool(), j["healthy"].as_bool()), (Some(false), Some(false)), "{j}");
     assert!(j["check_failures"].as_u64() >= Some(1), "{j}");
     sb.run(bin("svok"), &["-U", "s"]).code(100).stderr_is("svok: warning: s: unhealthy\n");
@@ -164,7 +158,7 @@ fn without_check_the_bytes_are_daemontools() {
     assert_eq!(ours.split(')').next(), theirs.split(')').next());
     assert_eq!(ours, format!("s: up (pid {}) {}", sb.pid, ours.split(") ").nth(1).unwrap()));
     assert!(ours.ends_with(" seconds\n"), "{ours}");
-    let j = json(&sb, "s");
+    let j = sb.svstat_json("s");
     assert!(j["healthy"].is_null() && j["check_failures"].is_null() && j["last_check_seconds"].is_null(), "{j}");
     assert_eq!(j["ready"], serde_json::Value::Null);
     sb.run(bin("svok"), &["-U", "s"]).code(0).stderr_is("");
@@ -172,10 +166,10 @@ fn without_check_the_bytes_are_daemontools() {
     assert_eq!(fs::read_to_string(sb.join("supervise-s.out")).unwrap(), "");
 }
 
-/// How many times the hung service was started under `program` (a
-/// supervisor taking the service directory as its one argument) in `ms`
-/// after it hung.
-fn starts_while_hung(program: &Path, ms: u64) -> Vec<u32> {
+/// The hung service started under `program` (a supervisor taking the
+/// service directory as its one argument), once it has started; then the
+/// starts `watch` lets it make.
+fn starts_while_hung(program: &Path, watch: impl FnOnce(&Path)) -> Vec<u32> {
     let sb = Sandbox::new();
     let dir = sb.service("s", HUNG_RUN);
     write_script(&dir.join("check"), HUNG_CHECK);
@@ -185,19 +179,22 @@ fn starts_while_hung(program: &Path, ms: u64) -> Vec<u32> {
     cmd.arg("s");
     sb.spawn(cmd, "supervisor");
     wait_for(5000, "the service's first start", || !starts(&dir).is_empty());
-    std::thread::sleep(Duration::from_millis(ms));
+    watch(&dir);
     starts(&dir)
 }
 
 #[test]
 fn the_same_hung_service_stays_hung_under_daemontools_runit_and_s6_and_not_under_ours() {
-    // The checks would find it hung within 100 + 200 x 2 ms; watched 1.5 s.
+    // The checks would find it hung within 100 + 200 x 2 ms; the peers are
+    // watched 1.5 s (that they do not restart it is shown only by time).
     let peers = [real("supervise"), "runsv".into(), "s6-supervise".into()];
     for peer in &peers {
-        let pids = starts_while_hung(peer, 1500);
+        let pids = starts_while_hung(peer, |_| std::thread::sleep(Duration::from_millis(1500)));
         assert_eq!(pids.len(), 1, "{} restarted the hung service: {pids:?}", peer.display());
     }
-    let ours = starts_while_hung(&bin("supervise"), 1500);
+    let ours = starts_while_hung(&bin("supervise"), |dir| {
+        wait_for(5000, "ours to restart the hung service", || starts(dir).len() >= 2)
+    });
     assert!(ours.len() >= 2, "ours restarted it: {ours:?}");
 }
 
@@ -222,7 +219,7 @@ fn the_checks_output_is_prefixed_and_a_flood_costs_supervise_nothing() {
         f[10] + f[11]
     };
     let before = cpu(sup);
-    wait_for(5000, "three floods killed", || json(&sb, "s")["check_failures"].as_u64() >= Some(3));
+    wait_for(5000, "three floods killed", || sb.svstat_json("s")["check_failures"].as_u64() >= Some(3));
     let used = cpu(sup) - before;
     assert!(used <= 10, "supervise used {used} ticks through three floods");
     let out = fs::read_to_string(sb.join("supervise-s.out")).unwrap();
@@ -264,15 +261,12 @@ fn a_log_that_does_not_read_never_blocks_supervise() {
     settings(&dir, &[("check-interval", "100"), ("check-start", "50")]);
     // stdout a pipe nobody reads: the service fills it and waits.
     let fifo = sb.join("log");
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    mkfifo(&fifo);
     let _reader = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
     let mut cmd = sb.command(bin("supervise"));
     cmd.arg("s").stdout(fs::OpenOptions::new().write(true).open(&fifo).unwrap());
     cmd.stderr(fs::File::create(sb.join("supervise.err")).unwrap()).process_group(0);
-    let child = spawn_retrying(&mut cmd);
-    let sup = child.id();
-    let _guard = Kill(child);
+    let sup = sb.adopt(spawn_retrying(&mut cmd));
     let pid = sb.wait_up("s", 0);
     wait_for(5000, "the dropped lines said", || {
         fs::read_to_string(sb.join("supervise.err"))
@@ -284,21 +278,11 @@ fn a_log_that_does_not_read_never_blocks_supervise() {
     sb.run(bin("svc"), &["-t", "-wr", "-T", "3000", "s"]).code(0);
     assert!(t.elapsed() < Duration::from_millis(2000));
     assert_ne!(sb.status("s").pid, pid);
-    assert!(json(&sb, "s")["healthy"].is_boolean());
+    assert!(sb.svstat_json("s")["healthy"].is_boolean());
     let said = fs::read_to_string(sb.join("supervise.err")).unwrap();
     assert_eq!(said.lines().count(), 1, "said once while it lasts: {said}");
     sb.run(bin("svc"), &["-dx", "s"]).code(0);
     wait_for(5000, "supervise to exit", || !alive(sup));
-}
-
-/// Kills and reaps a child when dropped.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        signal(self.0.id(), libc::SIGKILL);
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -310,7 +294,7 @@ fn a_check_that_cannot_run_is_said_once_and_counted() {
     settings(&dir, &files);
     sb.supervise(&bin("supervise"), "s");
     let pid = sb.wait_up("s", 0);
-    wait_for(3000, "three failures", || json(&sb, "s")["check_failures"].as_u64() >= Some(3));
+    wait_for(3000, "three failures", || sb.svstat_json("s")["check_failures"].as_u64() >= Some(3));
     let said = |what: &str| sb.stderr_of("supervise-s").matches(what).count();
     assert_eq!(said("supervise: warning: unable to run s/check: is a directory: counted as a failure\n"), 1);
     // Not executable, then a dangling symlink: each said once.
@@ -320,15 +304,15 @@ fn a_check_that_cannot_run_is_said_once_and_counted() {
     fs::remove_file(dir.join("check")).unwrap();
     symlink("nowhere", dir.join("check")).unwrap();
     wait_for(3000, "dangling said", || said("s/check: dangling symlink: counted as a failure\n") == 1);
-    let failures = json(&sb, "s")["check_failures"].as_u64().unwrap();
-    wait_for(3000, "more failures", || json(&sb, "s")["check_failures"].as_u64() > Some(failures + 2));
+    let failures = sb.svstat_json("s")["check_failures"].as_u64().unwrap();
+    wait_for(3000, "more failures", || sb.svstat_json("s")["check_failures"].as_u64() > Some(failures + 2));
     assert_eq!(said("dangling symlink"), 1, "{}", sb.stderr_of("supervise-s"));
     // Fixed: healthy; removed: checked no more (at its next turn).
     fs::remove_file(dir.join("check")).unwrap();
     write_script(&dir.join("check"), "exit 0");
-    wait_for(3000, "healthy", || json(&sb, "s")["healthy"].as_bool() == Some(true));
+    wait_for(3000, "healthy", || sb.svstat_json("s")["healthy"].as_bool() == Some(true));
     fs::remove_file(dir.join("check")).unwrap();
-    wait_for(3000, "checked no more", || json(&sb, "s")["healthy"].is_null());
+    wait_for(3000, "checked no more", || sb.svstat_json("s")["healthy"].is_null());
     assert_eq!(sb.status("s").pid, pid);
     sb.run(bin("svok"), &["-U", "s"]).code(0);
 }
@@ -350,7 +334,7 @@ fn bad_check_settings_warn_and_take_the_default() {
         assert!(err.lines().any(|l| l == line), "{line:?} not in:\n{err}");
     }
     // The defaults: the first check 10 s after the start.
-    let j = json(&sb, "s");
+    let j = sb.svstat_json("s");
     assert_eq!((j["healthy"].as_bool(), j["check_failures"].as_u64()), (Some(false), Some(0)), "{j}");
     assert!(j["last_check_seconds"].is_null());
     sb.run(bin("svok"), &["-U", "s"]).code(100).stderr_is("svok: warning: s: not ready\n");
@@ -362,16 +346,16 @@ fn check_added_while_up_is_taken_up_at_the_next_letter_and_told_the_pid() {
     settings(&sb.dir, &[("check-interval", "100"), ("check-start", "50")]);
     write_script(&sb.dir.join("check"), "echo $MAINPID > checked-pid");
     std::thread::sleep(Duration::from_millis(300));
-    assert!(json(&sb, "s")["healthy"].is_null(), "not before an event reads the settings");
+    assert!(sb.svstat_json("s")["healthy"].is_null(), "not before an event reads the settings");
     sb.run(bin("svc"), &["-u", "s"]).code(0);
-    wait_for(3000, "checked", || json(&sb, "s")["healthy"].as_bool() == Some(true));
+    wait_for(3000, "checked", || sb.svstat_json("s")["healthy"].as_bool() == Some(true));
     assert_eq!(fs::read_to_string(sb.dir.join("checked-pid")).unwrap(), format!("{}\n", sb.pid));
     assert_eq!(sb.status("s").pid, sb.pid, "not restarted for it");
     // Paused: not checked (a check running then is killed), and svok -U says so.
     sb.run(bin("svc"), &["-p", "s"]).code(0);
     wait_for(2000, "paused", || sb.status("s").paused);
     sb.run(bin("svok"), &["-U", "s"]).code(100).stderr_is("svok: warning: s: paused\n");
-    std::thread::sleep(Duration::from_millis(50));
+    wait_for(2000, "no check running", || children(sb.supervise).iter().all(|&c| c == sb.pid));
     fs::remove_file(sb.dir.join("checked-pid")).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert!(!sb.dir.join("checked-pid").exists(), "checked while paused");

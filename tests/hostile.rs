@@ -31,11 +31,6 @@ fn as_account(sb: &Sandbox, account: &Account, script: &str) {
     assert!(o.status.success(), "as {}: {script}: {}", account.0, stderr(&o));
 }
 
-fn fifo(path: &Path) {
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
-
 #[test]
 fn a_running_supervise_writes_only_into_its_own_supervise_directory() {
     let Some(account) = Account::if_root("h", "a_running_supervise_writes_only_into_its_own") else { return };
@@ -43,7 +38,7 @@ fn a_running_supervise_writes_only_into_its_own_supervise_directory() {
     let ids = setup(&sb, &account);
     // Root's FIFO in a directory the owner points supervise/event at.
     fs::create_dir(sb.join("victims")).unwrap();
-    fifo(&sb.join("victims/fifo"));
+    mkfifo(&sb.join("victims/fifo"));
     sb.service("s", "exec sleep 1000");
     give(&sb.join("s"), ids);
     sb.supervise(&bin("supervise"), "s");
@@ -143,7 +138,7 @@ fn a_new_svscan_never_writes_through_a_planted_link_when_it_stops_what_it_took_o
     );
     // The planted ok has a reader, as a live supervise's has.
     wait_for(5000, "the planted ok to have a reader", || {
-        daemontools::svdir::supervised(sb.join("services/s").as_os_str().as_encoded_bytes())
+        sb.is_supervised("services/s")
             || fs::OpenOptions::new()
                 .write(true)
                 .custom_flags(libc::O_NONBLOCK)

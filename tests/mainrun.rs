@@ -27,7 +27,7 @@ fn svscan_exits_with_the_main_commands_code_after_stopping_every_service_in_orde
     assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(7));
     assert_eq!(fs::read_to_string(sb.join("svscan.out")).unwrap(), "said\n");
     check_complete(&sb, "services/fast");
-    assert!(!daemontools::svdir::supervised(sb.join("services/fast").as_os_str().as_encoded_bytes()));
+    assert!(!sb.is_supervised("services/fast"));
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn an_essential_service_reaching_its_restart_limit_ends_svscan_with_its_code() {
         svscan(&sb, &["--", "sh", "-c", "trap 'echo termed > main-termed; exit 0' TERM; while :; do sleep 0.02; done"]);
     assert_eq!(sb.wait_exit(pid, 10_000).code(), Some(3));
     assert!(sb.join("main-termed").exists(), "the main command went first");
-    assert!(!daemontools::svdir::supervised(sb.join("services/other").as_os_str().as_encoded_bytes()));
+    assert!(!sb.is_supervised("services/other"));
 }
 
 #[test]

@@ -133,15 +133,17 @@ fn ps_and_pgrep_see_each_program_by_its_own_name() {
     for (program, args) in
         [(bin("readproctitle"), &["x:", "........"][..]), (multicall(), &["readproctitle", "x:", "........"][..])]
     {
-        let mut child = Command::new(&program).args(args).stdin(Stdio::piped()).spawn().unwrap();
-        let pid = child.id();
+        let mut cmd = sb.command(&program);
+        cmd.args(args).stdin(Stdio::piped()).process_group(0);
+        let mut child = spawn_retrying(&mut cmd);
         let mut stdin = child.stdin.take().unwrap();
+        let pid = sb.adopt(child);
         stdin.write_all(b"abc").unwrap();
         let title = || fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         wait_for(5000, "readproctitle to show abc", || title().ends_with(b"x:\0.....abc\0"));
         assert_eq!(comm(pid), "readproctitle", "{program:?}");
         drop(stdin);
-        assert!(child.wait().unwrap().success());
+        assert!(sb.wait_exit(pid, 5000).success());
     }
 }
 

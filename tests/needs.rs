@@ -9,12 +9,6 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::time::{Duration, Instant};
 
-/// `svstat -j DIR`'s object.
-fn json(sb: &Sandbox, dir: &str) -> serde_json::Value {
-    let out = stdout(&sb.run(bin("svstat"), &["-j", dir]));
-    serde_json::from_str(out.trim_end()).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
 /// `dir/needs/NAME` -> `target` (relative to `dir/needs/`).
 fn need(sb: &Sandbox, dir: &str, name: &str, target: &str) {
     fs::create_dir_all(sb.join(dir).join("needs")).unwrap();
@@ -44,7 +38,9 @@ fn an_app_that_needs_a_db_starts_within_200_ms_of_its_readiness_and_never_before
     svscan(&sb, "1");
     sb.wait_up("services/db", 0);
     // Up but not ready: the app waits, and says so.
-    wait_for(3000, "the app to say it waits", || json(&sb, "services/app")["waiting_for"] == serde_json::json!(["db"]));
+    wait_for(3000, "the app to say it waits", || {
+        sb.svstat_json("services/app")["waiting_for"] == serde_json::json!(["db"])
+    });
     let plain = stdout(&sb.run(bin("svstat"), &["services/app"]));
     assert!(plain.ends_with(", normally up, want up, waiting for db\n"), "{plain}");
     let app = sb.wait_up_within("services/app", 0, 5000);
@@ -59,7 +55,7 @@ fn an_app_that_needs_a_db_starts_within_200_ms_of_its_readiness_and_never_before
     eprintln!("the app started {after:?} after the db's readiness");
     assert!(after < Duration::from_millis(200), "the app started {after:?} after the db's readiness");
     // Up: no more waiting_for.
-    assert_eq!(json(&sb, "services/app")["waiting_for"], serde_json::Value::Null);
+    assert_eq!(sb.svstat_json("services/app")["waiting_for"], serde_json::Value::Null);
     assert!(alive(app));
     assert_eq!(sb.stderr_of("svscan"), "");
 }
@@ -123,8 +119,8 @@ fn a_need_that_never_comes_leaves_the_app_waiting_and_svc_d_acts_at_once() {
     need(&sb, "app", "ghost", "../../ghost");
     need(&sb, "app", "idle", "../../idle");
     sb.supervise(&bin("supervise"), "app");
-    wait_for(3000, "the wait said", || json(&sb, "app")["waiting_for"] == serde_json::json!(["ghost", "idle"]));
-    let j = json(&sb, "app");
+    wait_for(3000, "the wait said", || sb.svstat_json("app")["waiting_for"] == serde_json::json!(["ghost", "idle"]));
+    let j = sb.svstat_json("app");
     assert_eq!((j["state"].as_str(), j["want"].as_str()), (Some("down"), Some("up")), "{j}");
     assert_eq!(
         stdout(&sb.run(bin("svstat"), &["app"])).split_once(", ").unwrap().1,
@@ -133,26 +129,28 @@ fn a_need_that_never_comes_leaves_the_app_waiting_and_svc_d_acts_at_once() {
     assert_eq!(sb.stderr_of("supervise-app"), "supervise: warning: app/needs/ghost: dangling symlink: waited for\n");
     // One comes: no longer named.
     sb.supervise(&bin("supervise"), "idle");
-    wait_for(2000, "idle no longer waited for", || json(&sb, "app")["waiting_for"] == serde_json::json!(["ghost"]));
+    wait_for(2000, "idle no longer waited for", || {
+        sb.svstat_json("app")["waiting_for"] == serde_json::json!(["ghost"])
+    });
     // The ghost is made, never supervised: still waited for.
     fs::create_dir(sb.join("ghost")).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(json(&sb, "app")["waiting_for"], serde_json::json!(["ghost"]));
+    assert_eq!(sb.svstat_json("app")["waiting_for"], serde_json::json!(["ghost"]));
     assert!(!sb.join("app/started").exists(), "never started");
     // svc -d acts at once.
     let t = Instant::now();
     sb.run(bin("svc"), &["-d", "app"]).code(0);
-    wait_for(1000, "the wait to end", || json(&sb, "app")["waiting_for"].is_null());
+    wait_for(1000, "the wait to end", || sb.svstat_json("app")["waiting_for"].is_null());
     let took = t.elapsed();
     assert!(took < Duration::from_millis(300), "svc -d took {took:?}");
-    let j = json(&sb, "app");
+    let j = sb.svstat_json("app");
     assert_eq!((j["state"].as_str(), j["want"].as_str()), (Some("down"), Some("down")), "{j}");
     assert!(stdout(&sb.run(bin("svstat"), &["app"])).ends_with(" seconds, normally up\n"), "{j}");
     // u waits again; x ends supervise at once, nothing runs.
     sb.run(bin("svc"), &["-u", "app"]).code(0);
-    wait_for(1000, "the wait again", || !json(&sb, "app")["waiting_for"].is_null());
+    wait_for(1000, "the wait again", || !sb.svstat_json("app")["waiting_for"].is_null());
     sb.run(bin("svc"), &["-x", "app"]).code(0);
-    wait_for(1000, "supervise to exit", || json(&sb, "app")["state"] == "not running");
+    wait_for(1000, "supervise to exit", || sb.svstat_json("app")["state"] == "not running");
     assert!(!sb.join("app/started").exists());
     // Its FIFOs in the needed services' event/ went with it.
     assert_eq!(fs::read_dir(sb.join("idle/supervise/event")).unwrap().count(), 0);
@@ -168,22 +166,22 @@ fn needs_timeout_is_a_failed_start_with_back_off_and_the_wait_begins_again() {
     let t = Instant::now();
     sb.supervise(&bin("supervise"), "app");
     // The first wait times out at 200 ms: down a second, the back-off doubled.
-    wait_for(2000, "the first timeout", || json(&sb, "app")["backoff_seconds"] == 2);
+    wait_for(2000, "the first timeout", || sb.svstat_json("app")["backoff_seconds"] == 2);
     let first = t.elapsed();
     assert!(first >= Duration::from_millis(190), "timed out after {first:?}");
-    let j = json(&sb, "app");
+    let j = sb.svstat_json("app");
     assert!(j["waiting_for"].is_null(), "between two waits: {j}");
     // Then it waits again, and times out again.
-    wait_for(3000, "the wait again", || !json(&sb, "app")["waiting_for"].is_null());
+    wait_for(3000, "the wait again", || !sb.svstat_json("app")["waiting_for"].is_null());
     let again = t.elapsed();
     assert!(again >= Duration::from_millis(1100), "waited again after {again:?}, before the second of back-off");
-    wait_for(3000, "the second timeout", || json(&sb, "app")["backoff_seconds"] == 4);
+    wait_for(3000, "the second timeout", || sb.svstat_json("app")["backoff_seconds"] == 4);
     assert!(!sb.join("app/started").exists());
     // The need met: started at its next wait.
     sb.service("ghost", "exec sleep 1000");
     sb.supervise(&bin("supervise"), "ghost");
     sb.wait_up_within("app", 0, 6000);
-    assert_eq!(json(&sb, "app")["restarts"], 0, "the timeouts were no starts");
+    assert_eq!(sb.svstat_json("app")["restarts"], 0, "the timeouts were no starts");
 }
 
 #[test]
@@ -206,7 +204,7 @@ fn bad_needs_are_said_and_without_needs_the_info_is_as_before() {
     fs::create_dir(sb.join("app/needs/junk")).unwrap();
     fs::write(sb.join("app/needs-timeout"), "soon\n").unwrap();
     sb.supervise(&bin("supervise"), "app");
-    wait_for(3000, "the wait said", || json(&sb, "app")["waiting_for"] == serde_json::json!(["db"]));
+    wait_for(3000, "the wait said", || sb.svstat_json("app")["waiting_for"] == serde_json::json!(["db"]));
     let err = sb.stderr_of("supervise-app");
     assert!(err.contains("supervise: warning: invalid app/needs-timeout: default used\n"), "{err}");
     assert!(err.contains("supervise: warning: app/needs/junk: not a symlink: ignored\n"), "{err}");

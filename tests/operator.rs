@@ -26,7 +26,7 @@ fn mix() -> Mix {
     fs::create_dir(sb.join("idle")).unwrap();
     let odd = sb.join("odd/supervise");
     fs::create_dir_all(&odd).unwrap();
-    assert!(Command::new("mkfifo").arg(odd.join("ok")).status().unwrap().success());
+    mkfifo(&odd.join("ok"));
     let held = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(odd.join("ok")).unwrap();
     fs::write(odd.join("status"), "garbage").unwrap();
     Mix { sb, _held: held }

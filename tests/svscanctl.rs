@@ -26,11 +26,6 @@ fn linked(sb: &Sandbox, name: &str, dir: &str) -> u32 {
     sb.wait_up(&format!("store/{name}"), 0)
 }
 
-/// Whether a supervise still holds the service directory `dir`.
-fn supervised(sb: &Sandbox, dir: &str) -> bool {
-    daemontools::svdir::supervised(sb.join(dir).as_os_str().as_encoded_bytes())
-}
-
 fn mode(path: std::path::PathBuf) -> u32 {
     fs::symlink_metadata(path).unwrap().permissions().mode()
 }
@@ -74,9 +69,9 @@ fn h_and_t_reach_the_svscan_of_that_directory_alone() {
     // -h to two: its removed entry goes down; one's keeps running, as
     // daemontools keeps a removed entry until told.
     sb.run(bin("svscanctl"), &["-h", "two"]).code(0).stderr_is("");
-    wait_for(5000, "b and its supervise to be gone", || !alive(b) && !supervised(&sb, "store/b"));
+    wait_for(5000, "b and its supervise to be gone", || !alive(b) && !sb.is_supervised("store/b"));
     std::thread::sleep(Duration::from_millis(300));
-    assert!(alive(a) && supervised(&sb, "store/a"), "-h to two reached one");
+    assert!(alive(a) && sb.is_supervised("store/a"), "-h to two reached one");
     assert!(alive(one) && alive(two));
 
     // -t to one: it shuts down and exits 0; two runs on.
@@ -136,8 +131,7 @@ fn no_svscan_and_bad_calls_are_said_with_their_codes() {
     }
     // A FIFO nobody reads: a svscan that is gone (100); anything else there is not written (111).
     fs::create_dir_all(sb.join("gone/.svscan")).unwrap();
-    let fifo = std::ffi::CString::new(sb.join("gone/.svscan/control").as_os_str().as_encoded_bytes()).unwrap();
-    daemontools::sys::mkfifo(&fifo, 0o600).unwrap();
+    mkfifo(&sb.join("gone/.svscan/control"));
     fs::create_dir_all(sb.join("odd/.svscan")).unwrap();
     fs::write(sb.join("odd/.svscan/control"), "").unwrap();
     sb.run(bin("svscanctl"), &["gone", "odd"]).code(111).stderr_is(

@@ -65,11 +65,13 @@ fn cgroups_of(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Kills what a test's daemons left and removes its cgroups, even when the
-/// test failed.
+/// test failed: the supervise first, which would otherwise start the
+/// service again, in a cgroup made anew, once the old one is removed.
 struct Cleanup(PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
+        stop_supervise(&self.0);
         for pid in daemons(&self.0) {
             signal(pid, libc::SIGKILL);
         }
@@ -87,6 +89,39 @@ impl Drop for Cleanup {
             }
         }
     }
+}
+
+/// Ends the supervise of `dir`, if one runs: `svc -dx` (the service down,
+/// its tree emptied, then supervise exits), else after 10 s SIGKILL to what
+/// works in the directory, supervise among it. Gives up after a while
+/// rather than panic: it runs in a drop, maybe while a test fails.
+fn stop_supervise(dir: &Path) {
+    let supervised = || is_supervised(dir);
+    let gone_within = |ms| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+        while supervised() {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        true
+    };
+    if !supervised() {
+        return;
+    }
+    let null = std::process::Stdio::null;
+    let _ = std::process::Command::new(bin("svc")).arg("-dx").arg(dir).stdout(null()).stderr(null()).status();
+    if gone_within(10_000) {
+        return;
+    }
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir)) {
+            signal(pid, libc::SIGKILL);
+        }
+    }
+    gone_within(2000);
 }
 
 /// The service `s` running `script` under `program` (with a `tree` file if
@@ -183,8 +218,7 @@ fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     let (dir, _cleanup) = start(&sb, &script("exec sleep 3000"), &bin("supervise"), true);
     let pid = sb.wait_up("s", 0);
     wait_for(5000, "the daemon to start", || !daemons(&dir).is_empty());
-    let j: serde_json::Value =
-        serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
+    let j = sb.svstat_json("s");
     let kind = if cgroup2().is_some() { j["containment"].as_str().unwrap() } else { "process-group" };
     assert!(["cgroup", "process-group"].contains(&kind), "{j}");
     if kind == "cgroup" {
@@ -197,8 +231,7 @@ fn svstat_j_counts_the_whole_tree_and_plain_svstat_stays_daemontools() {
     let _c2 = Cleanup(none);
     sb.supervise(&bin("supervise"), "plain");
     sb.wait_up("plain", 0);
-    let j: serde_json::Value =
-        serde_json::from_str(sb.run(bin("svstat"), &["-j", "plain"]).code(0).stdout().trim()).unwrap();
+    let j = sb.svstat_json("plain");
     assert!(j["containment"].is_null() && j["processes"].is_null(), "no tree, no figures: {j}");
     sb.run(bin("svc"), &["-dx", "s", "plain"]).code(0);
 }
@@ -239,11 +272,7 @@ fn a_tree_of_a_thousand_processes_is_emptied_by_svc_d() {
     let run = "i=1\nwhile [ $i -lt 1000 ]; do sleep 3000 & i=$((i+1)); done\necho started > started\nexec sleep 3000\n";
     let (dir, _cleanup) = start(&sb, run, &bin("supervise"), true);
     wait_for(30_000, "a thousand processes", || dir.join("started").exists());
-    let count = || {
-        let j: serde_json::Value =
-            serde_json::from_str(sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout().trim()).unwrap();
-        j["processes"].as_u64()
-    };
+    let count = || sb.svstat_json("s")["processes"].as_u64();
     wait_for(10_000, "svstat -j to count them", || count() >= Some(1000));
     let t0 = std::time::Instant::now();
     sb.run(bin("svc"), &["-d", "s"]).code(0);
@@ -257,11 +286,7 @@ fn tree_added_or_removed_while_the_service_runs_counts_from_the_next_start() {
     let sb = Sandbox::new();
     let (dir, _cleanup) = start(&sb, "exec sleep 3000\n", &bin("supervise"), false);
     let first = sb.wait_up("s", 0);
-    let containment = || {
-        let out = sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout();
-        let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        j["containment"].as_str().map(String::from)
-    };
+    let containment = || sb.svstat_json("s")["containment"].as_str().map(String::from);
     fs::write(dir.join("tree"), "").unwrap();
     sb.run(bin("svc"), &["-u", "s"]).code(0);
     assert_eq!(containment(), None, "added: not for the run already going");
@@ -281,9 +306,7 @@ fn tree_added_or_removed_while_the_service_runs_counts_from_the_next_start() {
 
 /// `svstat -j`'s count of the tree's processes, 0 when it says none.
 fn processes(sb: &Sandbox) -> u64 {
-    let out = sb.run(bin("svstat"), &["-j", "s"]).code(0).stdout();
-    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    j["processes"].as_u64().unwrap_or(0)
+    sb.svstat_json("s")["processes"].as_u64().unwrap_or(0)
 }
 
 /// A run that forks 200 sleepers, then says so and becomes one more.
@@ -445,9 +468,9 @@ fn svscan_alone_moves_into_a_leaf_and_supervise_makes_the_services_cgroups_besid
     let name = room.dir.file_name().unwrap().to_str().unwrap().to_string();
     // A process alone in the room (as svscan under Delegate=yes) moves into
     // the leaf, and the controller is enabled for the room's children.
-    let mut holder = std::process::Command::new("sleep").arg("300").spawn().unwrap();
-    let _reap = Reap(&mut holder);
-    let pid = _reap.0.id();
+    let mut holder = sb.command("sleep");
+    holder.arg("300");
+    let pid = sb.spawn(holder, "holder");
     room.put(pid, "").unwrap();
     let wanted = [room.controller.as_str()];
     let enabled = daemontools::tree::make_room(pid, &wanted).map_err(|e| e.reason()).unwrap();
@@ -481,24 +504,19 @@ fn svscan_alone_moves_into_a_leaf_and_supervise_makes_the_services_cgroups_besid
 #[test]
 fn a_process_not_alone_in_its_cgroup_is_not_moved() {
     let Some(room) = Room::new() else { return };
-    let mut a = std::process::Command::new("sleep").arg("300").spawn().unwrap();
-    let mut b = std::process::Command::new("sleep").arg("300").spawn().unwrap();
-    let (a, b) = (Reap(&mut a), Reap(&mut b));
-    room.put(a.0.id(), "").unwrap();
-    room.put(b.0.id(), "").unwrap();
-    let before = cgroup_of(a.0.id());
+    // Dropped before the room: its sleeps are gone before the room is removed.
+    let sb = Sandbox::new();
+    let sleep = |log| {
+        let mut cmd = sb.command("sleep");
+        cmd.arg("300");
+        sb.spawn(cmd, log)
+    };
+    let (a, b) = (sleep("a"), sleep("b"));
+    room.put(a, "").unwrap();
+    room.put(b, "").unwrap();
+    let before = cgroup_of(a);
     let wanted = [room.controller.as_str()];
-    assert_eq!(daemontools::tree::make_room(a.0.id(), &wanted).map_err(|e| e.reason()).unwrap(), Vec::<&str>::new());
-    assert_eq!(cgroup_of(a.0.id()), before, "a shell's session is not ours to rearrange");
+    assert_eq!(daemontools::tree::make_room(a, &wanted).map_err(|e| e.reason()).unwrap(), Vec::<&str>::new());
+    assert_eq!(cgroup_of(a), before, "a shell's session is not ours to rearrange");
     assert!(!room.dir.join("supervise").exists());
-}
-
-/// Kills and reaps a child on drop.
-struct Reap<'a>(&'a mut std::process::Child);
-
-impl Drop for Reap<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -227,9 +227,21 @@ impl Sandbox {
         let dir = self.join(service);
         wait_for(5000, "supervise to come up", || {
             Status::unpack(&fs::read(dir.join("supervise/status")).unwrap_or_default()).is_some()
-                && daemontools::svdir::supervised(dir.as_os_str().as_encoded_bytes())
+                && self.is_supervised(service)
         });
         pid
+    }
+
+    /// Whether a supervise holds the service directory `dir` of the sandbox.
+    pub fn is_supervised(&self, dir: impl AsRef<Path>) -> bool {
+        is_supervised(&self.join(dir))
+    }
+
+    /// `svstat -j DIR`'s object (svstat exits 0 even for a bad directory).
+    #[track_caller]
+    pub fn svstat_json(&self, dir: &str) -> serde_json::Value {
+        let out = self.run(bin("svstat"), &["-j", dir]).code(0).stdout();
+        serde_json::from_str(out.trim_end()).unwrap_or_else(|e| panic!("{e}: {out}"))
     }
 
     /// What a spawned process wrote to stderr so far.
@@ -479,6 +491,18 @@ pub fn spawn_retrying(cmd: &mut Command) -> Child {
             r => return r.unwrap(),
         }
     }
+}
+
+/// Whether a supervise holds the service directory `dir`.
+pub fn is_supervised(dir: &Path) -> bool {
+    daemontools::svdir::supervised(dir.as_os_str().as_encoded_bytes())
+}
+
+/// Makes a FIFO (mode 0600) at `path`, which must not exist.
+pub fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let made = unsafe { libc::mkfifo(c.as_ptr(), 0o600) } == 0;
+    assert!(made, "mkfifo {}: {}", path.display(), std::io::Error::last_os_error());
 }
 
 /// Writes an executable /bin/sh script.
