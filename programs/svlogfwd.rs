@@ -21,7 +21,7 @@ use daemontools::getopt::{Getopt, Opt};
 use daemontools::logread::{Pos, Source};
 use daemontools::msg::{Failure, Prog, EXIT_USAGE};
 use daemontools::syslog::{self, Cursor, Dest, Sender, CURSOR_LEN};
-use daemontools::{cli, sys, tai64, Errno};
+use daemontools::{cli, sys, Errno};
 use std::convert::Infallible;
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -136,10 +136,10 @@ pub fn run(args: Vec<OsString>) -> Result<i32, Failure> {
     loop {
         let _ = follower.read::<Infallible>(&mut |line, place| {
             let body = line.strip_suffix(b"\n").unwrap_or(line);
-            syslog::messages(body, call.pri, &host, &app, call.max, &mut |msg| {
+            let stamp = syslog::messages(body, call.pri, &host, &app, call.max, &mut |msg| {
                 retry(&[b"unable to send to ", dest_text.as_bytes()], || sender.send(msg));
             });
-            let c = Cursor::after(cursor, place, tai64::line_stamp(body).map(|(t, _)| t));
+            let c = Cursor::after(cursor, place, stamp);
             save(&cursor_fd, &cursor_path, &c);
             cursor = Some(c);
             Ok(())

@@ -19,7 +19,7 @@
 //! Nothing here waits: the caller wakes on the directory's inotify events
 //! ([`Follower::watch`]), or every second, and calls [`Follower::read`].
 
-use crate::logread::{archive_label, Ino, LineBuf, Place, Pos, Source};
+use crate::logread::{archive_names, Ino, LineBuf, Place, Pos, Source};
 use crate::sys;
 use crate::tai64::Tai64N;
 use nix::errno::Errno;
@@ -178,22 +178,12 @@ impl Follower {
     /// The archives of the directory by name: the names, and their labels
     /// and identities.
     fn archives(&self) -> (Vec<CString>, Vec<(Tai64N, Ino)>) {
-        let Ok(listing) =
-            nix::dir::Dir::openat(self.dir.as_fd(), c".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())
-        else {
-            return (Vec::new(), Vec::new());
+        let names = archive_names(self.dir.as_fd()).unwrap_or_default();
+        let with_ino = |(name, label): (CString, Tai64N)| {
+            let st = sys::stat_at(self.dir.as_fd(), &name).ok()?;
+            Some((name, (label, (st.st_dev, st.st_ino))))
         };
-        let mut v = Vec::new();
-        for entry in listing.into_iter().flatten() {
-            let name = entry.file_name().to_owned();
-            if let Some(label) = archive_label(name.to_bytes()) {
-                if let Ok(st) = sys::stat_at(self.dir.as_fd(), &name) {
-                    v.push((label, name, (st.st_dev, st.st_ino)));
-                }
-            }
-        }
-        v.sort();
-        v.into_iter().map(|(label, name, ino)| (name, (label, ino))).unzip()
+        names.into_iter().filter_map(with_ino).unzip()
     }
 
     /// Whether `current` has been missing a second or more (not the moment

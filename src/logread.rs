@@ -77,6 +77,22 @@ fn ino_of(fd: BorrowedFd) -> Result<(Ino, u64), Errno> {
     }
 }
 
+/// The archives in the log directory `dir`, by name (which is by label:
+/// the labels' hex digits are lowercase, of one width), with their labels.
+pub fn archive_names(dir: BorrowedFd) -> Result<Vec<(CString, Tai64N)>, Errno> {
+    let flags = nix::fcntl::OFlag::O_RDONLY;
+    let listing = nix::dir::Dir::openat(dir, c".", flags, nix::sys::stat::Mode::empty())?;
+    let mut names = Vec::new();
+    for entry in listing {
+        let name = entry?.file_name().to_owned();
+        if let Some(label) = archive_label(name.to_bytes()) {
+            names.push((name, label));
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// The label of an archive's name: `@`, 24 lowercase hex digits, `.s` or `.u`.
 pub fn archive_label(name: &[u8]) -> Option<Tai64N> {
     match name {
@@ -128,17 +144,7 @@ impl Source {
             .ok()
             .and_then(|fd| ino_of(fd.as_fd()).ok().map(|i| (fd, i)))
             .filter(|(_, (ino, _))| current.as_ref().is_none_or(|(_, (c, _))| c != ino));
-        let mut names = Vec::new();
-        let listing =
-            nix::dir::Dir::openat(dir.as_fd(), c".", nix::fcntl::OFlag::O_RDONLY, nix::sys::stat::Mode::empty())
-                .map_err(|e| (path.clone(), e))?;
-        for entry in listing {
-            let name = entry.map_err(|e| (path.clone(), e))?.file_name().to_owned();
-            if let Some(label) = archive_label(name.to_bytes()) {
-                names.push((name, label));
-            }
-        }
-        names.sort();
+        let names = archive_names(dir.as_fd()).map_err(|e| (path.clone(), e))?;
         let mut files = Vec::with_capacity(names.len() + 1);
         for (name, label) in names {
             let fd = match sys::open_at(dir.as_fd(), &name, RDONLY, 0) {

@@ -106,8 +106,15 @@ pub fn service_name(logdir: &[u8]) -> Vec<u8> {
 /// rest after one space the MSG. `head` is `<PRI>1 `, and after the
 /// timestamp come ` HOSTNAME APP-NAME - - - `. A message longer than `max`
 /// bytes is split into several, each with the same header, cut where a
-/// UTF-8 character begins; `each` gets them in order.
-pub fn messages(line: &[u8], pri: u8, host: &str, app: &str, max: usize, each: &mut dyn FnMut(&[u8])) {
+/// UTF-8 character begins; `each` gets them in order. Returns the stamp.
+pub fn messages(
+    line: &[u8],
+    pri: u8,
+    host: &str,
+    app: &str,
+    max: usize,
+    each: &mut dyn FnMut(&[u8]),
+) -> Option<Tai64N> {
     let (time, text) = match tai64::line_stamp(line) {
         Some((t, len)) => (Some(t), line[len..].strip_prefix(b" ").unwrap_or(&line[len..])),
         None => (None, line),
@@ -139,7 +146,7 @@ pub fn messages(line: &[u8], pri: u8, host: &str, app: &str, max: usize, each: &
         each(&msg);
         rest = &rest[cut..];
         if rest.is_empty() {
-            return;
+            return time;
         }
     }
 }

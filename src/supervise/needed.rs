@@ -133,7 +133,8 @@ impl Needed {
             n.met = running && dir.status_and_info().is_ok_and(|(s, i)| needs::met(&s, i.as_ref()));
         }
         // Links that led nowhere: maybe somewhere now (a directory made).
-        if let Ok(own) = ServiceDir::open(std::ffi::OsStr::new(".")) {
+        let nowhere = w.needs.iter().any(|n| n.dir.is_none());
+        if let Some(own) = nowhere.then(|| ServiceDir::open(std::ffi::OsStr::new(".")).ok()).flatten() {
             for n in w.needs.iter_mut().filter(|n| n.dir.is_none()) {
                 n.dir = own.need(&n.name).ok();
             }

@@ -21,7 +21,7 @@
 //! v1 pids cgroup of the same name, which supervise joins so that `run`
 //! is born in it ([`Cap`]).
 
-use super::{c_path, failed, own_dir, pids, read_file, unescape, Fallback};
+use super::{c_path, failed, mount_of, own_dir, pids, read_file, Fallback};
 use crate::sys;
 use nix::errno::Errno;
 use nix::fcntl::AT_FDCWD;
@@ -201,13 +201,8 @@ fn v1_dir(mountinfo: &[u8], proc_self_cgroup: &[u8], controller: &str) -> Option
         let (_, list, path) = (parts.next()?, parts.next()?, parts.next()?);
         list.split(|&b| b == b',').any(|c| c == controller.as_bytes()).then(|| PathBuf::from(OsStr::from_bytes(path)))
     })?;
-    let (root, point) = mountinfo.split(|&b| b == b'\n').find_map(|line| {
-        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-        let dash = fields.iter().skip(6).position(|f| *f == b"-")? + 6;
-        let options = fields.get(dash + 3)?;
-        let named = options.split(|&b| b == b',').any(|o| o == controller.as_bytes());
-        (*fields.get(dash + 1)? == b"cgroup" && named).then(|| (unescape(fields[3]), unescape(fields[4])))
-    })?;
+    let named = |options: &[u8]| options.split(|&b| b == b',').any(|o| o == controller.as_bytes());
+    let (root, point) = mount_of(mountinfo, |fstype, options| fstype == b"cgroup" && named(options))?;
     Some(point.join(own.strip_prefix(&root).ok()?))
 }
 

@@ -351,13 +351,20 @@ pub fn cgroup2_mount(mountinfo: &[u8]) -> Option<PathBuf> {
     cgroup2_line(mountinfo).map(|(_, point)| point)
 }
 
-/// The root and mount point of the first cgroup2 line. A line is `ID PARENT
-/// MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS`.
+/// The root and mount point of the first cgroup2 line.
 fn cgroup2_line(mountinfo: &[u8]) -> Option<(PathBuf, PathBuf)> {
+    mount_of(mountinfo, |fstype, _| fstype == b"cgroup2")
+}
+
+/// The root and mount point of the first mount whose file system type and
+/// super options `wanted` takes. A line is `ID PARENT MAJ:MIN ROOT POINT
+/// OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS`.
+fn mount_of(mountinfo: &[u8], wanted: impl Fn(&[u8], &[u8]) -> bool) -> Option<(PathBuf, PathBuf)> {
     mountinfo.split(|&b| b == b'\n').find_map(|line| {
         let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
         let dash = fields.iter().skip(6).position(|f| *f == b"-")? + 6;
-        (fields.get(dash + 1)? == b"cgroup2").then(|| Some((unescape(fields[3]), unescape(fields[4]))))?
+        let (fstype, options) = (*fields.get(dash + 1)?, fields.get(dash + 3).copied().unwrap_or_default());
+        wanted(fstype, options).then(|| (unescape(fields[3]), unescape(fields[4])))
     })
 }
 
