@@ -146,6 +146,15 @@ class Service:
         return t
 
     def close(self):
+        if self.system.startswith("ours"):
+            # Asked to exit, our supervise removes the cgroups of a `tree`
+            # (a v1 pids cgroup among them), which SIGKILL would leave.
+            subprocess.run([os.path.join(report.OURS, "svc"), "-dx", self.dir],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         for pid in (self.proc.pid, self.pid):  # the supervisor first: it cannot restart
             try:
                 os.kill(pid, signal.SIGKILL)
